@@ -1,0 +1,149 @@
+//! `cloudnexus admin ...`: administration straight on a data folder, safe while a server runs
+//! on it (SQLite's locking serialises the writes). Every command prints text for people, or
+//! JSON with `--output json` for scripts.
+
+use crate::demo;
+use crate::keys::issue_api_key;
+use anyhow::{Context, anyhow, bail};
+use cloudnexus_core::{ApiKeyId, ProjectId, ProjectName, Scopes, SystemClock, Clock};
+use cloudnexus_store::{ApiKeyRecord, MetadataStore, SqliteStore, StoreError};
+use serde_json::{Value, json};
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// The admin commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Projects own buckets and API keys.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// API keys of a project.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Load buckets like the reference page's example into a project.
+    Demo {
+        /// The project's name or id.
+        #[arg(long)]
+        project: String,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project.
+    Create {
+        /// 1-64 characters of a-z, 0-9, '-' and '_'.
+        name: String,
+    },
+    /// List projects.
+    List,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key; the key is printed once and stored only as a hash.
+    Create {
+        /// The project's name or id.
+        #[arg(long)]
+        project: String,
+        /// Comma-separated: storage:read, storage:write, storage:admin.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List a project's API keys (never the keys themselves).
+    List {
+        /// The project's name or id.
+        #[arg(long)]
+        project: String,
+    },
+    /// Revoke an API key; requests with it fail from then on.
+    Revoke {
+        /// The key's id (`key_...`).
+        key_id: String,
+    },
+}
+
+fn key_json(k: &ApiKeyRecord) -> Value {
+    json!({
+        "id": k.id,
+        "project_id": k.project_id,
+        "scopes": k.scopes,
+        "created_at": k.created_at,
+        "revoked_at": k.revoked_at,
+    })
+}
+
+async fn project_id(store: &SqliteStore, id_or_name: &str) -> anyhow::Result<ProjectId> {
+    let project = store.find_project(id_or_name).await?;
+    project.map(|p| p.id).ok_or_else(|| anyhow!("no project {id_or_name:?}; list them with `cloudnexus admin project list`"))
+}
+
+/// Runs one admin command against the store and returns (JSON result, text for people).
+pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(Value, String)> {
+    let now = SystemClock.now();
+    match command {
+        AdminCommand::Project(ProjectCommand::Create { name }) => {
+            let name = ProjectName::parse(&name)?;
+            let project = store.create_project(ProjectId::generate(), name, now).await.map_err(|e| match e {
+                StoreError::ProjectNameTaken => anyhow!("a project with that name already exists"),
+                other => other.into(),
+            })?;
+            let text = format!("created project {} ({})", project.name, project.id);
+            Ok((json!({"id": project.id, "name": project.name}), text))
+        }
+        AdminCommand::Project(ProjectCommand::List) => {
+            let projects = store.list_projects().await?;
+            let text = projects.iter().map(|p| format!("{}  {}  {}", p.id, p.name, p.created_at)).collect::<Vec<_>>().join("\n");
+            Ok((json!(projects), text))
+        }
+        AdminCommand::Key(KeyCommand::Create { project, scopes }) => {
+            let project = project_id(store, &project).await?;
+            let scopes = Scopes::parse_list(&scopes)?;
+            let (record, secret) = issue_api_key(store, &project, scopes, now).await?;
+            let text = format!(
+                "created API key {} with scopes {} for project {}.\nThe key is shown only this once; keep it safe:\n\n    {}\n",
+                record.id,
+                record.scopes,
+                project,
+                secret.expose()
+            );
+            Ok((json!({"id": record.id, "key": secret.expose(), "scopes": record.scopes}), text))
+        }
+        AdminCommand::Key(KeyCommand::List { project }) => {
+            let project = project_id(store, &project).await?;
+            let keys = store.list_api_keys(&project).await?;
+            let text = keys
+                .iter()
+                .map(|k| {
+                    let state = k.revoked_at.map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"));
+                    format!("{}  {}  created {}  {}", k.id, k.scopes, k.created_at, state)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((Value::Array(keys.iter().map(key_json).collect()), text))
+        }
+        AdminCommand::Key(KeyCommand::Revoke { key_id }) => {
+            let id = ApiKeyId::parse(&key_id).with_context(|| format!("{key_id:?} is not a key id"))?;
+            let record = store.revoke_api_key(&id, now).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow!("no API key {key_id}"),
+                other => other.into(),
+            })?;
+            let text = format!("revoked API key {}", record.id);
+            Ok((key_json(&record), text))
+        }
+        AdminCommand::Demo { project } => {
+            let project = project_id(store, &project).await?;
+            let created = demo::load(store, &project).await?;
+            if created.is_empty() {
+                bail!("no demo bucket could be created: their names are all taken");
+            }
+            let text = format!("created {} demo buckets in project {project}", created.len());
+            Ok((json!({"project_id": project, "created": created.len(), "names": created}), text))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Configuration: a commented TOML file (`config/cloudnexus.toml` shows every key with its
+//! default), environment variables for the common keys, and command-line flags, in rising
+//! order of precedence.
+
+use anyhow::{Context, bail};
+use cloudnexus_api::ApiSettings;
+use cloudnexus_core::RegionSet;
+use cloudnexus_core::region::DEFAULT_REGIONS;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration of a `cloudnexus serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log: LogConfig,
+    pub buckets: BucketConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BucketConfig {
+    pub regions: Vec<String>,
+    pub soft_delete_retention_seconds: u64,
+    pub purge_interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub max_json_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            log: LogConfig::default(),
+            buckets: BucketConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info".to_owned() }
+    }
+}
+
+impl Default for BucketConfig {
+    fn default() -> Self {
+        Self {
+            regions: DEFAULT_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            soft_delete_retention_seconds: 7 * 24 * 3600,
+            purge_interval_seconds: 60,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { max_json_body_bytes: 64 * 1024 }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; unknown keys are errors, so typos do not pass silently.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))
+    }
+
+    /// Applies the environment variables that override single keys.
+    pub fn apply_env(&mut self) -> anyhow::Result<()> {
+        if let Ok(level) = std::env::var("CLOUDNEXUS_LOG") {
+            self.log.level = level;
+        }
+        if let Ok(format) = std::env::var("CLOUDNEXUS_LOG_FORMAT") {
+            self.log.format = match format.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("CLOUDNEXUS_LOG_FORMAT must be \"text\" or \"json\", not {other:?}"),
+            };
+        }
+        Ok(())
+    }
+
+    /// Checks the values and turns them into the HTTP layer's settings.
+    pub fn api_settings(&self) -> anyhow::Result<ApiSettings> {
+        let regions = RegionSet::new(self.buckets.regions.iter().cloned()).context("buckets.regions")?;
+        if regions.is_empty() {
+            bail!("buckets.regions must name at least one region");
+        }
+        let retention = i64::try_from(self.buckets.soft_delete_retention_seconds)
+            .context("buckets.soft_delete_retention_seconds is too large")?;
+        if self.buckets.purge_interval_seconds == 0 {
+            bail!("buckets.purge_interval_seconds must be at least 1");
+        }
+        Ok(ApiSettings {
+            regions,
+            soft_delete_retention_seconds: retention,
+            max_json_body_bytes: self.limits.max_json_body_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_parses_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/cloudnexus.toml");
+        let shipped = Config::from_file(&path).unwrap();
+        let defaults = Config::default();
+        assert_eq!(shipped.listen, defaults.listen);
+        assert_eq!(shipped.data_dir, defaults.data_dir);
+        assert_eq!(shipped.buckets.regions, defaults.buckets.regions);
+        assert_eq!(shipped.buckets.soft_delete_retention_seconds, defaults.buckets.soft_delete_retention_seconds);
+        assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
+        assert!(shipped.api_settings().is_ok());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_regions_are_refused() {
+        assert!(toml::from_str::<Config>("listn = \"1.2.3.4:5\"").is_err());
+        let mut c = Config::default();
+        c.buckets.regions = vec!["Bad Region".into()];
+        assert!(c.api_settings().is_err());
+        c.buckets.regions = vec![];
+        assert!(c.api_settings().is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! Issuing API keys and the first project: shared by `serve` (on an empty data folder), the
+//! admin commands and the tests.
+
+use cloudnexus_core::{ApiKeyId, ApiKeySecret, Project, ProjectId, ProjectName, Scopes, Timestamp};
+use cloudnexus_store::{ApiKeyRecord, MetadataStore, StoreResult};
+
+/// The name of the project created on an empty data folder.
+pub const FIRST_PROJECT: &str = "default";
+
+/// Creates a key for `project` and returns its record and the secret, which exists nowhere else.
+pub async fn issue_api_key(
+    store: &dyn MetadataStore,
+    project: &ProjectId,
+    scopes: Scopes,
+    now: Timestamp,
+) -> StoreResult<(ApiKeyRecord, ApiKeySecret)> {
+    let id = ApiKeyId::generate();
+    let secret = ApiKeySecret::generate(&id);
+    let record =
+        ApiKeyRecord { id, project_id: project.clone(), hash: secret.hash(), scopes, created_at: now, revoked_at: None };
+    store.create_api_key(record.clone()).await?;
+    Ok((record, secret))
+}
+
+/// What `serve` created on an empty data folder, to be printed once.
+#[derive(Debug)]
+pub struct FirstRun {
+    pub project: Project,
+    pub key: ApiKeyRecord,
+    pub secret: ApiKeySecret,
+}
+
+/// On a data folder with no project, creates the first project and an API key with every scope.
+pub async fn bootstrap(store: &dyn MetadataStore, now: Timestamp) -> StoreResult<Option<FirstRun>> {
+    if !store.list_projects().await?.is_empty() {
+        return Ok(None);
+    }
+    let name = ProjectName::parse(FIRST_PROJECT).expect("valid project name");
+    let project = store.create_project(ProjectId::generate(), name, now).await?;
+    let (key, secret) = issue_api_key(store, &project.id, Scopes::all(), now).await?;
+    Ok(Some(FirstRun { project, key, secret }))
+}

@@ -1,0 +1,128 @@
+//! `cloudnexus`: serve the API, or administer a data folder.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use cloudnexus::admin::{self, AdminCommand, Output};
+use cloudnexus::config::Config;
+use cloudnexus::server::{self, Server};
+use cloudnexus::telemetry;
+use cloudnexus_core::SystemClock;
+use cloudnexus_store::SqliteStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "cloudnexus", version, about = "CloudNexus Storage: multi-tenant object storage")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API on the embedded store (SQLite and a local data folder).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long, env = "CLOUDNEXUS_LISTEN")]
+        listen: Option<SocketAddr>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Administer a data folder (works while a server runs on it).
+    Admin {
+        /// Print results as text for people or JSON for scripts.
+        #[arg(long, global = true, value_enum, default_value = "text")]
+        output: Output,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// The data folder (metadata.db lives here).
+    #[arg(long, global = true, env = "CLOUDNEXUS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML configuration file; config/cloudnexus.toml documents every key.
+    #[arg(long, global = true, env = "CLOUDNEXUS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    fn load(&self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply_env()?;
+        if let Some(dir) = &self.data_dir {
+            config.data_dir.clone_from(dir);
+        }
+        Ok(config)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, common } => {
+            let mut config = common.load()?;
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            telemetry::init_logging(&config.log);
+            let (server, first_run) = Server::start(&config, Arc::new(SystemClock)).await?;
+            if let Some(first) = first_run {
+                println!(
+                    "Created project {:?} ({}) and its first API key, with every scope.\n\
+                     The key is shown only this once; keep it safe:\n\n    {}\n\n\
+                     Try:  curl -H \"Authorization: Bearer {}\" http://{}/v1/buckets\n",
+                    first.project.name.as_str(),
+                    first.project.id,
+                    first.secret.expose(),
+                    first.secret.expose(),
+                    server.addr()
+                );
+            }
+            println!("cloudnexus listening on http://{}", server.addr());
+            server::termination_signal().await;
+            tracing::info!("shutting down");
+            server.shutdown().await
+        }
+        Command::Admin { output, common, command } => {
+            let config = common.load()?;
+            let store = SqliteStore::open(&config.data_dir)
+                .await
+                .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))?;
+            let result = admin::run(&store, command).await;
+            store.close().await;
+            let (json, text) = result?;
+            match output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(&json)?),
+                Output::Text => println!("{text}"),
+            }
+            Ok(())
+        }
+    }
+}

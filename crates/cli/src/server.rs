@@ -1,0 +1,104 @@
+//! A running `cloudnexus serve`: opens the data folder, creates the first project on an empty
+//! one, binds the listener (port 0 works, for tests), serves the API and runs the purge task,
+//! until shut down.
+
+use crate::config::Config;
+use crate::keys::{self, FirstRun};
+use crate::{purger, telemetry};
+use anyhow::Context;
+use cloudnexus_api::AppState;
+use cloudnexus_core::Clock;
+use cloudnexus_core::listing::CursorKey;
+use cloudnexus_store::{MetadataStore, SqliteStore};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The name under which the cursor-signing key is kept in the store, so cursors stay valid
+/// across restarts.
+const CURSOR_SECRET: &str = "cursor-signing-key";
+
+/// A server that is accepting requests.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    http: JoinHandle<std::io::Result<()>>,
+    purger: JoinHandle<()>,
+    store: SqliteStore,
+}
+
+impl Server {
+    /// Starts serving `config` and returns at once; `FirstRun` is set when the data folder was
+    /// empty and a first project and key were created.
+    pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Option<FirstRun>)> {
+        let settings = config.api_settings()?;
+        let store = SqliteStore::open(&config.data_dir)
+            .await
+            .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))?;
+        let first_run = keys::bootstrap(&store, clock.now()).await.context("cannot create the first project")?;
+        let cursor_secret = store
+            .secret(CURSOR_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
+            .await
+            .context("cannot load the cursor-signing key")?;
+        let shared_store: Arc<dyn MetadataStore> = Arc::new(store.clone());
+        let state = AppState {
+            store: shared_store.clone(),
+            clock: clock.clone(),
+            settings: Arc::new(settings),
+            cursor_key: CursorKey::from_bytes(cursor_secret),
+            metrics: telemetry::metrics_handle(),
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = watch::channel(false);
+        let mut http_stopped = stopped.clone();
+        let http = tokio::spawn(cloudnexus_api::serve(listener, state, async move {
+            let _ = http_stopped.changed().await;
+        }));
+        let interval = Duration::from_secs(config.buckets.purge_interval_seconds);
+        let purger = tokio::spawn(purger::run(shared_store, clock, interval, stopped));
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
+        Ok((Self { addr, shutdown, http, purger, store }, first_run))
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, waits for requests in flight and closes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let served = self.http.await.context("HTTP task failed")?;
+        let _ = self.purger.await;
+        self.store.close().await;
+        served.context("HTTP server failed")
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,111 @@
+//! Public identifiers: a fixed prefix plus ten characters of `a-z0-9`, as the reference page's
+//! `bkt_7x92m4k1p0`. The prefix makes an id recognisable in logs and unambiguous against names.
+
+use rand::Rng;
+use std::fmt;
+
+/// Characters of the random part of every id.
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+/// Length of the random part of every id.
+pub const ID_RANDOM_LEN: usize = 10;
+
+/// Returns `n` random characters of `a-z0-9`.
+pub fn random_lower_alnum(n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The id of a value is not of the form `<prefix><10 x a-z0-9>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be `{prefix}` followed by {ID_RANDOM_LEN} characters of a-z and 0-9")]
+pub struct IdError {
+    pub prefix: &'static str,
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new random id.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", Self::PREFIX, random_lower_alnum(ID_RANDOM_LEN)))
+            }
+
+            /// Parses an id, checking its prefix and random part.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                let rest = s.strip_prefix(Self::PREFIX).ok_or(IdError { prefix: Self::PREFIX })?;
+                let well_formed = rest.len() == ID_RANDOM_LEN
+                    && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                if well_formed {
+                    Ok(Self(s.to_owned()))
+                } else {
+                    Err(IdError { prefix: Self::PREFIX })
+                }
+            }
+
+            /// The random part after the prefix.
+            pub fn random_part(&self) -> &str {
+                &self.0[Self::PREFIX.len()..]
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// A bucket's id, `bkt_` + 10 characters.
+    BucketId,
+    "bkt_"
+);
+prefixed_id!(
+    /// A project's id, `prj_` + 10 characters.
+    ProjectId,
+    "prj_"
+);
+prefixed_id!(
+    /// An API key's public id, `key_` + 10 characters (the secret is separate).
+    ApiKeyId,
+    "key_"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back() {
+        let id = BucketId::generate();
+        assert_eq!(BucketId::parse(id.as_str()), Ok(id.clone()));
+        assert_eq!(id.as_str().len(), 14);
+        assert!(id.as_str().starts_with("bkt_"));
+    }
+
+    #[test]
+    fn the_reference_page_example_id_is_valid() {
+        assert!(BucketId::parse("bkt_7x92m4k1p0").is_ok());
+    }
+
+    #[test]
+    fn malformed_ids_are_rejected() {
+        for bad in ["bkt_", "bkt_7x92m4k1p", "bkt_7x92m4k1p00", "bkt_7X92m4k1p0", "prj_7x92m4k1p0", "bkt_7x92m4k1p-"] {
+            assert!(BucketId::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+}

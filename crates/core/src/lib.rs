@@ -1,0 +1,23 @@
+//! Domain types of CloudNexus Storage and the rules they enforce.
+//!
+//! Every type here is parsed once at the edge (`BucketName::parse`, `Tags::parse`, ...) and is
+//! valid from then on, so nothing below the HTTP layer checks a value twice. No I/O, no HTTP.
+
+pub mod api_key;
+pub mod bucket;
+pub mod clock;
+pub mod ids;
+pub mod listing;
+pub mod project;
+pub mod region;
+pub mod scope;
+pub mod tags;
+
+pub use api_key::{ApiKeyHash, ApiKeySecret};
+pub use bucket::{Bucket, BucketName, BucketRef, StorageClass};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use ids::{ApiKeyId, BucketId, ProjectId};
+pub use project::{Project, ProjectName};
+pub use region::{Region, RegionSet};
+pub use scope::{Scope, Scopes};
+pub use tags::{TagFilter, TagKey, TagValue, Tags};

@@ -1,0 +1,260 @@
+//! Listing buckets: the filter, the page request, and the opaque cursor.
+//!
+//! Order is `created_at` then `id`. A cursor is a keyset position (the last bucket returned)
+//! signed with HMAC-SHA256 under a server secret, and bound to the project and the filters it
+//! was minted for, so a walk never repeats or skips a bucket however the set changes.
+
+use crate::{Bucket, BucketId, ProjectId, Region, TagFilter, Timestamp};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+pub const DEFAULT_LIMIT: u32 = 25;
+pub const MAX_LIMIT: u32 = 100;
+const CURSOR_VERSION: u8 = 1;
+const MAC_LEN: usize = 16;
+
+/// Which buckets a listing includes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BucketFilter {
+    pub prefix: Option<String>,
+    pub region: Option<Region>,
+    /// ANDed; kept sorted and free of duplicates so equal filters compare equal.
+    pub tags: Vec<TagFilter>,
+    pub include_deleted: bool,
+}
+
+impl BucketFilter {
+    pub fn new(prefix: Option<String>, region: Option<Region>, mut tags: Vec<TagFilter>, include_deleted: bool) -> Self {
+        tags.sort();
+        tags.dedup();
+        Self { prefix: prefix.filter(|p| !p.is_empty()), region, tags, include_deleted }
+    }
+
+    /// Whether a bucket passes this filter.
+    pub fn matches(&self, b: &Bucket) -> bool {
+        (self.include_deleted || !b.is_deleted())
+            && self.prefix.as_deref().is_none_or(|p| b.name.as_str().starts_with(p))
+            && self.region.as_ref().is_none_or(|r| &b.region == r)
+            && self.tags.iter().all(|t| b.tags.matches(t))
+    }
+
+    /// A short digest of the filter, which a cursor carries to prove it is reused unchanged.
+    fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.prefix.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+        h.update(self.region.as_ref().map_or("", |r| r.as_str()).as_bytes());
+        for t in &self.tags {
+            h.update([0]);
+            h.update(t.to_string().as_bytes());
+        }
+        h.update([0, u8::from(self.include_deleted)]);
+        hex8(&h.finalize())
+    }
+}
+
+fn hex8(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A place in the listing order: just after the bucket created at `created_at` with `id`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub created_at: Timestamp,
+    pub id: BucketId,
+}
+
+impl Position {
+    pub fn of(bucket: &Bucket) -> Self {
+        Self { created_at: bucket.created_at, id: bucket.id.clone() }
+    }
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// Skip this many matching buckets.
+    Offset(u64),
+    /// Start after this position (from a cursor).
+    After(Position),
+}
+
+/// One request for a page of buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    pub filter: BucketFilter,
+    pub limit: u32,
+    pub start: PageStart,
+}
+
+/// One page of buckets, as the store answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketPage {
+    pub buckets: Vec<Bucket>,
+    /// Buckets matching the filter at the time of the request.
+    pub total: u64,
+    /// Matching buckets that come before the first one returned.
+    pub offset: u64,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Position>,
+}
+
+/// The server's secret for signing cursors. Its `Debug` does not show it.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CursorKey(<redacted>)")
+    }
+}
+
+impl CursorKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn generate() -> Self {
+        Self(rand::random())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn mac(&self, payload: &[u8]) -> [u8; MAC_LEN] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(payload);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; MAC_LEN];
+        out.copy_from_slice(&full[..MAC_LEN]);
+        out
+    }
+
+    /// Mints the opaque, URL-safe cursor for the page after `position`.
+    pub fn encode(&self, project: &ProjectId, filter: &BucketFilter, position: &Position) -> String {
+        let payload = CursorPayload {
+            v: CURSOR_VERSION,
+            p: project_digest(project),
+            f: filter.fingerprint(),
+            t: position.created_at.unix_seconds(),
+            i: position.id.random_part().to_owned(),
+        };
+        let mut bytes = serde_json::to_vec(&payload).expect("cursor payload serializes");
+        let mac = self.mac(&bytes);
+        bytes.extend_from_slice(&mac);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Checks a presented cursor and returns the position it stands for.
+    pub fn decode(&self, cursor: &str, project: &ProjectId, filter: &BucketFilter) -> Result<Position, CursorError> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| CursorError::Malformed)?;
+        if bytes.len() <= MAC_LEN {
+            return Err(CursorError::Malformed);
+        }
+        let (payload, mac) = bytes.split_at(bytes.len() - MAC_LEN);
+        let expected = self.mac(payload);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], mac)) {
+            return Err(CursorError::Tampered);
+        }
+        let payload: CursorPayload = serde_json::from_slice(payload).map_err(|_| CursorError::Malformed)?;
+        if payload.v != CURSOR_VERSION {
+            return Err(CursorError::Malformed);
+        }
+        if payload.p != project_digest(project) {
+            return Err(CursorError::OtherProject);
+        }
+        if payload.f != filter.fingerprint() {
+            return Err(CursorError::OtherFilters);
+        }
+        let id = BucketId::parse(&format!("{}{}", BucketId::PREFIX, payload.i)).map_err(|_| CursorError::Malformed)?;
+        Ok(Position { created_at: Timestamp::from_unix_seconds(payload.t), id })
+    }
+}
+
+fn project_digest(project: &ProjectId) -> String {
+    hex8(&Sha256::digest(project.as_str().as_bytes()))
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorPayload {
+    v: u8,
+    p: String,
+    f: String,
+    t: i64,
+    i: String,
+}
+
+/// Why a cursor was refused. Each message says what to send instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CursorError {
+    #[error("is not a cursor this API issued; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page")]
+    Malformed,
+    #[error("has been altered; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page")]
+    Tampered,
+    #[error("was issued for another project; omit `cursor` to start from the first page")]
+    OtherProject,
+    #[error("was issued for different filters; repeat the `prefix`, `region`, `tag` and `include` of the request that returned it, or omit `cursor` to start over")]
+    OtherFilters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RegionSet, TagFilter};
+
+    fn filter() -> BucketFilter {
+        let region = RegionSet::default().parse("us-east-1").unwrap();
+        BucketFilter::new(Some("prod".into()), Some(region), vec![TagFilter::parse("env").unwrap()], false)
+    }
+
+    fn position() -> Position {
+        Position { created_at: Timestamp::from_unix_seconds(1_723_473_120), id: BucketId::parse("bkt_7x92m4k1p0").unwrap() }
+    }
+
+    #[test]
+    fn cursor_round_trips_and_is_url_safe() {
+        let key = CursorKey::generate();
+        let project = ProjectId::generate();
+        let c = key.encode(&project, &filter(), &position());
+        assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{c}");
+        assert_eq!(key.decode(&c, &project, &filter()), Ok(position()));
+    }
+
+    #[test]
+    fn tampered_cursor_is_refused() {
+        let key = CursorKey::generate();
+        let project = ProjectId::generate();
+        let c = key.encode(&project, &filter(), &position());
+        let mut bytes = URL_SAFE_NO_PAD.decode(&c).unwrap();
+        bytes[5] ^= 1;
+        let forged = URL_SAFE_NO_PAD.encode(bytes);
+        assert_eq!(key.decode(&forged, &project, &filter()), Err(CursorError::Tampered));
+        assert_eq!(key.decode("not a cursor!", &project, &filter()), Err(CursorError::Malformed));
+        assert_eq!(CursorKey::generate().decode(&c, &project, &filter()), Err(CursorError::Tampered));
+    }
+
+    #[test]
+    fn cursor_is_bound_to_project_and_filters() {
+        let key = CursorKey::generate();
+        let project = ProjectId::generate();
+        let c = key.encode(&project, &filter(), &position());
+        assert_eq!(key.decode(&c, &ProjectId::generate(), &filter()), Err(CursorError::OtherProject));
+        let mut other = filter();
+        other.include_deleted = true;
+        assert_eq!(key.decode(&c, &project, &other), Err(CursorError::OtherFilters));
+        assert_eq!(key.decode(&c, &project, &BucketFilter::default()), Err(CursorError::OtherFilters));
+    }
+
+    #[test]
+    fn equal_filters_share_a_fingerprint_whatever_the_tag_order() {
+        let a = BucketFilter::new(None, None, vec![TagFilter::parse("a").unwrap(), TagFilter::parse("b:1").unwrap()], false);
+        let b = BucketFilter::new(None, None, vec![TagFilter::parse("b:1").unwrap(), TagFilter::parse("a").unwrap(), TagFilter::parse("a").unwrap()], false);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,198 @@
+//! Bucket tags and tag filters. Keys are 1-63 characters of `a-z 0-9 _ -` starting with a
+//! letter, so a `key:value` filter is never ambiguous; values are at most 256 characters with
+//! no control characters; a bucket has at most 50 tags.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_KEY_LEN: usize = 63;
+pub const MAX_TAG_VALUE_LEN: usize = 256;
+
+/// A valid tag key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TagKey(String);
+
+/// A valid tag value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TagValue(String);
+
+/// A tag, or a set of tags, breaks a rule. The message names the rule and the tag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TagError {
+    #[error("tag key {0:?} must be 1-{MAX_TAG_KEY_LEN} characters of a-z, 0-9, '_' and '-', starting with a letter")]
+    InvalidKey(String),
+    #[error("value of tag {key:?} must be at most {MAX_TAG_VALUE_LEN} characters (got {len})")]
+    ValueTooLong { key: String, len: usize },
+    #[error("value of tag {0:?} must not contain control characters")]
+    ControlCharacter(String),
+    #[error("a bucket may have at most {MAX_TAGS} tags (got {0})")]
+    TooMany(usize),
+}
+
+impl TagKey {
+    pub fn parse(s: &str) -> Result<Self, TagError> {
+        let well_formed = (1..=MAX_TAG_KEY_LEN).contains(&s.len())
+            && s.as_bytes()[0].is_ascii_lowercase()
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if well_formed { Ok(Self(s.to_owned())) } else { Err(TagError::InvalidKey(s.to_owned())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TagValue {
+    pub fn parse(key: &TagKey, s: &str) -> Result<Self, TagError> {
+        let len = s.chars().count();
+        if len > MAX_TAG_VALUE_LEN {
+            return Err(TagError::ValueTooLong { key: key.0.clone(), len });
+        }
+        if s.chars().any(char::is_control) {
+            return Err(TagError::ControlCharacter(key.0.clone()));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TagKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A bucket's tags, kept sorted by key.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Tags(BTreeMap<TagKey, TagValue>);
+
+impl Tags {
+    /// Validates every key and value and the number of tags.
+    pub fn parse<'a, I>(pairs: I) -> Result<Self, TagError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            let key = TagKey::parse(k)?;
+            let value = TagValue::parse(&key, v)?;
+            map.insert(key, value);
+        }
+        if map.len() > MAX_TAGS {
+            return Err(TagError::TooMany(map.len()));
+        }
+        Ok(Self(map))
+    }
+
+    /// Tags read back from storage, which were validated when they were written.
+    pub fn trusted(map: BTreeMap<String, String>) -> Self {
+        Self(map.into_iter().map(|(k, v)| (TagKey(k), TagValue(v))).collect())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&TagKey, &TagValue)> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&TagValue> {
+        self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    }
+
+    /// Whether these tags satisfy a filter.
+    pub fn matches(&self, filter: &TagFilter) -> bool {
+        match self.get(filter.key.as_str()) {
+            None => false,
+            Some(v) => filter.value.as_ref().is_none_or(|want| want == v),
+        }
+    }
+}
+
+/// One `tag` query parameter: `key` (the bucket has that key) or `key:value` (with that value).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TagFilter {
+    pub key: TagKey,
+    pub value: Option<TagValue>,
+}
+
+impl TagFilter {
+    /// Parses `key` or `key:value`; the value may itself contain `:`.
+    pub fn parse(s: &str) -> Result<Self, TagError> {
+        match s.split_once(':') {
+            None => Ok(Self { key: TagKey::parse(s)?, value: None }),
+            Some((k, v)) => {
+                let key = TagKey::parse(k)?;
+                let value = TagValue::parse(&key, v)?;
+                Ok(Self { key, value: Some(value) })
+            }
+        }
+    }
+}
+
+impl fmt::Display for TagFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            None => write!(f, "{}", self.key),
+            Some(v) => write!(f, "{}:{}", self.key, v.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_rule() {
+        for ok in ["env", "team", "a", "cost_center", "x-1", &"k".repeat(63)] {
+            assert!(TagKey::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Env", "1env", "_env", "env:x", "en v", &"k".repeat(64)] {
+            assert!(TagKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_have_a_length_limit_and_no_control_characters() {
+        let key = TagKey::parse("env").unwrap();
+        assert!(TagValue::parse(&key, &"v".repeat(256)).is_ok());
+        assert!(TagValue::parse(&key, "").is_ok());
+        assert!(matches!(TagValue::parse(&key, &"v".repeat(257)), Err(TagError::ValueTooLong { len: 257, .. })));
+        assert!(matches!(TagValue::parse(&key, "a\nb"), Err(TagError::ControlCharacter(_))));
+        assert!(TagValue::parse(&key, "prod:eu/1 ü").is_ok());
+    }
+
+    #[test]
+    fn at_most_fifty_tags() {
+        let keys: Vec<String> = (0..51).map(|i| format!("k{i}")).collect();
+        let fifty: Vec<(&str, &str)> = keys.iter().take(50).map(|k| (k.as_str(), "v")).collect();
+        assert_eq!(Tags::parse(fifty).unwrap().len(), 50);
+        let fifty_one: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "v")).collect();
+        assert_eq!(Tags::parse(fifty_one), Err(TagError::TooMany(51)));
+    }
+
+    #[test]
+    fn filters_match_key_or_key_and_value() {
+        let tags = Tags::parse([("env", "production"), ("team", "a:b")]).unwrap();
+        assert!(tags.matches(&TagFilter::parse("env").unwrap()));
+        assert!(tags.matches(&TagFilter::parse("env:production").unwrap()));
+        assert!(!tags.matches(&TagFilter::parse("env:staging").unwrap()));
+        assert!(!tags.matches(&TagFilter::parse("owner").unwrap()));
+        assert!(tags.matches(&TagFilter::parse("team:a:b").unwrap()));
+        assert!(TagFilter::parse("Env:x").is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! The bucket lifecycle in SQLite: create, read, patch, soft delete, restore and purge. Each
+//! is one write transaction that also keeps `bucket_tags` and `bucket_counts` in step.
+
+use super::rows::{self, BUCKET_COLUMNS};
+use super::{SqliteStore, backend, counts, is_unique_violation};
+use crate::{BucketPatch, NewBucket, PurgedBucket, StoreError, StoreResult};
+use cloudnexus_core::{Bucket, BucketId, BucketRef, ProjectId, Tags, Timestamp};
+use sqlx::{Executor, Sqlite, Transaction};
+
+fn tags_json(tags: &Tags) -> String {
+    serde_json::to_string(tags).expect("tags serialize")
+}
+
+async fn insert_tags(tx: &mut Transaction<'_, Sqlite>, b: &Bucket) -> StoreResult<()> {
+    for (k, v) in b.tags.iter() {
+        sqlx::query(
+            "INSERT INTO bucket_tags (bucket_id, project_id, tag_key, tag_value, created_at, live) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(b.id.as_str())
+        .bind(b.project_id.as_str())
+        .bind(k.as_str())
+        .bind(v.as_str())
+        .bind(b.created_at.unix_seconds())
+        .bind(!b.is_deleted())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<Bucket> {
+    let bucket = Bucket {
+        id: new.id,
+        project_id: new.project_id,
+        name: new.name,
+        region: new.region,
+        storage_class: new.storage_class,
+        public: new.public,
+        tags: new.tags,
+        created_at: new.created_at,
+        size_bytes: 0,
+        object_count: 0,
+        deleted_at: None,
+        purge_at: None,
+    };
+    let mut tx = store.write_tx().await?;
+    sqlx::query(
+        "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(bucket.id.as_str())
+    .bind(bucket.project_id.as_str())
+    .bind(bucket.name.as_str())
+    .bind(bucket.region.as_str())
+    .bind(bucket.storage_class.as_str())
+    .bind(bucket.public)
+    .bind(tags_json(&bucket.tags))
+    .bind(bucket.created_at.unix_seconds())
+    .bind(bucket.created_at.unix_seconds())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e, "buckets.name") { StoreError::BucketNameTaken } else { backend(e) })?;
+    insert_tags(&mut tx, &bucket).await?;
+    counts::adjust(&mut tx, &bucket.project_id, &counts::dimensions_of(&bucket.region, &bucket.tags), 1, 0).await?;
+    tx.commit().await.map_err(backend)?;
+    Ok(bucket)
+}
+
+pub(super) async fn get<'e, E>(executor: E, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let (column, value) = match bucket {
+        BucketRef::Id(id) => ("id", id.as_str()),
+        BucketRef::Name(name) => ("name", name.as_str()),
+    };
+    let row = sqlx::query(&format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ? AND b.project_id = ?"))
+        .bind(value)
+        .bind(project.as_str())
+        .fetch_optional(executor)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(rows::bucket).transpose()
+}
+
+/// Reads the bucket inside a write transaction, so the change that follows sees it unchanged.
+async fn get_for_update(tx: &mut Transaction<'_, Sqlite>, project: &ProjectId, id: &BucketId) -> StoreResult<Bucket> {
+    get(&mut **tx, project, &BucketRef::Id(id.clone())).await?.ok_or(StoreError::NotFound)
+}
+
+pub(super) async fn update(
+    store: &SqliteStore,
+    project: &ProjectId,
+    id: &BucketId,
+    patch: BucketPatch,
+    now: Timestamp,
+) -> StoreResult<Bucket> {
+    let mut tx = store.write_tx().await?;
+    let mut bucket = get_for_update(&mut tx, project, id).await?;
+    if bucket.is_deleted() {
+        return Err(StoreError::BucketDeleted);
+    }
+    if let Some(tags) = patch.tags {
+        let old_dims = counts::dimensions_of(&bucket.region, &bucket.tags);
+        counts::adjust(&mut tx, project, &old_dims, -1, 0).await?;
+        sqlx::query("DELETE FROM bucket_tags WHERE bucket_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        bucket.tags = tags;
+        insert_tags(&mut tx, &bucket).await?;
+        counts::adjust(&mut tx, project, &counts::dimensions_of(&bucket.region, &bucket.tags), 1, 0).await?;
+    }
+    if let Some(public) = patch.public {
+        bucket.public = public;
+    }
+    if let Some(class) = patch.storage_class {
+        bucket.storage_class = class;
+    }
+    sqlx::query("UPDATE buckets SET tags = ?, public = ?, storage_class = ?, updated_at = ? WHERE id = ?")
+        .bind(tags_json(&bucket.tags))
+        .bind(bucket.public)
+        .bind(bucket.storage_class.as_str())
+        .bind(now.unix_seconds())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    tx.commit().await.map_err(backend)?;
+    Ok(bucket)
+}
+
+/// Flips a bucket between live and soft-deleted, with its tag rows and counts.
+async fn set_deleted(
+    tx: &mut Transaction<'_, Sqlite>,
+    bucket: &Bucket,
+    deleted: Option<(Timestamp, Timestamp)>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE buckets SET deleted_at = ?, purge_at = ?, updated_at = ? WHERE id = ?")
+        .bind(deleted.map(|(at, _)| at.unix_seconds()))
+        .bind(deleted.map(|(_, purge)| purge.unix_seconds()))
+        .bind(now.unix_seconds())
+        .bind(bucket.id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    sqlx::query("UPDATE bucket_tags SET live = ? WHERE bucket_id = ?")
+        .bind(deleted.is_none())
+        .bind(bucket.id.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let delta = if deleted.is_some() { -1 } else { 1 };
+    counts::adjust(tx, &bucket.project_id, &counts::dimensions_of(&bucket.region, &bucket.tags), delta, -delta).await
+}
+
+pub(super) async fn soft_delete(
+    store: &SqliteStore,
+    project: &ProjectId,
+    id: &BucketId,
+    now: Timestamp,
+    purge_at: Timestamp,
+) -> StoreResult<Bucket> {
+    let mut tx = store.write_tx().await?;
+    let mut bucket = get_for_update(&mut tx, project, id).await?;
+    if bucket.is_deleted() {
+        return Err(StoreError::BucketDeleted);
+    }
+    set_deleted(&mut tx, &bucket, Some((now, purge_at)), now).await?;
+    tx.commit().await.map_err(backend)?;
+    bucket.deleted_at = Some(now);
+    bucket.purge_at = Some(purge_at);
+    Ok(bucket)
+}
+
+pub(super) async fn restore(store: &SqliteStore, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
+    let mut tx = store.write_tx().await?;
+    let mut bucket = get_for_update(&mut tx, project, id).await?;
+    if !bucket.is_deleted() {
+        return Err(StoreError::BucketNotDeleted);
+    }
+    set_deleted(&mut tx, &bucket, None, now).await?;
+    tx.commit().await.map_err(backend)?;
+    bucket.deleted_at = None;
+    bucket.purge_at = None;
+    Ok(bucket)
+}
+
+pub(super) async fn purge_due(store: &SqliteStore, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
+    let due = sqlx::query(&format!(
+        "SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.purge_at IS NOT NULL AND b.purge_at <= ? ORDER BY b.purge_at LIMIT ?"
+    ))
+    .bind(now.unix_seconds())
+    .bind(i64::from(limit))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
+    let mut purged = Vec::with_capacity(due.len());
+    for row in &due {
+        let candidate = rows::bucket(row)?;
+        let mut tx = store.write_tx().await?;
+        // Checked again under the write lock: the bucket may have been restored meanwhile.
+        let done = sqlx::query("DELETE FROM buckets WHERE id = ? AND purge_at IS NOT NULL AND purge_at <= ?")
+            .bind(candidate.id.as_str())
+            .bind(now.unix_seconds())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            continue;
+        }
+        let dims = counts::dimensions_of(&candidate.region, &candidate.tags);
+        counts::adjust(&mut tx, &candidate.project_id, &dims, 0, -1).await?;
+        tx.commit().await.map_err(backend)?;
+        purged.push(PurgedBucket { id: candidate.id, project_id: candidate.project_id, name: candidate.name });
+    }
+    Ok(purged)
+}

@@ -1,0 +1,170 @@
+//! The embedded metadata store: one SQLite file in the data folder, in WAL mode with
+//! `synchronous=FULL`, so that every acknowledged write survives a crash or power loss.
+//!
+//! Writes go through a single-connection pool and take the write lock up front
+//! (`BEGIN IMMEDIATE`); reads use a separate pool of read-only connections, which WAL lets run
+//! beside the writer. Other processes (the admin commands) may open the same file at once.
+
+mod buckets;
+mod counts;
+mod listing;
+mod rows;
+mod tenancy;
+
+use crate::{
+    ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, PurgedBucket, StoreError, StoreResult,
+};
+use async_trait::async_trait;
+use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::{ApiKeyId, Bucket, BucketId, BucketRef, Project, ProjectId, ProjectName, Timestamp};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file name of the metadata database inside the data folder.
+pub const DATABASE_FILE: &str = "metadata.db";
+/// How long a statement waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_CONNECTIONS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The SQLite implementation of [`MetadataStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database in `data_dir` and applies pending migrations.
+    pub async fn open(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create data folder {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DATABASE_FILE);
+        let base = SqliteConnectOptions::new()
+            .filename(&path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(backend)?;
+        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(backend)?;
+        Ok(Self { writer, reader, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes both pools, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// A write transaction holding SQLite's write lock from its first statement, so that it can
+    /// read and then write without ever failing to upgrade its lock.
+    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    }
+
+    /// A read transaction: every statement in it sees the same snapshot.
+    async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.reader.begin().await.map_err(backend)
+    }
+}
+
+/// Wraps a driver error; its text goes to the server log, never to a client.
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Whether `e` is a violation of a UNIQUE constraint on `table.column`.
+pub(crate) fn is_unique_violation(e: &sqlx::Error, table_column: &str) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation() && d.message().contains(table_column))
+}
+
+#[async_trait]
+impl MetadataStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn secret(&self, name: &str, generate: &(dyn Fn() -> [u8; 32] + Send + Sync), now: Timestamp)
+    -> StoreResult<[u8; 32]> {
+        tenancy::secret(self, name, generate, now).await
+    }
+
+    async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project> {
+        tenancy::create_project(self, id, name, now).await
+    }
+
+    async fn find_project(&self, id_or_name: &str) -> StoreResult<Option<Project>> {
+        tenancy::find_project(self, id_or_name).await
+    }
+
+    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+        tenancy::list_projects(self).await
+    }
+
+    async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()> {
+        tenancy::create_api_key(self, record).await
+    }
+
+    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
+        tenancy::find_api_key(self, id).await
+    }
+
+    async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
+        tenancy::list_api_keys(self, project).await
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord> {
+        tenancy::revoke_api_key(self, id, now).await
+    }
+
+    async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket> {
+        buckets::create(self, bucket).await
+    }
+
+    async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
+        buckets::get(&self.reader, project, bucket).await
+    }
+
+    async fn update_bucket(&self, project: &ProjectId, id: &BucketId, patch: BucketPatch, now: Timestamp)
+    -> StoreResult<Bucket> {
+        buckets::update(self, project, id, patch, now).await
+    }
+
+    async fn soft_delete_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp, purge_at: Timestamp)
+    -> StoreResult<Bucket> {
+        buckets::soft_delete(self, project, id, now, purge_at).await
+    }
+
+    async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
+        buckets::restore(self, project, id, now).await
+    }
+
+    async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
+        buckets::purge_due(self, now, limit).await
+    }
+
+    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+        listing::list(self, project, request).await
+    }
+}
