@@ -26,7 +26,11 @@ impl Principal {
         if self.scopes.contains(scope) {
             return Ok(());
         }
-        let held = if self.scopes.is_empty() { "no scopes".to_owned() } else { self.scopes.to_string() };
+        let held = if self.scopes.is_empty() {
+            "no scopes".to_owned()
+        } else {
+            self.scopes.to_string()
+        };
         let challenge = format!(r#"Bearer realm="cloudnexus", error="insufficient_scope", scope="{scope}""#);
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -34,7 +38,10 @@ impl Principal {
             "Forbidden",
             format!("this request needs the `{scope}` scope; the credential has {held}. Use a key that has `{scope}`"),
         )
-        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("ascii challenge")))
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(&challenge).expect("ascii challenge"),
+        ))
     }
 }
 
@@ -53,7 +60,10 @@ fn missing_credential() -> ApiError {
         "Unauthorized",
         "this request needs a credential: send your API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
     )
-    .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="cloudnexus""#))
+    .with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer realm="cloudnexus""#),
+    )
 }
 
 /// 401 for a credential that is malformed, unknown, expired or revoked. One message for all,
@@ -102,9 +112,17 @@ impl FromRequestParts<AppState> for Principal {
 /// Checks an API key against its stored hash, in constant time, and that it is not revoked.
 async fn authenticate_key(state: &AppState, secret: &ApiKeySecret) -> Result<Principal, ApiError> {
     let key_id = secret.key_id().ok_or_else(invalid_credential)?;
-    let record = state.store.find_api_key(&key_id).await?.ok_or_else(invalid_credential)?;
+    let record = state
+        .store
+        .find_api_key(&key_id)
+        .await?
+        .ok_or_else(invalid_credential)?;
     if !record.hash.verifies(secret) || record.revoked_at.is_some() {
         return Err(invalid_credential());
     }
-    Ok(Principal { project_id: record.project_id, key_id: record.id, scopes: record.scopes })
+    Ok(Principal {
+        project_id: record.project_id,
+        key_id: record.id,
+        scopes: record.scopes,
+    })
 }

@@ -23,7 +23,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(param: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { param: param.into(), detail: detail.into() }
+        Self {
+            param: param.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -61,14 +64,26 @@ struct ErrorParts {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self(Box::new(ErrorParts { status, code, title, detail: detail.into(), errors: Vec::new(), headers: HeaderMap::new() }))
+        Self(Box::new(ErrorParts {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: HeaderMap::new(),
+        }))
     }
 
     /// 400 `validation_failed` listing each invalid input; the detail repeats the first.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [only] => format!("`{}` {}", only.param, only.detail),
-            [first, rest @ ..] => format!("`{}` {} (and {} more problem(s), see `errors`)", first.param, first.detail, rest.len()),
+            [first, rest @ ..] => format!(
+                "`{}` {} (and {} more problem(s), see `errors`)",
+                first.param,
+                first.detail,
+                rest.len()
+            ),
             [] => "the request is invalid".to_owned(),
         };
         let mut e = Self::new(StatusCode::BAD_REQUEST, "validation_failed", "Invalid request", detail);
@@ -140,7 +155,9 @@ impl IntoResponse for ApiError {
         };
         let json = serde_json::to_vec(&body).expect("problem serializes");
         let mut response = (parts.status, json).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response.headers_mut().extend(parts.headers);
         response
     }

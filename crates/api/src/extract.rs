@@ -28,7 +28,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         match content_type.as_deref() {
             Some(ct) if is_json(ct) => {}
             Some(ct) => {
@@ -62,14 +66,20 @@ fn body_rejection(rejection: BytesRejection) -> ApiError {
             "the request body is larger than this endpoint accepts; send a smaller body",
         )
     } else {
-        ApiError::bad_request("invalid_body", format!("the request body could not be read: {rejection}"))
+        ApiError::bad_request(
+            "invalid_body",
+            format!("the request body could not be read: {rejection}"),
+        )
     }
 }
 
 /// Parses `bytes` as `T`, naming the field at fault when the shape is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("invalid_json", "the request body is empty; send a JSON object"));
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "the request body is empty; send a JSON object",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -88,7 +98,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn invalid_json(e: &serde_json::Error) -> ApiError {
-    ApiError::bad_request("invalid_json", format!("the request body is not valid JSON ({e}); send a JSON object"))
+    ApiError::bad_request(
+        "invalid_json",
+        format!("the request body is not valid JSON ({e}); send a JSON object"),
+    )
 }
 
 /// serde's message without its trailing position, which means little to a caller.
@@ -107,12 +120,17 @@ impl<S: Send + Sync> FromRequestParts<S> for BucketParam {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(raw): Path<String> = Path::from_request_parts(parts, state).await.map_err(path_rejection)?;
-        BucketRef::parse(&raw).map(BucketParam).map_err(|e| ApiError::invalid("bucket", format!("{raw:?} {e}")))
+        BucketRef::parse(&raw)
+            .map(BucketParam)
+            .map_err(|e| ApiError::invalid("bucket", format!("{raw:?} {e}")))
     }
 }
 
 pub fn path_rejection(rejection: PathRejection) -> ApiError {
-    ApiError::invalid("path", format!("a path segment could not be read: {}", rejection.body_text()))
+    ApiError::invalid(
+        "path",
+        format!("a path segment could not be read: {}", rejection.body_text()),
+    )
 }
 
 #[cfg(test)]
@@ -152,6 +170,9 @@ mod tests {
         assert!(format!("{e:?}").contains("colour"));
         assert_eq!(parse_json::<Sample>(br#"{"name":"#).unwrap_err().code(), "invalid_json");
         assert_eq!(parse_json::<Sample>(b"").unwrap_err().code(), "invalid_json");
-        assert_eq!(parse_json::<Sample>(br#"{"name":"a"} trailing"#).unwrap_err().code(), "invalid_json");
+        assert_eq!(
+            parse_json::<Sample>(br#"{"name":"a"} trailing"#).unwrap_err().code(),
+            "invalid_json"
+        );
     }
 }

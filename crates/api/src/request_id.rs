@@ -22,7 +22,9 @@ pub fn current() -> Option<String> {
 
 fn is_sane(id: &str) -> bool {
     (1..=MAX_LEN).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='))
 }
 
 fn new_id() -> String {
@@ -42,7 +44,9 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %request.uri().path());
     let started = Instant::now();
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request).instrument(span.clone())).await;
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(request).instrument(span.clone()))
+        .await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled"));

@@ -5,7 +5,7 @@
 use crate::demo;
 use crate::keys::issue_api_key;
 use anyhow::{Context, anyhow, bail};
-use cloudnexus_core::{ApiKeyId, ProjectId, ProjectName, Scopes, SystemClock, Clock};
+use cloudnexus_core::{ApiKeyId, Clock, ProjectId, ProjectName, Scopes, SystemClock};
 use cloudnexus_store::{ApiKeyRecord, MetadataStore, SqliteStore, StoreError};
 use serde_json::{Value, json};
 
@@ -80,7 +80,9 @@ fn key_json(k: &ApiKeyRecord) -> Value {
 
 async fn project_id(store: &SqliteStore, id_or_name: &str) -> anyhow::Result<ProjectId> {
     let project = store.find_project(id_or_name).await?;
-    project.map(|p| p.id).ok_or_else(|| anyhow!("no project {id_or_name:?}; list them with `cloudnexus admin project list`"))
+    project
+        .map(|p| p.id)
+        .ok_or_else(|| anyhow!("no project {id_or_name:?}; list them with `cloudnexus admin project list`"))
 }
 
 /// Runs one admin command against the store and returns (JSON result, text for people).
@@ -89,16 +91,23 @@ pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(
     match command {
         AdminCommand::Project(ProjectCommand::Create { name }) => {
             let name = ProjectName::parse(&name)?;
-            let project = store.create_project(ProjectId::generate(), name, now).await.map_err(|e| match e {
-                StoreError::ProjectNameTaken => anyhow!("a project with that name already exists"),
-                other => other.into(),
-            })?;
+            let project = store
+                .create_project(ProjectId::generate(), name, now)
+                .await
+                .map_err(|e| match e {
+                    StoreError::ProjectNameTaken => anyhow!("a project with that name already exists"),
+                    other => other.into(),
+                })?;
             let text = format!("created project {} ({})", project.name, project.id);
             Ok((json!({"id": project.id, "name": project.name}), text))
         }
         AdminCommand::Project(ProjectCommand::List) => {
             let projects = store.list_projects().await?;
-            let text = projects.iter().map(|p| format!("{}  {}  {}", p.id, p.name, p.created_at)).collect::<Vec<_>>().join("\n");
+            let text = projects
+                .iter()
+                .map(|p| format!("{}  {}  {}", p.id, p.name, p.created_at))
+                .collect::<Vec<_>>()
+                .join("\n");
             Ok((json!(projects), text))
         }
         AdminCommand::Key(KeyCommand::Create { project, scopes }) => {
@@ -112,7 +121,10 @@ pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(
                 project,
                 secret.expose()
             );
-            Ok((json!({"id": record.id, "key": secret.expose(), "scopes": record.scopes}), text))
+            Ok((
+                json!({"id": record.id, "key": secret.expose(), "scopes": record.scopes}),
+                text,
+            ))
         }
         AdminCommand::Key(KeyCommand::List { project }) => {
             let project = project_id(store, &project).await?;
@@ -120,7 +132,9 @@ pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(
             let text = keys
                 .iter()
                 .map(|k| {
-                    let state = k.revoked_at.map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"));
+                    let state = k
+                        .revoked_at
+                        .map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"));
                     format!("{}  {}  created {}  {}", k.id, k.scopes, k.created_at, state)
                 })
                 .collect::<Vec<_>>()
@@ -143,7 +157,10 @@ pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(
                 bail!("no demo bucket could be created: their names are all taken");
             }
             let text = format!("created {} demo buckets in project {project}", created.len());
-            Ok((json!({"project_id": project, "created": created.len(), "names": created}), text))
+            Ok((
+                json!({"project_id": project, "created": created.len(), "names": created}),
+                text,
+            ))
         }
     }
 }

@@ -63,7 +63,10 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, level: "info".to_owned() }
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -79,14 +82,17 @@ impl Default for BucketConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_json_body_bytes: 64 * 1024 }
+        Self {
+            max_json_body_bytes: 64 * 1024,
+        }
     }
 }
 
 impl Config {
     /// Reads a TOML file; unknown keys are errors, so typos do not pass silently.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))
     }
 
@@ -136,7 +142,10 @@ mod tests {
         assert_eq!(shipped.listen, defaults.listen);
         assert_eq!(shipped.data_dir, defaults.data_dir);
         assert_eq!(shipped.buckets.regions, defaults.buckets.regions);
-        assert_eq!(shipped.buckets.soft_delete_retention_seconds, defaults.buckets.soft_delete_retention_seconds);
+        assert_eq!(
+            shipped.buckets.soft_delete_retention_seconds,
+            defaults.buckets.soft_delete_retention_seconds
+        );
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
         assert!(shipped.api_settings().is_ok());
     }

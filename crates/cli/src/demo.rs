@@ -34,7 +34,15 @@ fn demo_buckets() -> Vec<DemoBucket> {
         },
     ];
     let regions = ["us-east-1", "us-west-2", "eu-west-1", "eu-west-2", "ap-southeast-1"];
-    let kinds = ["logs", "media", "reports", "exports", "ml-datasets", "static-site", "archive"];
+    let kinds = [
+        "logs",
+        "media",
+        "reports",
+        "exports",
+        "ml-datasets",
+        "static-site",
+        "archive",
+    ];
     let envs = ["production", "staging", "development"];
     let teams = ["frontend", "backend", "data", "platform"];
     let start = at("2024-11-06T08:00:00Z").unix_seconds();

@@ -16,8 +16,14 @@ pub async fn issue_api_key(
 ) -> StoreResult<(ApiKeyRecord, ApiKeySecret)> {
     let id = ApiKeyId::generate();
     let secret = ApiKeySecret::generate(&id);
-    let record =
-        ApiKeyRecord { id, project_id: project.clone(), hash: secret.hash(), scopes, created_at: now, revoked_at: None };
+    let record = ApiKeyRecord {
+        id,
+        project_id: project.clone(),
+        hash: secret.hash(),
+        scopes,
+        created_at: now,
+        revoked_at: None,
+    };
     store.create_api_key(record.clone()).await?;
     Ok((record, secret))
 }

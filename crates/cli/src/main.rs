@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "cloudnexus", version, about = "CloudNexus Storage: multi-tenant object storage")]
+#[command(
+    name = "cloudnexus",
+    version,
+    about = "CloudNexus Storage: multi-tenant object storage"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -110,7 +114,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("shutting down");
             server.shutdown().await
         }
-        Command::Admin { output, common, command } => {
+        Command::Admin {
+            output,
+            common,
+            command,
+        } => {
             let config = common.load()?;
             let store = SqliteStore::open(&config.data_dir)
                 .await

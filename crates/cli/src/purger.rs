@@ -11,7 +11,12 @@ use tokio::sync::watch;
 const BATCH: u32 = 100;
 
 /// Runs until `shutdown` turns true, purging due buckets every `interval`.
-pub async fn run(store: Arc<dyn MetadataStore>, clock: Arc<dyn Clock>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: Arc<dyn MetadataStore>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

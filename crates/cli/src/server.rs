@@ -38,7 +38,9 @@ impl Server {
         let store = SqliteStore::open(&config.data_dir)
             .await
             .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))?;
-        let first_run = keys::bootstrap(&store, clock.now()).await.context("cannot create the first project")?;
+        let first_run = keys::bootstrap(&store, clock.now())
+            .await
+            .context("cannot create the first project")?;
         let cursor_secret = store
             .secret(CURSOR_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
             .await
@@ -63,7 +65,16 @@ impl Server {
         let interval = Duration::from_secs(config.buckets.purge_interval_seconds);
         let purger = tokio::spawn(purger::run(shared_store, clock, interval, stopped));
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
-        Ok((Self { addr, shutdown, http, purger, store }, first_run))
+        Ok((
+            Self {
+                addr,
+                shutdown,
+                http,
+                purger,
+                store,
+            },
+            first_run,
+        ))
     }
 
     /// The address the server listens on.

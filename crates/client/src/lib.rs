@@ -1,1 +1,311 @@
-//! placeholder
+//! A typed HTTP client for the CloudNexus Storage API, for Rust programs, the tests and,
+//! later, the CLI's bucket commands. Errors from the API arrive as their problem+json body.
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A bucket as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Bucket {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub storage_class: String,
+    pub created_at: String,
+    pub size_bytes: u64,
+    pub object_count: u64,
+    pub public: bool,
+    pub tags: BTreeMap<String, String>,
+    pub deleted_at: Option<String>,
+    pub purge_at: Option<String>,
+}
+
+/// One page of `GET /v1/buckets`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BucketList {
+    pub data: Vec<Bucket>,
+    pub pagination: Pagination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Pagination {
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+    pub next_cursor: Option<String>,
+}
+
+/// The body of `POST /v1/buckets`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CreateBucket {
+    pub name: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl CreateBucket {
+    pub fn new(name: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            region: region.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.tags
+            .get_or_insert_with(BTreeMap::new)
+            .insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn storage_class(mut self, class: &str) -> Self {
+        self.storage_class = Some(class.to_owned());
+        self
+    }
+
+    pub fn public(mut self, public: bool) -> Self {
+        self.public = Some(public);
+        self
+    }
+}
+
+/// The body of `PATCH /v1/buckets/{bucket}`; `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UpdateBucket {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+}
+
+/// The query of `GET /v1/buckets`.
+#[derive(Debug, Clone, Default)]
+pub struct ListBuckets {
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+    pub cursor: Option<String>,
+    pub prefix: Option<String>,
+    pub region: Option<String>,
+    pub tags: Vec<String>,
+    pub include_deleted: bool,
+}
+
+impl ListBuckets {
+    /// The query as name/value pairs, `tag` repeated.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(v) = self.limit {
+            q.push(("limit", v.to_string()));
+        }
+        if let Some(v) = self.offset {
+            q.push(("offset", v.to_string()));
+        }
+        if let Some(v) = &self.cursor {
+            q.push(("cursor", v.clone()));
+        }
+        if let Some(v) = &self.prefix {
+            q.push(("prefix", v.clone()));
+        }
+        if let Some(v) = &self.region {
+            q.push(("region", v.clone()));
+        }
+        for t in &self.tags {
+            q.push(("tag", t.clone()));
+        }
+        if self.include_deleted {
+            q.push(("include", "deleted".to_owned()));
+        }
+        q
+    }
+}
+
+/// An RFC 9457 problem, as the API answers every error.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    pub request_id: String,
+    #[serde(default)]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FieldError {
+    pub param: String,
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The API answered with an error.
+    #[error("{} {}: {}", .0.status, .0.code, .0.detail)]
+    Api(Box<Problem>),
+    /// The request could not be sent or the answer not read.
+    #[error("HTTP failure: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The answer was not what the API documents.
+    #[error("unexpected answer ({status}): {body}")]
+    Unexpected { status: u16, body: String },
+}
+
+impl Error {
+    /// The problem body, when the API answered with an error.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Self::Api(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A client bound to a base URL and, optionally, an API key.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: Option<String>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `base_url` (e.g. `http://127.0.0.1:8080`) sending `api_key` as a bearer token.
+    pub fn new(base_url: impl Into<String>, api_key: Option<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            api_key,
+        }
+    }
+
+    /// The same server, another key.
+    pub fn with_key(&self, api_key: impl Into<String>) -> Self {
+        Self {
+            http: self.http.clone(),
+            base_url: self.base_url.clone(),
+            api_key: Some(api_key.into()),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut builder = self.http.request(method, format!("{}{path}", self.base_url));
+        if let Some(key) = &self.api_key {
+            builder = builder.bearer_auth(key);
+        }
+        builder
+    }
+
+    async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder, expected: StatusCode) -> Result<T> {
+        let response = builder.send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if status == expected {
+            return serde_json::from_slice(&body).map_err(|_| Error::Unexpected {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        match serde_json::from_slice::<Problem>(&body) {
+            Ok(problem) => Err(Error::Api(Box::new(problem))),
+            Err(_) => Err(Error::Unexpected {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            }),
+        }
+    }
+
+    pub async fn create_bucket(&self, body: &CreateBucket) -> Result<Bucket> {
+        self.send(
+            self.request(Method::POST, "/v1/buckets").json(body),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// `bucket` is an id or a name.
+    pub async fn get_bucket(&self, bucket: &str) -> Result<Bucket> {
+        self.send(
+            self.request(Method::GET, &format!("/v1/buckets/{bucket}")),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    pub async fn update_bucket(&self, bucket: &str, body: &UpdateBucket) -> Result<Bucket> {
+        self.send(
+            self.request(Method::PATCH, &format!("/v1/buckets/{bucket}")).json(body),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Soft-deletes; the answer carries `deleted_at` and `purge_at`.
+    pub async fn delete_bucket(&self, bucket: &str) -> Result<Bucket> {
+        self.send(
+            self.request(Method::DELETE, &format!("/v1/buckets/{bucket}")),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    pub async fn restore_bucket(&self, bucket: &str) -> Result<Bucket> {
+        self.send(
+            self.request(Method::POST, &format!("/v1/buckets/{bucket}/restore")),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    pub async fn list_buckets(&self, query: &ListBuckets) -> Result<BucketList> {
+        self.send(
+            self.request(Method::GET, "/v1/buckets").query(&query.pairs()),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Every bucket matching `query`, following `next_cursor` from page to page.
+    pub async fn list_all_buckets(&self, query: &ListBuckets) -> Result<Vec<Bucket>> {
+        let mut all = Vec::new();
+        let mut page_query = query.clone();
+        loop {
+            let page = self.list_buckets(&page_query).await?;
+            all.extend(page.data);
+            match page.pagination.next_cursor {
+                Some(cursor) => {
+                    page_query.offset = None;
+                    page_query.cursor = Some(cursor);
+                }
+                None => return Ok(all),
+            }
+        }
+    }
+}

@@ -31,7 +31,11 @@ pub struct ApiKeyHash(pub [u8; 32]);
 impl ApiKeySecret {
     /// A new random key for the key record `id`.
     pub fn generate(id: &ApiKeyId) -> Self {
-        let secret: String = rand::rng().sample_iter(&Alphanumeric).take(SECRET_LEN).map(char::from).collect();
+        let secret: String = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(SECRET_LEN)
+            .map(char::from)
+            .collect();
         Self(format!("{API_KEY_PREFIX}{}_{secret}", id.random_part()))
     }
 

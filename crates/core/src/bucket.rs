@@ -42,7 +42,10 @@ impl BucketName {
         if !(3..=63).contains(&len) {
             return Err(BucketNameError::Length(len));
         }
-        if let Some(c) = s.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-')) {
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+        {
             return Err(BucketNameError::InvalidCharacter(c));
         }
         let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -73,7 +76,10 @@ impl BucketName {
 /// Four dot-separated groups of 1-3 digits, such as `999.1.1.1`, which S3 also refuses.
 fn looks_like_dotted_quad(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl fmt::Display for BucketName {
@@ -101,9 +107,13 @@ pub enum BucketRefError {
 impl BucketRef {
     pub fn parse(s: &str) -> Result<Self, BucketRefError> {
         if s.starts_with(BucketId::PREFIX) {
-            BucketId::parse(s).map(Self::Id).map_err(|_| BucketRefError::MalformedId)
+            BucketId::parse(s)
+                .map(Self::Id)
+                .map_err(|_| BucketRefError::MalformedId)
         } else {
-            BucketName::parse(s).map(Self::Name).map_err(BucketRefError::MalformedName)
+            BucketName::parse(s)
+                .map(Self::Name)
+                .map_err(BucketRefError::MalformedName)
         }
     }
 }
@@ -139,7 +149,10 @@ impl FromStr for StorageClass {
     type Err = UnknownStorageClass;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownStorageClass(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownStorageClass(s.to_owned()))
     }
 }
 
@@ -174,7 +187,14 @@ mod tests {
 
     #[test]
     fn accepts_the_reference_page_names() {
-        for ok in ["prod-assets-us-east", "backup-snapshots", "abc", "a.b.c", "1bucket", &"a".repeat(63)] {
+        for ok in [
+            "prod-assets-us-east",
+            "backup-snapshots",
+            "abc",
+            "a.b.c",
+            "1bucket",
+            &"a".repeat(63),
+        ] {
             assert!(BucketName::parse(ok).is_ok(), "{ok} should be accepted");
         }
     }
@@ -217,7 +237,10 @@ mod tests {
         assert!(matches!(BucketRef::parse("bkt_7x92m4k1p0"), Ok(BucketRef::Id(_))));
         assert!(matches!(BucketRef::parse("backup-snapshots"), Ok(BucketRef::Name(_))));
         assert_eq!(BucketRef::parse("bkt_short"), Err(BucketRefError::MalformedId));
-        assert!(matches!(BucketRef::parse("Bad_Name"), Err(BucketRefError::MalformedName(_))));
+        assert!(matches!(
+            BucketRef::parse("Bad_Name"),
+            Err(BucketRefError::MalformedName(_))
+        ));
     }
 
     #[test]

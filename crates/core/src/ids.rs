@@ -104,7 +104,14 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected() {
-        for bad in ["bkt_", "bkt_7x92m4k1p", "bkt_7x92m4k1p00", "bkt_7X92m4k1p0", "prj_7x92m4k1p0", "bkt_7x92m4k1p-"] {
+        for bad in [
+            "bkt_",
+            "bkt_7x92m4k1p",
+            "bkt_7x92m4k1p00",
+            "bkt_7X92m4k1p0",
+            "prj_7x92m4k1p0",
+            "bkt_7x92m4k1p-",
+        ] {
             assert!(BucketId::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

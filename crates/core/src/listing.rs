@@ -28,10 +28,20 @@ pub struct BucketFilter {
 }
 
 impl BucketFilter {
-    pub fn new(prefix: Option<String>, region: Option<Region>, mut tags: Vec<TagFilter>, include_deleted: bool) -> Self {
+    pub fn new(
+        prefix: Option<String>,
+        region: Option<Region>,
+        mut tags: Vec<TagFilter>,
+        include_deleted: bool,
+    ) -> Self {
         tags.sort();
         tags.dedup();
-        Self { prefix: prefix.filter(|p| !p.is_empty()), region, tags, include_deleted }
+        Self {
+            prefix: prefix.filter(|p| !p.is_empty()),
+            region,
+            tags,
+            include_deleted,
+        }
     }
 
     /// Whether a bucket passes this filter.
@@ -70,7 +80,10 @@ pub struct Position {
 
 impl Position {
     pub fn of(bucket: &Bucket) -> Self {
-        Self { created_at: bucket.created_at, id: bucket.id.clone() }
+        Self {
+            created_at: bucket.created_at,
+            id: bucket.id.clone(),
+        }
     }
 }
 
@@ -172,7 +185,10 @@ impl CursorKey {
             return Err(CursorError::OtherFilters);
         }
         let id = BucketId::parse(&format!("{}{}", BucketId::PREFIX, payload.i)).map_err(|_| CursorError::Malformed)?;
-        Ok(Position { created_at: Timestamp::from_unix_seconds(payload.t), id })
+        Ok(Position {
+            created_at: Timestamp::from_unix_seconds(payload.t),
+            id,
+        })
     }
 }
 
@@ -192,13 +208,19 @@ struct CursorPayload {
 /// Why a cursor was refused. Each message says what to send instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CursorError {
-    #[error("is not a cursor this API issued; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page")]
+    #[error(
+        "is not a cursor this API issued; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page"
+    )]
     Malformed,
-    #[error("has been altered; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page")]
+    #[error(
+        "has been altered; pass the `next_cursor` value of an earlier page unchanged, or omit `cursor` to start from the first page"
+    )]
     Tampered,
     #[error("was issued for another project; omit `cursor` to start from the first page")]
     OtherProject,
-    #[error("was issued for different filters; repeat the `prefix`, `region`, `tag` and `include` of the request that returned it, or omit `cursor` to start over")]
+    #[error(
+        "was issued for different filters; repeat the `prefix`, `region`, `tag` and `include` of the request that returned it, or omit `cursor` to start over"
+    )]
     OtherFilters,
 }
 
@@ -209,11 +231,19 @@ mod tests {
 
     fn filter() -> BucketFilter {
         let region = RegionSet::default().parse("us-east-1").unwrap();
-        BucketFilter::new(Some("prod".into()), Some(region), vec![TagFilter::parse("env").unwrap()], false)
+        BucketFilter::new(
+            Some("prod".into()),
+            Some(region),
+            vec![TagFilter::parse("env").unwrap()],
+            false,
+        )
     }
 
     fn position() -> Position {
-        Position { created_at: Timestamp::from_unix_seconds(1_723_473_120), id: BucketId::parse("bkt_7x92m4k1p0").unwrap() }
+        Position {
+            created_at: Timestamp::from_unix_seconds(1_723_473_120),
+            id: BucketId::parse("bkt_7x92m4k1p0").unwrap(),
+        }
     }
 
     #[test]
@@ -221,7 +251,10 @@ mod tests {
         let key = CursorKey::generate();
         let project = ProjectId::generate();
         let c = key.encode(&project, &filter(), &position());
-        assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{c}");
+        assert!(
+            c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{c}"
+        );
         assert_eq!(key.decode(&c, &project, &filter()), Ok(position()));
     }
 
@@ -234,8 +267,14 @@ mod tests {
         bytes[5] ^= 1;
         let forged = URL_SAFE_NO_PAD.encode(bytes);
         assert_eq!(key.decode(&forged, &project, &filter()), Err(CursorError::Tampered));
-        assert_eq!(key.decode("not a cursor!", &project, &filter()), Err(CursorError::Malformed));
-        assert_eq!(CursorKey::generate().decode(&c, &project, &filter()), Err(CursorError::Tampered));
+        assert_eq!(
+            key.decode("not a cursor!", &project, &filter()),
+            Err(CursorError::Malformed)
+        );
+        assert_eq!(
+            CursorKey::generate().decode(&c, &project, &filter()),
+            Err(CursorError::Tampered)
+        );
     }
 
     #[test]
@@ -243,17 +282,37 @@ mod tests {
         let key = CursorKey::generate();
         let project = ProjectId::generate();
         let c = key.encode(&project, &filter(), &position());
-        assert_eq!(key.decode(&c, &ProjectId::generate(), &filter()), Err(CursorError::OtherProject));
+        assert_eq!(
+            key.decode(&c, &ProjectId::generate(), &filter()),
+            Err(CursorError::OtherProject)
+        );
         let mut other = filter();
         other.include_deleted = true;
         assert_eq!(key.decode(&c, &project, &other), Err(CursorError::OtherFilters));
-        assert_eq!(key.decode(&c, &project, &BucketFilter::default()), Err(CursorError::OtherFilters));
+        assert_eq!(
+            key.decode(&c, &project, &BucketFilter::default()),
+            Err(CursorError::OtherFilters)
+        );
     }
 
     #[test]
     fn equal_filters_share_a_fingerprint_whatever_the_tag_order() {
-        let a = BucketFilter::new(None, None, vec![TagFilter::parse("a").unwrap(), TagFilter::parse("b:1").unwrap()], false);
-        let b = BucketFilter::new(None, None, vec![TagFilter::parse("b:1").unwrap(), TagFilter::parse("a").unwrap(), TagFilter::parse("a").unwrap()], false);
+        let a = BucketFilter::new(
+            None,
+            None,
+            vec![TagFilter::parse("a").unwrap(), TagFilter::parse("b:1").unwrap()],
+            false,
+        );
+        let b = BucketFilter::new(
+            None,
+            None,
+            vec![
+                TagFilter::parse("b:1").unwrap(),
+                TagFilter::parse("a").unwrap(),
+                TagFilter::parse("a").unwrap(),
+            ],
+            false,
+        );
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(a, b);
     }

@@ -17,7 +17,8 @@ impl ProjectName {
     pub fn parse(s: &str) -> Result<Self, ProjectNameError> {
         let ok = (1..=64).contains(&s.len())
             && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         // A project name may not look like a project id, so `--project` is never ambiguous.
         if ok && !s.starts_with(ProjectId::PREFIX) {
             Ok(Self(s.to_owned()))

@@ -53,7 +53,9 @@ impl RegionSet {
         for name in names {
             let name = name.into();
             let well_formed = (1..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !well_formed {
                 return Err(RegionNameError(name));
             }
@@ -67,7 +69,10 @@ impl RegionSet {
         if self.0.contains(name) {
             Ok(Region(name.to_owned()))
         } else {
-            Err(UnknownRegion { given: name.to_owned(), valid: self.names() })
+            Err(UnknownRegion {
+                given: name.to_owned(),
+                valid: self.names(),
+            })
         }
     }
 

@@ -41,7 +41,10 @@ impl FromStr for Scope {
     type Err = UnknownScope;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownScope(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownScope(s.to_owned()))
     }
 }
 
@@ -81,7 +84,11 @@ impl Scopes {
             .filter(|p| !p.is_empty())
             .map(str::parse::<Scope>)
             .collect::<Result<_, _>>()?;
-        if scopes.is_empty() { Err(ScopesError::Empty) } else { Ok(scopes) }
+        if scopes.is_empty() {
+            Err(ScopesError::Empty)
+        } else {
+            Ok(scopes)
+        }
     }
 
     pub fn contains(self, scope: Scope) -> bool {
@@ -139,7 +146,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_empty() {
-        assert!(matches!(Scopes::parse_list("storage:read,storage:delete"), Err(ScopesError::Unknown(_))));
+        assert!(matches!(
+            Scopes::parse_list("storage:read,storage:delete"),
+            Err(ScopesError::Unknown(_))
+        ));
         assert_eq!(Scopes::parse_list(""), Err(ScopesError::Empty));
     }
 

@@ -37,8 +37,13 @@ impl TagKey {
     pub fn parse(s: &str) -> Result<Self, TagError> {
         let well_formed = (1..=MAX_TAG_KEY_LEN).contains(&s.len())
             && s.as_bytes()[0].is_ascii_lowercase()
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if well_formed { Ok(Self(s.to_owned())) } else { Err(TagError::InvalidKey(s.to_owned())) }
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if well_formed {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(TagError::InvalidKey(s.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -50,7 +55,10 @@ impl TagValue {
     pub fn parse(key: &TagKey, s: &str) -> Result<Self, TagError> {
         let len = s.chars().count();
         if len > MAX_TAG_VALUE_LEN {
-            return Err(TagError::ValueTooLong { key: key.0.clone(), len });
+            return Err(TagError::ValueTooLong {
+                key: key.0.clone(),
+                len,
+            });
         }
         if s.chars().any(char::is_control) {
             return Err(TagError::ControlCharacter(key.0.clone()));
@@ -133,11 +141,17 @@ impl TagFilter {
     /// Parses `key` or `key:value`; the value may itself contain `:`.
     pub fn parse(s: &str) -> Result<Self, TagError> {
         match s.split_once(':') {
-            None => Ok(Self { key: TagKey::parse(s)?, value: None }),
+            None => Ok(Self {
+                key: TagKey::parse(s)?,
+                value: None,
+            }),
             Some((k, v)) => {
                 let key = TagKey::parse(k)?;
                 let value = TagValue::parse(&key, v)?;
-                Ok(Self { key, value: Some(value) })
+                Ok(Self {
+                    key,
+                    value: Some(value),
+                })
             }
         }
     }
@@ -171,8 +185,14 @@ mod tests {
         let key = TagKey::parse("env").unwrap();
         assert!(TagValue::parse(&key, &"v".repeat(256)).is_ok());
         assert!(TagValue::parse(&key, "").is_ok());
-        assert!(matches!(TagValue::parse(&key, &"v".repeat(257)), Err(TagError::ValueTooLong { len: 257, .. })));
-        assert!(matches!(TagValue::parse(&key, "a\nb"), Err(TagError::ControlCharacter(_))));
+        assert!(matches!(
+            TagValue::parse(&key, &"v".repeat(257)),
+            Err(TagError::ValueTooLong { len: 257, .. })
+        ));
+        assert!(matches!(
+            TagValue::parse(&key, "a\nb"),
+            Err(TagError::ControlCharacter(_))
+        ));
         assert!(TagValue::parse(&key, "prod:eu/1 ü").is_ok());
     }
 

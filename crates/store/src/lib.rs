@@ -83,8 +83,12 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
     /// Returns the named secret, creating it with `generate` the first time.
-    async fn secret(&self, name: &str, generate: &(dyn Fn() -> [u8; 32] + Send + Sync), now: Timestamp)
-    -> StoreResult<[u8; 32]>;
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> [u8; 32] + Send + Sync),
+        now: Timestamp,
+    ) -> StoreResult<[u8; 32]>;
 
     async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project>;
     /// Finds a project by id (`prj_...`) or by name.
@@ -101,11 +105,21 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// A bucket of `project` by id or name, soft-deleted ones included.
     async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>;
     /// Applies a patch to a live bucket (`BucketDeleted` for a soft-deleted one).
-    async fn update_bucket(&self, project: &ProjectId, id: &BucketId, patch: BucketPatch, now: Timestamp)
-    -> StoreResult<Bucket>;
+    async fn update_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        patch: BucketPatch,
+        now: Timestamp,
+    ) -> StoreResult<Bucket>;
     /// Soft-deletes a live bucket (`BucketDeleted` when it already is).
-    async fn soft_delete_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp, purge_at: Timestamp)
-    -> StoreResult<Bucket>;
+    async fn soft_delete_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        now: Timestamp,
+        purge_at: Timestamp,
+    ) -> StoreResult<Bucket>;
     /// Brings a soft-deleted bucket back (`BucketNotDeleted` when it is live).
     async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket>;
     /// Removes, for good, up to `limit` soft-deleted buckets whose `purge_at` has passed.

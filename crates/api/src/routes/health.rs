@@ -39,8 +39,9 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
 async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     response
 }

@@ -15,7 +15,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("route_not_found", "no such endpoint; see /v1/openapi.json or /docs for the API's routes")
+    ApiError::not_found(
+        "route_not_found",
+        "no such endpoint; see /v1/openapi.json or /docs for the API's routes",
+    )
 }
 
 pub async fn method_not_allowed() -> ApiError {

@@ -60,9 +60,22 @@ pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<B
     .bind(bucket.created_at.unix_seconds())
     .execute(&mut *tx)
     .await
-    .map_err(|e| if is_unique_violation(&e, "buckets.name") { StoreError::BucketNameTaken } else { backend(e) })?;
+    .map_err(|e| {
+        if is_unique_violation(&e, "buckets.name") {
+            StoreError::BucketNameTaken
+        } else {
+            backend(e)
+        }
+    })?;
     insert_tags(&mut tx, &bucket).await?;
-    counts::adjust(&mut tx, &bucket.project_id, &counts::dimensions_of(&bucket.region, &bucket.tags), 1, 0).await?;
+    counts::adjust(
+        &mut tx,
+        &bucket.project_id,
+        &counts::dimensions_of(&bucket.region, &bucket.tags),
+        1,
+        0,
+    )
+    .await?;
     tx.commit().await.map_err(backend)?;
     Ok(bucket)
 }
@@ -75,18 +88,22 @@ where
         BucketRef::Id(id) => ("id", id.as_str()),
         BucketRef::Name(name) => ("name", name.as_str()),
     };
-    let row = sqlx::query(&format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ? AND b.project_id = ?"))
-        .bind(value)
-        .bind(project.as_str())
-        .fetch_optional(executor)
-        .await
-        .map_err(backend)?;
+    let row = sqlx::query(&format!(
+        "SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ? AND b.project_id = ?"
+    ))
+    .bind(value)
+    .bind(project.as_str())
+    .fetch_optional(executor)
+    .await
+    .map_err(backend)?;
     row.as_ref().map(rows::bucket).transpose()
 }
 
 /// Reads the bucket inside a write transaction, so the change that follows sees it unchanged.
 async fn get_for_update(tx: &mut Transaction<'_, Sqlite>, project: &ProjectId, id: &BucketId) -> StoreResult<Bucket> {
-    get(&mut **tx, project, &BucketRef::Id(id.clone())).await?.ok_or(StoreError::NotFound)
+    get(&mut **tx, project, &BucketRef::Id(id.clone()))
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 pub(super) async fn update(
@@ -111,7 +128,14 @@ pub(super) async fn update(
             .map_err(backend)?;
         bucket.tags = tags;
         insert_tags(&mut tx, &bucket).await?;
-        counts::adjust(&mut tx, project, &counts::dimensions_of(&bucket.region, &bucket.tags), 1, 0).await?;
+        counts::adjust(
+            &mut tx,
+            project,
+            &counts::dimensions_of(&bucket.region, &bucket.tags),
+            1,
+            0,
+        )
+        .await?;
     }
     if let Some(public) = patch.public {
         bucket.public = public;
@@ -154,7 +178,14 @@ async fn set_deleted(
         .await
         .map_err(backend)?;
     let delta = if deleted.is_some() { -1 } else { 1 };
-    counts::adjust(tx, &bucket.project_id, &counts::dimensions_of(&bucket.region, &bucket.tags), delta, -delta).await
+    counts::adjust(
+        tx,
+        &bucket.project_id,
+        &counts::dimensions_of(&bucket.region, &bucket.tags),
+        delta,
+        -delta,
+    )
+    .await
 }
 
 pub(super) async fn soft_delete(
@@ -176,7 +207,12 @@ pub(super) async fn soft_delete(
     Ok(bucket)
 }
 
-pub(super) async fn restore(store: &SqliteStore, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
+pub(super) async fn restore(
+    store: &SqliteStore,
+    project: &ProjectId,
+    id: &BucketId,
+    now: Timestamp,
+) -> StoreResult<Bucket> {
     let mut tx = store.write_tx().await?;
     let mut bucket = get_for_update(&mut tx, project, id).await?;
     if !bucket.is_deleted() {
@@ -215,7 +251,11 @@ pub(super) async fn purge_due(store: &SqliteStore, now: Timestamp, limit: u32) -
         let dims = counts::dimensions_of(&candidate.region, &candidate.tags);
         counts::adjust(&mut tx, &candidate.project_id, &dims, 0, -1).await?;
         tx.commit().await.map_err(backend)?;
-        purged.push(PurgedBucket { id: candidate.id, project_id: candidate.project_id, name: candidate.name });
+        purged.push(PurgedBucket {
+            id: candidate.id,
+            project_id: candidate.project_id,
+            name: candidate.name,
+        });
     }
     Ok(purged)
 }

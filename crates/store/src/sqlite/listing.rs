@@ -61,7 +61,10 @@ pub(super) async fn list(store: &SqliteStore, project: &ProjectId, request: &Lis
         None => {
             let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM buckets b");
             push_filter(&mut qb, project, filter);
-            qb.build_query_scalar::<i64>().fetch_one(&mut *tx).await.map_err(backend)?
+            qb.build_query_scalar::<i64>()
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?
         }
     };
 
@@ -70,7 +73,8 @@ pub(super) async fn list(store: &SqliteStore, project: &ProjectId, request: &Lis
     if let PageStart::After(position) = &request.start {
         push_position(&mut qb, ">", position);
     }
-    qb.push(" ORDER BY b.created_at, b.id LIMIT ").push_bind(i64::from(request.limit) + 1);
+    qb.push(" ORDER BY b.created_at, b.id LIMIT ")
+        .push_bind(i64::from(request.limit) + 1);
     if let PageStart::Offset(offset) = request.start {
         qb.push(" OFFSET ").push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
     }
@@ -91,6 +95,15 @@ pub(super) async fn list(store: &SqliteStore, project: &ProjectId, request: &Lis
     };
     tx.commit().await.map_err(backend)?;
 
-    let next = if has_more { buckets.last().map(Position::of) } else { None };
-    Ok(BucketPage { buckets, total: u64::try_from(total).unwrap_or(0), offset, next })
+    let next = if has_more {
+        buckets.last().map(Position::of)
+    } else {
+        None
+    };
+    Ok(BucketPage {
+        buckets,
+        total: u64::try_from(total).unwrap_or(0),
+        offset,
+        next,
+    })
 }

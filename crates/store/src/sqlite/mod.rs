@@ -11,9 +11,7 @@ mod listing;
 mod rows;
 mod tenancy;
 
-use crate::{
-    ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, PurgedBucket, StoreError, StoreResult,
-};
+use crate::{ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, PurgedBucket, StoreError, StoreResult};
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::{ApiKeyId, Bucket, BucketId, BucketRef, Project, ProjectId, ProjectName, Timestamp};
@@ -55,7 +53,10 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(backend)?;
-        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(base.read_only(true))
@@ -105,8 +106,12 @@ impl MetadataStore for SqliteStore {
         Ok(())
     }
 
-    async fn secret(&self, name: &str, generate: &(dyn Fn() -> [u8; 32] + Send + Sync), now: Timestamp)
-    -> StoreResult<[u8; 32]> {
+    async fn secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> [u8; 32] + Send + Sync),
+        now: Timestamp,
+    ) -> StoreResult<[u8; 32]> {
         tenancy::secret(self, name, generate, now).await
     }
 
@@ -146,13 +151,23 @@ impl MetadataStore for SqliteStore {
         buckets::get(&self.reader, project, bucket).await
     }
 
-    async fn update_bucket(&self, project: &ProjectId, id: &BucketId, patch: BucketPatch, now: Timestamp)
-    -> StoreResult<Bucket> {
+    async fn update_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        patch: BucketPatch,
+        now: Timestamp,
+    ) -> StoreResult<Bucket> {
         buckets::update(self, project, id, patch, now).await
     }
 
-    async fn soft_delete_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp, purge_at: Timestamp)
-    -> StoreResult<Bucket> {
+    async fn soft_delete_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        now: Timestamp,
+        purge_at: Timestamp,
+    ) -> StoreResult<Bucket> {
         buckets::soft_delete(self, project, id, now, purge_at).await
     }
 

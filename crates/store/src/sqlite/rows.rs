@@ -18,7 +18,10 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored {what} does not parse: {detail}"))
 }
 
-fn col<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, name: &str) -> StoreResult<T> {
+fn col<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    name: &str,
+) -> StoreResult<T> {
     row.try_get(name).map_err(super::backend)
 }
 

@@ -24,7 +24,9 @@ pub(super) async fn secret(
         .await
         .map_err(backend)?;
     tx.commit().await.map_err(backend)?;
-    value.try_into().map_err(|_| StoreError::Backend(format!("secret {name} is not 32 bytes")))
+    value
+        .try_into()
+        .map_err(|_| StoreError::Backend(format!("secret {name} is not 32 bytes")))
 }
 
 pub(super) async fn create_project(
@@ -40,13 +42,27 @@ pub(super) async fn create_project(
         .bind(now.unix_seconds())
         .execute(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e, "projects.name") { StoreError::ProjectNameTaken } else { backend(e) })?;
+        .map_err(|e| {
+            if is_unique_violation(&e, "projects.name") {
+                StoreError::ProjectNameTaken
+            } else {
+                backend(e)
+            }
+        })?;
     tx.commit().await.map_err(backend)?;
-    Ok(Project { id, name, created_at: now })
+    Ok(Project {
+        id,
+        name,
+        created_at: now,
+    })
 }
 
 pub(super) async fn find_project(store: &SqliteStore, id_or_name: &str) -> StoreResult<Option<Project>> {
-    let column = if id_or_name.starts_with(ProjectId::PREFIX) { "id" } else { "name" };
+    let column = if id_or_name.starts_with(ProjectId::PREFIX) {
+        "id"
+    } else {
+        "name"
+    };
     let row = sqlx::query(&format!("SELECT id, name, created_at FROM projects WHERE {column} = ?"))
         .bind(id_or_name)
         .fetch_optional(&store.reader)
@@ -95,11 +111,13 @@ pub(super) async fn find_api_key(store: &SqliteStore, id: &ApiKeyId) -> StoreRes
 }
 
 pub(super) async fn list_api_keys(store: &SqliteStore, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
-    let found = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id"))
-        .bind(project.as_str())
-        .fetch_all(&store.reader)
-        .await
-        .map_err(backend)?;
+    let found = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id"
+    ))
+    .bind(project.as_str())
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
     found.iter().map(rows::api_key).collect()
 }
 
@@ -116,7 +134,11 @@ pub(super) async fn revoke_api_key(store: &SqliteStore, id: &ApiKeyId, now: Time
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
-    let record = row.as_ref().map(rows::api_key).transpose()?.ok_or(StoreError::NotFound)?;
+    let record = row
+        .as_ref()
+        .map(rows::api_key)
+        .transpose()?
+        .ok_or(StoreError::NotFound)?;
     tx.commit().await.map_err(backend)?;
     Ok(record)
 }

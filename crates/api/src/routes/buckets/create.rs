@@ -40,7 +40,8 @@ pub(super) fn parse_tags(tags: &BTreeMap<String, String>) -> Result<Tags, FieldE
 }
 
 pub(super) fn parse_storage_class(s: &str) -> Result<StorageClass, FieldError> {
-    s.parse().map_err(|e: cloudnexus_core::bucket::UnknownStorageClass| FieldError::new("storage_class", e.to_string()))
+    s.parse()
+        .map_err(|e: cloudnexus_core::bucket::UnknownStorageClass| FieldError::new("storage_class", e.to_string()))
 }
 
 /// Create a bucket
@@ -71,17 +72,30 @@ pub async fn create_bucket(
     principal.require(Scope::Write)?;
     let mut errors = Vec::new();
     let name = match body.name.as_deref() {
-        None => Err(FieldError::new("name", "is required: give the bucket a name such as \"my-bucket\"")),
+        None => Err(FieldError::new(
+            "name",
+            "is required: give the bucket a name such as \"my-bucket\"",
+        )),
         Some(n) => BucketName::parse(n).map_err(|e| FieldError::new("name", format!("{n:?} {e}"))),
     };
     let region = match body.region.as_deref() {
         None => Err(FieldError::new(
             "region",
-            format!("is required; valid regions are: {}", state.settings.regions.names().join(", ")),
+            format!(
+                "is required; valid regions are: {}",
+                state.settings.regions.names().join(", ")
+            ),
         )),
-        Some(r) => state.settings.regions.parse(r).map_err(|e| FieldError::new("region", e.to_string())),
+        Some(r) => state
+            .settings
+            .regions
+            .parse(r)
+            .map_err(|e| FieldError::new("region", e.to_string())),
     };
-    let storage_class = body.storage_class.as_deref().map_or(Ok(StorageClass::default()), parse_storage_class);
+    let storage_class = body
+        .storage_class
+        .as_deref()
+        .map_or(Ok(StorageClass::default()), parse_storage_class);
     let tags = body.tags.as_ref().map_or_else(|| Ok(Tags::default()), parse_tags);
     let (name, region, storage_class, tags) = match (name, region, storage_class, tags) {
         (Ok(n), Ok(r), Ok(c), Ok(t)) => (n, r, c, t),
@@ -117,5 +131,10 @@ pub async fn create_bucket(
     })?;
     tracing::info!(bucket.id = %bucket.id, project.id = %bucket.project_id, "bucket created");
     let location = HeaderValue::from_str(&format!("/v1/buckets/{}", bucket.id)).expect("ids are ascii");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(BucketResponse::from(bucket))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(BucketResponse::from(bucket)),
+    )
+        .into_response())
 }

@@ -93,12 +93,24 @@ pub async fn list_buckets(
         ),
         None => PageStart::Offset(params.offset.unwrap_or(0)),
     };
-    let request = ListRequest { filter: params.filter, limit: params.limit, start };
+    let request = ListRequest {
+        filter: params.filter,
+        limit: params.limit,
+        start,
+    };
     let page = state.store.list_buckets(&principal.project_id, &request).await?;
-    let next_cursor = page.next.as_ref().map(|p| state.cursor_key.encode(&principal.project_id, &request.filter, p));
+    let next_cursor = page
+        .next
+        .as_ref()
+        .map(|p| state.cursor_key.encode(&principal.project_id, &request.filter, p));
     Ok(Json(ListBucketsResponse {
         data: page.buckets.into_iter().map(BucketResponse::from).collect(),
-        pagination: Pagination { total: page.total, limit: request.limit, offset: page.offset, next_cursor },
+        pagination: Pagination {
+            total: page.total,
+            limit: request.limit,
+            offset: page.offset,
+            next_cursor,
+        },
     }))
 }
 

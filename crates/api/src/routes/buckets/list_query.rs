@@ -25,10 +25,15 @@ const REGISTERED_SIGN_HINT: &str = " The query holds `®`: when a URL such as `?
 
 pub fn parse(raw_query: Option<&str>, regions: &RegionSet) -> Result<ListParams, ApiError> {
     let raw = raw_query.unwrap_or("");
-    let hint = if raw.contains('®') || raw.contains("%C2%AE") || raw.contains("%c2%ae") { REGISTERED_SIGN_HINT } else { "" };
+    let hint = if raw.contains('®') || raw.contains("%C2%AE") || raw.contains("%c2%ae") {
+        REGISTERED_SIGN_HINT
+    } else {
+        ""
+    };
     let mut errors = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    let (mut limit, mut offset, mut cursor, mut prefix, mut region, mut include_deleted) = (None, None, None, None, None, false);
+    let (mut limit, mut offset, mut cursor, mut prefix, mut region, mut include_deleted) =
+        (None, None, None, None, None, false);
     let mut tags = Vec::new();
 
     for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
@@ -84,7 +89,10 @@ pub fn parse(raw_query: Option<&str>, regions: &RegionSet) -> Result<ListParams,
             )),
             other => errors.push(FieldError::new(
                 other,
-                format!("is not a parameter of this endpoint; the parameters are: {}.{hint}", PARAMETERS.join(", ")),
+                format!(
+                    "is not a parameter of this endpoint; the parameters are: {}.{hint}",
+                    PARAMETERS.join(", ")
+                ),
             )),
         }
     }

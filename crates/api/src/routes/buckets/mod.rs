@@ -91,7 +91,11 @@ impl From<Bucket> for BucketResponse {
             size_bytes: b.size_bytes,
             object_count: b.object_count,
             public: b.public,
-            tags: b.tags.iter().map(|(k, v)| (k.to_string(), v.as_str().to_owned())).collect(),
+            tags: b
+                .tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_str().to_owned()))
+                .collect(),
             deleted_at: b.deleted_at.map(|t| t.to_rfc3339()),
             purge_at: b.purge_at.map(|t| t.to_rfc3339()),
         }
@@ -108,13 +112,20 @@ fn describe(bucket: &BucketRef) -> String {
 fn bucket_not_found(bucket: &BucketRef) -> ApiError {
     ApiError::not_found(
         "bucket_not_found",
-        format!("there is no bucket {} in this project; check the id or name, or list buckets with GET /v1/buckets", describe(bucket)),
+        format!(
+            "there is no bucket {} in this project; check the id or name, or list buckets with GET /v1/buckets",
+            describe(bucket)
+        ),
     )
 }
 
 /// Finds a bucket of the caller's project, soft-deleted ones included.
 async fn find_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef) -> ApiResult<Bucket> {
-    state.store.get_bucket(&principal.project_id, bucket).await?.ok_or_else(|| bucket_not_found(bucket))
+    state
+        .store
+        .get_bucket(&principal.project_id, bucket)
+        .await?
+        .ok_or_else(|| bucket_not_found(bucket))
 }
 
 /// Turns the store's expected outcomes for a bucket change into their 4xx answers.
@@ -123,11 +134,18 @@ fn change_failed(e: StoreError, bucket: &BucketRef) -> ApiError {
         StoreError::NotFound => bucket_not_found(bucket),
         StoreError::BucketDeleted => ApiError::conflict(
             "bucket_deleted",
-            format!("the bucket {} is soft-deleted; restore it first with POST /v1/buckets/{{bucket}}/restore", describe(bucket)),
+            format!(
+                "the bucket {} is soft-deleted; restore it first with POST /v1/buckets/{{bucket}}/restore",
+                describe(bucket)
+            ),
         ),
-        StoreError::BucketNotDeleted => {
-            ApiError::conflict("bucket_not_deleted", format!("the bucket {} is not deleted; there is nothing to restore", describe(bucket)))
-        }
+        StoreError::BucketNotDeleted => ApiError::conflict(
+            "bucket_not_deleted",
+            format!(
+                "the bucket {} is not deleted; there is nothing to restore",
+                describe(bucket)
+            ),
+        ),
         other => ApiError::from(other),
     }
 }

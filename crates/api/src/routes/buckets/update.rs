@@ -67,22 +67,34 @@ pub async fn update_bucket(
     let mut errors = Vec::new();
     for (field, sent) in [("name", body.name.is_some()), ("region", body.region.is_some())] {
         if sent {
-            errors.push(FieldError::new(field, "cannot be changed after a bucket is created; create a new bucket instead"));
+            errors.push(FieldError::new(
+                field,
+                "cannot be changed after a bucket is created; create a new bucket instead",
+            ));
         }
     }
     let tags = body.tags.as_ref().map(parse_tags).transpose().unwrap_or_else(|e| {
         errors.push(e);
         None
     });
-    let storage_class = body.storage_class.as_deref().map(parse_storage_class).transpose().unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
+    let storage_class = body
+        .storage_class
+        .as_deref()
+        .map(parse_storage_class)
+        .transpose()
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
     let found = find_bucket(&state, &principal, &bucket).await?;
-    let patch = BucketPatch { tags, public: body.public, storage_class };
+    let patch = BucketPatch {
+        tags,
+        public: body.public,
+        storage_class,
+    };
     let updated = state
         .store
         .update_bucket(&principal.project_id, &found.id, patch, state.clock.now())

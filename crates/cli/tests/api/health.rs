@@ -1,0 +1,70 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_credentials() {
+    let app = TestApp::spawn().await;
+    let h = app.call("GET", "/healthz", None, None).await;
+    assert_eq!(h.status, 200);
+    assert_eq!(h.json()["status"], "ok");
+    let r = app.call("GET", "/readyz", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "ready");
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_for_prometheus() {
+    let app = TestApp::spawn().await;
+    app.call("GET", "/v1/buckets", Some(&app.admin_key), None).await;
+    let m = app.call("GET", "/metrics", None, None).await;
+    assert_eq!(m.status, 200);
+    assert!(m.text.contains("http_requests_total"), "{}", m.text);
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let doc = app.call("GET", "/v1/openapi.json", None, None).await.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/v1/buckets", &["get", "post"][..]),
+        ("/v1/get-/buckets", &["get"][..]),
+        ("/v1/buckets/{bucket}", &["get", "patch", "delete"][..]),
+        ("/v1/buckets/{bucket}/restore", &["post"][..]),
+    ] {
+        for m in methods {
+            assert!(paths[path][m].is_object(), "{m} {path} missing");
+        }
+    }
+    let params: Vec<&str> = doc["paths"]["/v1/buckets"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        ["limit", "offset", "cursor", "prefix", "region", "tag", "include"]
+    );
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert!(schemes.contains_key("bearer") && schemes.contains_key("api_key"));
+}
+
+#[tokio::test]
+async fn the_interactive_docs_page_is_served_by_the_binary() {
+    let app = TestApp::spawn().await;
+    let page = app.call("GET", "/docs/", None, None).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("swagger"),
+        "{}",
+        &page.text[..page.text.len().min(500)]
+    );
+    // Its assets come from the binary, not from the internet.
+    let init = app.call("GET", "/docs/swagger-initializer.js", None, None).await;
+    assert_eq!(init.status, 200);
+    assert!(init.text.contains("/v1/openapi.json"));
+    let bundle = app.call("GET", "/docs/swagger-ui-bundle.js", None, None).await;
+    assert_eq!(bundle.status, 200);
+    assert!(bundle.text.len() > 100_000);
+}

@@ -1,0 +1,211 @@
+//! `TestApp`: a real server on 127.0.0.1:0 with a fresh data folder, a manual clock, an admin
+//! key, and typed helpers for what the tests do often.
+
+use cloudnexus::config::Config;
+use cloudnexus::keys::issue_api_key;
+use cloudnexus::server::Server;
+use cloudnexus_client::{Bucket, Client, CreateBucket};
+use cloudnexus_core::{ManualClock, ProjectId, ProjectName, Scopes, Timestamp};
+use cloudnexus_store::{MetadataStore, SqliteStore};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// 2024-08-12T14:32:00Z, the first `created_at` of the reference page's example.
+pub const START: i64 = 1_723_473_120;
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub data_dir: TempDir,
+    pub config: Config,
+    pub clock: ManualClock,
+    pub base_url: String,
+    /// A key with every scope on the first project.
+    pub admin_key: String,
+    pub project_id: ProjectId,
+    /// A client using `admin_key`.
+    pub client: Client,
+    pub http: reqwest::Client,
+    server: Option<Server>,
+}
+
+/// A raw answer, for the tests that check status codes, headers and exact bodies.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts this is a problem+json with `status` and `code`, and returns its body.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {}", self.text);
+        assert_eq!(body["status"], status);
+        assert_eq!(body["type"], format!("urn:cloudnexus:problem:{code}"));
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(Some(body["request_id"].as_str().unwrap()), self.header("x-request-id"));
+        body
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `adjust` may change first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.path().to_owned(),
+            ..Config::default()
+        };
+        config.buckets.purge_interval_seconds = 1;
+        adjust(&mut config);
+        let clock = ManualClock::starting_at(Timestamp::from_unix_seconds(START));
+        let (server, first_run) = Server::start(&config, Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
+        let first_run = first_run.expect("a fresh data folder gets a first project");
+        let base_url = format!("http://{}", server.addr());
+        let admin_key = first_run.secret.expose().to_owned();
+        Self {
+            client: Client::new(base_url.clone(), Some(admin_key.clone())),
+            http: reqwest::Client::new(),
+            data_dir,
+            config,
+            clock,
+            base_url,
+            admin_key,
+            project_id: first_run.project.id,
+            server: Some(server),
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same data folder.
+    pub async fn restart(&mut self) {
+        self.server
+            .take()
+            .expect("running")
+            .shutdown()
+            .await
+            .expect("clean shutdown");
+        let (server, first_run) = Server::start(&self.config, Arc::new(self.clock.clone()))
+            .await
+            .expect("restarts");
+        assert!(first_run.is_none(), "a used data folder gets no new first project");
+        self.base_url = format!("http://{}", server.addr());
+        self.client = Client::new(self.base_url.clone(), Some(self.admin_key.clone()));
+        self.server = Some(server);
+    }
+
+    /// The metadata store, opened beside the server as the admin commands do.
+    pub async fn store(&self) -> SqliteStore {
+        SqliteStore::open(self.data_dir.path()).await.expect("store opens")
+    }
+
+    /// A new key on the first project with `scopes` (comma-separated).
+    pub async fn key(&self, scopes: &str) -> String {
+        self.key_for(&self.project_id, scopes).await
+    }
+
+    pub async fn key_for(&self, project: &ProjectId, scopes: &str) -> String {
+        let store = self.store().await;
+        let (_, secret) = issue_api_key(
+            &store,
+            project,
+            Scopes::parse_list(scopes).unwrap(),
+            self.clock.now_ts(),
+        )
+        .await
+        .unwrap();
+        store.close().await;
+        secret.expose().to_owned()
+    }
+
+    /// A second project and a key on it with every scope.
+    pub async fn other_project(&self, name: &str) -> (ProjectId, Client) {
+        let store = self.store().await;
+        let project = store
+            .create_project(
+                ProjectId::generate(),
+                ProjectName::parse(name).unwrap(),
+                self.clock.now_ts(),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        let key = self
+            .key_for(&project.id, "storage:read,storage:write,storage:admin")
+            .await;
+        (project.id, self.client.with_key(key))
+    }
+
+    pub async fn create_bucket(&self, name: &str, region: &str) -> Bucket {
+        self.client
+            .create_bucket(&CreateBucket::new(name, region))
+            .await
+            .unwrap_or_else(|e| panic!("create {name}: {e}"))
+    }
+
+    /// Sends a request; `key` goes in `Authorization: Bearer`.
+    pub async fn call(&self, method: &str, path: &str, key: Option<&str>, json_body: Option<Value>) -> Answer {
+        let mut builder = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base_url));
+        if let Some(k) = key {
+            builder = builder.bearer_auth(k);
+        }
+        if let Some(body) = json_body {
+            builder = builder.json(&body);
+        }
+        Self::answer(builder).await
+    }
+
+    /// Sends a prepared request and reads the whole answer.
+    pub async fn answer(builder: reqwest::RequestBuilder) -> Answer {
+        let response = builder.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        Answer { status, headers, text }
+    }
+
+    /// A request builder with the admin key, for custom headers and bodies.
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base_url))
+            .bearer_auth(&self.admin_key)
+    }
+}
+
+/// Reads the manual clock as a `Timestamp`.
+pub trait NowTs {
+    fn now_ts(&self) -> Timestamp;
+}
+
+impl NowTs for ManualClock {
+    fn now_ts(&self) -> Timestamp {
+        cloudnexus_core::Clock::now(self)
+    }
+}

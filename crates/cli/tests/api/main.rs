@@ -1,0 +1,10 @@
+//! End-to-end tests: each starts the real server on 127.0.0.1:0 with a fresh data folder and
+//! drives it over HTTP. Files mirror the routes.
+
+mod admin;
+mod buckets;
+mod errors;
+mod health;
+mod helpers;
+mod restart;
+mod tenancy;
