@@ -36,7 +36,8 @@ CREATE TABLE buckets (
 -- buckets before a position reads the index only.
 CREATE INDEX buckets_order ON buckets (project_id, created_at, id, deleted_at);
 CREATE INDEX buckets_region_order ON buckets (project_id, region, created_at, id, deleted_at);
-CREATE INDEX buckets_project_name ON buckets (project_id, name, deleted_at);
+-- Prefix filters: a name range, with the columns that make its counts index-only.
+CREATE INDEX buckets_project_name ON buckets (project_id, name, deleted_at, created_at, id);
 CREATE INDEX buckets_purge_due ON buckets (purge_at) WHERE purge_at IS NOT NULL;
 
 -- One row per tag, carrying the bucket's created_at and liveness so that a tag filter walks
@@ -61,6 +62,18 @@ CREATE TABLE bucket_counts (
     live        BIGINT NOT NULL,
     deleted     BIGINT NOT NULL,
     PRIMARY KEY (project_id, dimension)
+);
+
+-- The same counts per UTC day of the buckets' created_at. A cursor page's `offset` is the sum
+-- of the days before the cursor's day plus an index count inside that day, and a deep `offset`
+-- seeks to its day instead of skipping every bucket before it.
+CREATE TABLE bucket_counts_by_day (
+    project_id  TEXT NOT NULL,
+    dimension   TEXT NOT NULL,
+    day         BIGINT NOT NULL,        -- created_at / 86400, rounded down
+    live        BIGINT NOT NULL,
+    deleted     BIGINT NOT NULL,
+    PRIMARY KEY (project_id, dimension, day)
 );
 
 -- Secrets the server generates once and keeps (the cursor-signing key).

@@ -102,6 +102,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord>;
 
     async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket>;
+    /// Creates many buckets in one transaction (seeding, imports): all or none.
+    async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()>;
     /// A bucket of `project` by id or name, soft-deleted ones included.
     async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>;
     /// Applies a patch to a live bucket (`BucketDeleted` for a soft-deleted one).

@@ -29,8 +29,8 @@ async fn insert_tags(tx: &mut Transaction<'_, Sqlite>, b: &Bucket) -> StoreResul
     Ok(())
 }
 
-pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<Bucket> {
-    let bucket = Bucket {
+fn new_bucket(new: NewBucket) -> Bucket {
+    Bucket {
         id: new.id,
         project_id: new.project_id,
         name: new.name,
@@ -43,8 +43,11 @@ pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<B
         object_count: 0,
         deleted_at: None,
         purge_at: None,
-    };
-    let mut tx = store.write_tx().await?;
+    }
+}
+
+/// Inserts one bucket with its tags and counts, inside `tx`.
+async fn insert(tx: &mut Transaction<'_, Sqlite>, bucket: &Bucket) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -58,7 +61,7 @@ pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<B
     .bind(tags_json(&bucket.tags))
     .bind(bucket.created_at.unix_seconds())
     .bind(bucket.created_at.unix_seconds())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e, "buckets.name") {
@@ -67,17 +70,25 @@ pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<B
             backend(e)
         }
     })?;
-    insert_tags(&mut tx, &bucket).await?;
-    counts::adjust(
-        &mut tx,
-        &bucket.project_id,
-        &counts::dimensions_of(&bucket.region, &bucket.tags),
-        1,
-        0,
-    )
-    .await?;
+    insert_tags(tx, bucket).await?;
+    let dims = counts::dimensions_of(&bucket.region, &bucket.tags);
+    counts::adjust(tx, &bucket.project_id, &dims, bucket.created_at, 1, 0).await
+}
+
+pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<Bucket> {
+    let bucket = new_bucket(new);
+    let mut tx = store.write_tx().await?;
+    insert(&mut tx, &bucket).await?;
     tx.commit().await.map_err(backend)?;
     Ok(bucket)
+}
+
+pub(super) async fn create_many(store: &SqliteStore, buckets: Vec<NewBucket>) -> StoreResult<()> {
+    let mut tx = store.write_tx().await?;
+    for new in buckets {
+        insert(&mut tx, &new_bucket(new)).await?;
+    }
+    tx.commit().await.map_err(backend)
 }
 
 pub(super) async fn get<'e, E>(executor: E, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
@@ -120,7 +131,7 @@ pub(super) async fn update(
     }
     if let Some(tags) = patch.tags {
         let old_dims = counts::dimensions_of(&bucket.region, &bucket.tags);
-        counts::adjust(&mut tx, project, &old_dims, -1, 0).await?;
+        counts::adjust(&mut tx, project, &old_dims, bucket.created_at, -1, 0).await?;
         sqlx::query("DELETE FROM bucket_tags WHERE bucket_id = ?")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -132,6 +143,7 @@ pub(super) async fn update(
             &mut tx,
             project,
             &counts::dimensions_of(&bucket.region, &bucket.tags),
+            bucket.created_at,
             1,
             0,
         )
@@ -182,6 +194,7 @@ async fn set_deleted(
         tx,
         &bucket.project_id,
         &counts::dimensions_of(&bucket.region, &bucket.tags),
+        bucket.created_at,
         delta,
         -delta,
     )
@@ -249,7 +262,7 @@ pub(super) async fn purge_due(store: &SqliteStore, now: Timestamp, limit: u32) -
             continue;
         }
         let dims = counts::dimensions_of(&candidate.region, &candidate.tags);
-        counts::adjust(&mut tx, &candidate.project_id, &dims, 0, -1).await?;
+        counts::adjust(&mut tx, &candidate.project_id, &dims, candidate.created_at, 0, -1).await?;
         tx.commit().await.map_err(backend)?;
         purged.push(PurgedBucket {
             id: candidate.id,

@@ -1,15 +1,23 @@
 //! Bucket counts per filter dimension, so that `pagination.total` of the common filter shapes
-//! is one primary-key read instead of a scan. Every change to a bucket's liveness, region or
-//! tags adjusts them in the same transaction.
+//! is one primary-key read instead of a scan, and per dimension and day of `created_at`, so
+//! that positions deep in the listing are found without reading what comes before them.
+//! Every change to a bucket's liveness, region or tags adjusts both in the same transaction.
 
 use super::backend;
 use crate::StoreResult;
 use cloudnexus_core::listing::BucketFilter;
-use cloudnexus_core::{ProjectId, Region, Tags};
+use cloudnexus_core::{ProjectId, Region, Tags, Timestamp};
 use sqlx::{Sqlite, Transaction};
 
 /// The dimension counting every bucket of a project.
 const ALL: &str = "all";
+/// Seconds in the period of `bucket_counts_by_day`.
+pub(crate) const DAY: i64 = 86_400;
+
+/// The day a `created_at` falls on, as stored in `bucket_counts_by_day`.
+pub(crate) fn day_of(t: Timestamp) -> i64 {
+    t.unix_seconds().div_euclid(DAY)
+}
 
 /// The dimensions a bucket with this region and these tags is counted in.
 pub(crate) fn dimensions_of(region: &Region, tags: &Tags) -> Vec<String> {
@@ -23,8 +31,8 @@ pub(crate) fn dimensions_of(region: &Region, tags: &Tags) -> Vec<String> {
     dims
 }
 
-/// The one dimension whose count is the total for `filter`, when there is one: no filter, a
-/// region alone, or a single tag alone.
+/// The one dimension whose counts are exactly the buckets matching `filter`, when there is
+/// one: no filter, a region alone, or a single tag alone (liveness aside).
 pub(crate) fn dimension_for(filter: &BucketFilter) -> Option<String> {
     if filter.prefix.is_some() {
         return None;
@@ -40,11 +48,22 @@ pub(crate) fn dimension_for(filter: &BucketFilter) -> Option<String> {
     }
 }
 
-/// Adds `live` and `deleted` (which may be negative) to each dimension's counts.
+/// The SQL expression counting a row of either counts table under `filter`'s liveness rule.
+pub(crate) fn counted(filter: &BucketFilter) -> &'static str {
+    if filter.include_deleted {
+        "live + deleted"
+    } else {
+        "live"
+    }
+}
+
+/// Adds `live` and `deleted` (either may be negative) to each dimension's counts, overall and
+/// on the day of `created_at`.
 pub(crate) async fn adjust(
     tx: &mut Transaction<'_, Sqlite>,
     project: &ProjectId,
     dims: &[String],
+    created_at: Timestamp,
     live: i64,
     deleted: i64,
 ) -> StoreResult<()> {
@@ -61,22 +80,90 @@ pub(crate) async fn adjust(
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (project_id, dimension, day) DO UPDATE \
+             SET live = bucket_counts_by_day.live + excluded.live, \
+                 deleted = bucket_counts_by_day.deleted + excluded.deleted",
+        )
+        .bind(project.as_str())
+        .bind(dim)
+        .bind(day_of(created_at))
+        .bind(live)
+        .bind(deleted)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     }
     Ok(())
 }
 
-/// Reads the (live, deleted) counts of one dimension.
-pub(crate) async fn read(
+/// The number of buckets in `dimension` under `filter`'s liveness rule.
+pub(crate) async fn total(
     tx: &mut Transaction<'_, Sqlite>,
     project: &ProjectId,
     dimension: &str,
-) -> StoreResult<(i64, i64)> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT live, deleted FROM bucket_counts WHERE project_id = ? AND dimension = ?")
-            .bind(project.as_str())
-            .bind(dimension)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(backend)?;
-    Ok(row.unwrap_or((0, 0)))
+    filter: &BucketFilter,
+) -> StoreResult<i64> {
+    let sql = format!(
+        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts WHERE project_id = ? AND dimension = ?",
+        counted(filter)
+    );
+    sqlx::query_scalar(&sql)
+        .bind(project.as_str())
+        .bind(dimension)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+/// The number of buckets in `dimension` created on days before `day`.
+pub(crate) async fn before_day(
+    tx: &mut Transaction<'_, Sqlite>,
+    project: &ProjectId,
+    dimension: &str,
+    filter: &BucketFilter,
+    day: i64,
+) -> StoreResult<i64> {
+    let sql = format!(
+        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_day WHERE project_id = ? AND dimension = ? AND day < ?",
+        counted(filter)
+    );
+    sqlx::query_scalar(&sql)
+        .bind(project.as_str())
+        .bind(dimension)
+        .bind(day)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+/// The day holding the `offset`-th bucket of `dimension` (0-based), and how many buckets come
+/// before that day; `None` when the dimension has no more than `offset` buckets.
+pub(crate) async fn seek_day(
+    tx: &mut Transaction<'_, Sqlite>,
+    project: &ProjectId,
+    dimension: &str,
+    filter: &BucketFilter,
+    offset: u64,
+) -> StoreResult<Option<(i64, u64)>> {
+    let sql = format!(
+        "SELECT day, {} AS n FROM bucket_counts_by_day WHERE project_id = ? AND dimension = ? ORDER BY day",
+        counted(filter)
+    );
+    let days: Vec<(i64, i64)> = sqlx::query_as(&sql)
+        .bind(project.as_str())
+        .bind(dimension)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let mut before = 0u64;
+    for (day, n) in days {
+        let n = u64::try_from(n).unwrap_or(0);
+        if before + n > offset {
+            return Ok(Some((day, before)));
+        }
+        before += n;
+    }
+    Ok(None)
 }

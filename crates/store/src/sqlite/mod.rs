@@ -147,6 +147,10 @@ impl MetadataStore for SqliteStore {
         buckets::create(self, bucket).await
     }
 
+    async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()> {
+        buckets::create_many(self, buckets).await
+    }
+
     async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
         buckets::get(&self.reader, project, bucket).await
     }
