@@ -8,15 +8,20 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 
+use auth::revocations::RevocationList;
+use auth::token::TokenSigner;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_core::{Clock, RegionSet};
 use cloudnexus_store::MetadataStore;
 use metrics_exporter_prometheus::PrometheusHandle;
+use rate_limit::{RateLimitSettings, RateLimiter};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -29,6 +34,8 @@ pub struct ApiSettings {
     pub soft_delete_retention_seconds: i64,
     /// The largest JSON request body accepted.
     pub max_json_body_bytes: usize,
+    /// Rate-limit policies per route group, and the failed-auth limit per address.
+    pub rate_limits: RateLimitSettings,
 }
 
 impl Default for ApiSettings {
@@ -37,6 +44,7 @@ impl Default for ApiSettings {
             regions: RegionSet::default(),
             soft_delete_retention_seconds: 7 * 24 * 3600,
             max_json_body_bytes: 64 * 1024,
+            rate_limits: RateLimitSettings::default(),
         }
     }
 }
@@ -48,6 +56,11 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<ApiSettings>,
     pub cursor_key: CursorKey,
+    /// Signs and verifies access tokens.
+    pub tokens: TokenSigner,
+    /// Recently revoked keys, refreshed in the background (see `auth::revocations`).
+    pub revocations: Arc<RevocationList>,
+    pub limiter: Arc<dyn RateLimiter>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
 }
@@ -60,6 +73,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::middleware,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(axum::middleware::from_fn(request_id::middleware))
@@ -72,7 +89,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -19,7 +19,10 @@ pub const DOCS_PATH: &str = "/docs";
                        Errors are RFC 9457 problem+json with a stable `code` and the `request_id`."
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "buckets", description = "Create, read, change, delete and restore buckets, and list them"))
+    tags(
+        (name = "buckets", description = "Create, read, change, delete and restore buckets, and list them"),
+        (name = "auth", description = "Short-lived access tokens minted with an API key")
+    )
 )]
 struct ApiDoc;
 
@@ -33,7 +36,9 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key (`cnx_...`) as a bearer token"))
+                    .description(Some(
+                        "An API key (`cnx_...`) or an access token from POST /v1/auth/tokens",
+                    ))
                     .build(),
             ),
         );

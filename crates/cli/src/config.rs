@@ -4,10 +4,12 @@
 
 use anyhow::{Context, bail};
 use cloudnexus_api::ApiSettings;
+use cloudnexus_api::rate_limit::RateLimitSettings;
 use cloudnexus_core::RegionSet;
+use cloudnexus_core::rate_limit::Quota;
 use cloudnexus_core::region::DEFAULT_REGIONS;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 /// The whole configuration of a `cloudnexus serve`.
@@ -19,6 +21,7 @@ pub struct Config {
     pub log: LogConfig,
     pub buckets: BucketConfig,
     pub limits: LimitsConfig,
+    pub rate_limits: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +52,77 @@ pub struct LimitsConfig {
     pub max_json_body_bytes: usize,
 }
 
+/// Rate-limit policies: requests per window, per API key (tokens count against their key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Proxies whose `X-Forwarded-For` is believed for the failed-auth limit.
+    pub trusted_proxies: Vec<IpAddr>,
+    #[serde(rename = "list-buckets")]
+    pub list_buckets: QuotaConfig,
+    pub read: QuotaConfig,
+    pub write: QuotaConfig,
+    pub tokens: QuotaConfig,
+    /// Invalid credentials per client address.
+    #[serde(rename = "failed-auth")]
+    pub failed_auth: QuotaConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaConfig {
+    pub requests: u32,
+    pub window_seconds: u32,
+}
+
+impl From<Quota> for QuotaConfig {
+    fn from(q: Quota) -> Self {
+        Self {
+            requests: q.requests,
+            window_seconds: u32::try_from(q.window_millis / 1000).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl QuotaConfig {
+    fn quota(self, name: &str) -> anyhow::Result<Quota> {
+        if self.window_seconds == 0 {
+            bail!("rate_limits.{name}.window_seconds must be at least 1");
+        }
+        Ok(Quota {
+            requests: self.requests,
+            window_millis: i64::from(self.window_seconds) * 1000,
+        })
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let d = RateLimitSettings::default();
+        Self {
+            trusted_proxies: d.trusted_proxies,
+            list_buckets: d.list_buckets.into(),
+            read: d.read.into(),
+            write: d.write.into(),
+            tokens: d.tokens.into(),
+            failed_auth: d.failed_auth.into(),
+        }
+    }
+}
+
+impl RateLimitConfig {
+    fn settings(&self) -> anyhow::Result<RateLimitSettings> {
+        Ok(RateLimitSettings {
+            list_buckets: self.list_buckets.quota("list-buckets")?,
+            read: self.read.quota("read")?,
+            write: self.write.quota("write")?,
+            tokens: self.tokens.quota("tokens")?,
+            failed_auth: self.failed_auth.quota("failed-auth")?,
+            trusted_proxies: self.trusted_proxies.clone(),
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -57,6 +131,7 @@ impl Default for Config {
             log: LogConfig::default(),
             buckets: BucketConfig::default(),
             limits: LimitsConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -126,6 +201,7 @@ impl Config {
             regions,
             soft_delete_retention_seconds: retention,
             max_json_body_bytes: self.limits.max_json_body_bytes,
+            rate_limits: self.rate_limits.settings()?,
         })
     }
 }
@@ -147,7 +223,10 @@ mod tests {
             defaults.buckets.soft_delete_retention_seconds
         );
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
-        assert!(shipped.api_settings().is_ok());
+        assert_eq!(
+            shipped.api_settings().unwrap().rate_limits,
+            RateLimitSettings::default()
+        );
     }
 
     #[test]
@@ -157,6 +236,9 @@ mod tests {
         c.buckets.regions = vec!["Bad Region".into()];
         assert!(c.api_settings().is_err());
         c.buckets.regions = vec![];
+        assert!(c.api_settings().is_err());
+        let mut c = Config::default();
+        c.rate_limits.read.window_seconds = 0;
         assert!(c.api_settings().is_err());
     }
 }

@@ -7,6 +7,9 @@ use crate::keys::{self, FirstRun};
 use crate::{purger, telemetry};
 use anyhow::Context;
 use cloudnexus_api::AppState;
+use cloudnexus_api::auth::revocations::{self, RevocationList};
+use cloudnexus_api::auth::token::TokenSigner;
+use cloudnexus_api::rate_limit::InMemoryRateLimiter;
 use cloudnexus_core::Clock;
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_store::{MetadataStore, SqliteStore};
@@ -19,6 +22,8 @@ use tokio::task::JoinHandle;
 /// The name under which the cursor-signing key is kept in the store, so cursors stay valid
 /// across restarts.
 const CURSOR_SECRET: &str = "cursor-signing-key";
+/// The name under which the access-token signing key is kept in the store.
+const TOKEN_SECRET: &str = "token-signing-key";
 
 /// A server that is accepting requests.
 #[derive(Debug)]
@@ -27,6 +32,7 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
     purger: JoinHandle<()>,
+    revocations: JoinHandle<()>,
     store: SqliteStore,
 }
 
@@ -45,12 +51,24 @@ impl Server {
             .secret(CURSOR_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
             .await
             .context("cannot load the cursor-signing key")?;
+        let token_secret = store
+            .secret(TOKEN_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
+            .await
+            .context("cannot load the token-signing key")?;
         let shared_store: Arc<dyn MetadataStore> = Arc::new(store.clone());
+        let revoked = Arc::new(RevocationList::default());
+        revoked
+            .refresh(&store, clock.as_ref())
+            .await
+            .context("cannot load revoked keys")?;
         let state = AppState {
             store: shared_store.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings),
             cursor_key: CursorKey::from_bytes(cursor_secret),
+            tokens: TokenSigner::from_secret(&token_secret),
+            revocations: revoked.clone(),
+            limiter: Arc::new(InMemoryRateLimiter::default()),
             metrics: telemetry::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -63,6 +81,12 @@ impl Server {
             let _ = http_stopped.changed().await;
         }));
         let interval = Duration::from_secs(config.buckets.purge_interval_seconds);
+        let revocations = tokio::spawn(revocations::keep_fresh(
+            revoked,
+            shared_store.clone(),
+            clock.clone(),
+            stopped.clone(),
+        ));
         let purger = tokio::spawn(purger::run(shared_store, clock, interval, stopped));
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
         Ok((
@@ -71,6 +95,7 @@ impl Server {
                 shutdown,
                 http,
                 purger,
+                revocations,
                 store,
             },
             first_run,
@@ -87,6 +112,7 @@ impl Server {
         let _ = self.shutdown.send(true);
         let served = self.http.await.context("HTTP task failed")?;
         let _ = self.purger.await;
+        let _ = self.revocations.await;
         self.store.close().await;
         served.context("HTTP server failed")
     }

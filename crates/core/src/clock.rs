@@ -56,7 +56,13 @@ impl Serialize for Timestamp {
 
 /// Where the service reads the time from.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
-    fn now(&self) -> Timestamp;
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> i64;
+
+    /// The current whole second.
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now_millis().div_euclid(1000))
+    }
 }
 
 /// The machine's clock.
@@ -64,8 +70,8 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(OffsetDateTime::now_utc().unix_timestamp())
+    fn now_millis(&self) -> i64 {
+        i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
     }
 }
 
@@ -75,21 +81,25 @@ pub struct ManualClock(Arc<AtomicI64>);
 
 impl ManualClock {
     pub fn starting_at(t: Timestamp) -> Self {
-        Self(Arc::new(AtomicI64::new(t.0)))
+        Self(Arc::new(AtomicI64::new(t.0 * 1000)))
     }
 
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.advance_millis(seconds * 1000);
+    }
+
+    pub fn advance_millis(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
     }
 
     pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::SeqCst);
+        self.0.store(t.0 * 1000, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -111,5 +121,8 @@ mod tests {
         assert_eq!(clock.now().unix_seconds(), 100);
         shared.advance(5);
         assert_eq!(clock.now().unix_seconds(), 105);
+        shared.advance_millis(999);
+        assert_eq!(clock.now().unix_seconds(), 105);
+        assert_eq!(clock.now_millis(), 105_999);
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod ids;
 pub mod listing;
 pub mod project;
+pub mod rate_limit;
 pub mod region;
 pub mod scope;
 pub mod tags;

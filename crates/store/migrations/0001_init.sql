@@ -16,6 +16,7 @@ CREATE TABLE api_keys (
     revoked_at  BIGINT
 );
 CREATE INDEX api_keys_by_project ON api_keys (project_id, created_at, id);
+CREATE INDEX api_keys_revoked ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL;
 
 CREATE TABLE buckets (
     id            TEXT PRIMARY KEY,

@@ -100,6 +100,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>>;
     /// Revokes a key; revoking twice keeps the first time. `NotFound` for an unknown id.
     async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord>;
+    /// The keys revoked at or after `since` (what access tokens still in date may depend on).
+    async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>>;
 
     async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket>;
     /// Creates many buckets in one transaction (seeding, imports): all or none.

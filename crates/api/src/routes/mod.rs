@@ -2,6 +2,7 @@
 
 pub mod buckets;
 pub mod health;
+pub mod tokens;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -11,7 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// The documented `/v1` routes; their OpenAPI description is collected as they are added.
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(crate::openapi::base()).merge(buckets::router())
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .merge(buckets::router())
+        .merge(tokens::router())
 }
 
 pub async fn not_found() -> ApiError {

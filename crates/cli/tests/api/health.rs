@@ -31,6 +31,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         ("/v1/get-/buckets", &["get"][..]),
         ("/v1/buckets/{bucket}", &["get", "patch", "delete"][..]),
         ("/v1/buckets/{bucket}/restore", &["post"][..]),
+        ("/v1/auth/tokens", &["post"][..]),
     ] {
         for m in methods {
             assert!(paths[path][m].is_object(), "{m} {path} missing");
@@ -46,6 +47,22 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         params,
         ["limit", "offset", "cursor", "prefix", "region", "tag", "include"]
     );
+    // Every operation states the scope it needs.
+    for (path, method, scope) in [
+        ("/v1/buckets", "get", Some("storage:read")),
+        ("/v1/get-/buckets", "get", Some("storage:read")),
+        ("/v1/buckets/{bucket}", "get", Some("storage:read")),
+        ("/v1/buckets", "post", Some("storage:write")),
+        ("/v1/buckets/{bucket}", "patch", Some("storage:write")),
+        ("/v1/buckets/{bucket}", "delete", Some("storage:write")),
+        ("/v1/buckets/{bucket}/restore", "post", Some("storage:write")),
+        ("/v1/auth/tokens", "post", None),
+    ] {
+        let security = &doc["paths"][path][method]["security"];
+        let want = scope.map_or(serde_json::json!([]), |s| serde_json::json!([s]));
+        assert_eq!(security[0]["bearer"], want, "{method} {path}");
+        assert_eq!(security[1]["api_key"], want, "{method} {path}");
+    }
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert!(schemes.contains_key("bearer") && schemes.contains_key("api_key"));
 }

@@ -72,6 +72,11 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// A server with the shipped rate-limit policies (60 list requests a minute, ...).
+    pub async fn spawn_with_default_limits() -> Self {
+        Self::spawn_with(|c| c.rate_limits = Default::default()).await
+    }
+
     /// Starts a server whose configuration `adjust` may change first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -81,6 +86,15 @@ impl TestApp {
             ..Config::default()
         };
         config.buckets.purge_interval_seconds = 1;
+        // Most tests make far more requests than a minute's quota under a frozen clock; the
+        // rate-limit tests put the real policies back.
+        for quota in [
+            &mut config.rate_limits.list_buckets,
+            &mut config.rate_limits.read,
+            &mut config.rate_limits.write,
+        ] {
+            quota.requests = 1_000_000;
+        }
         adjust(&mut config);
         let clock = ManualClock::starting_at(Timestamp::from_unix_seconds(START));
         let (server, first_run) = Server::start(&config, Arc::new(clock.clone()))

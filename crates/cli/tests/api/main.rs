@@ -2,6 +2,7 @@
 //! drives it over HTTP. Files mirror the routes.
 
 mod admin;
+mod auth;
 mod buckets;
 mod errors;
 mod health;

@@ -143,6 +143,10 @@ impl MetadataStore for SqliteStore {
         tenancy::revoke_api_key(self, id, now).await
     }
 
+    async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
+        tenancy::revoked_api_keys_since(self, since).await
+    }
+
     async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket> {
         buckets::create(self, bucket).await
     }

@@ -142,3 +142,15 @@ pub(super) async fn revoke_api_key(store: &SqliteStore, id: &ApiKeyId, now: Time
     tx.commit().await.map_err(backend)?;
     Ok(record)
 }
+
+pub(super) async fn revoked_api_keys_since(store: &SqliteStore, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL AND revoked_at >= ?")
+            .bind(since.unix_seconds())
+            .fetch_all(&store.reader)
+            .await
+            .map_err(backend)?;
+    ids.iter()
+        .map(|id| ApiKeyId::parse(id).map_err(|e| StoreError::Backend(format!("stored key id does not parse: {e}"))))
+        .collect()
+}

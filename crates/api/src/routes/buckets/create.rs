@@ -62,7 +62,7 @@ pub(super) fn parse_storage_class(s: &str) -> Result<StorageClass, FieldError> {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:write"]), ("api_key" = ["storage:write"]))
 )]
 pub async fn create_bucket(
     State(state): State<AppState>,

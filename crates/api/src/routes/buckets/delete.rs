@@ -27,7 +27,7 @@ use cloudnexus_core::Scope;
         (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The bucket is already soft-deleted (`bucket_deleted`)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:write"]), ("api_key" = ["storage:write"]))
 )]
 pub async fn delete_bucket(
     State(state): State<AppState>,

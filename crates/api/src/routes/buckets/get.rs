@@ -25,7 +25,7 @@ use cloudnexus_core::Scope;
         (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn get_bucket(
     State(state): State<AppState>,

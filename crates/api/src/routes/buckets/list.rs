@@ -75,7 +75,7 @@ pub struct ListBucketsParams {
         (status = 429, description = "Rate limit exceeded; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Internal server error", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn list_buckets(
     State(state): State<AppState>,
@@ -130,7 +130,7 @@ pub async fn list_buckets(
         (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Internal server error", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn list_buckets_at_reference_path(
     state: State<AppState>,

@@ -25,7 +25,7 @@ use cloudnexus_core::Scope;
         (status = 404, description = "No such bucket in this project (or it was already purged)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The bucket is not deleted (`bucket_not_deleted`)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:write"]), ("api_key" = ["storage:write"]))
 )]
 pub async fn restore_bucket(
     State(state): State<AppState>,

@@ -55,7 +55,7 @@ pub struct UpdateBucketRequest {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []), ("api_key" = []))
+    security(("bearer" = ["storage:write"]), ("api_key" = ["storage:write"]))
 )]
 pub async fn update_bucket(
     State(state): State<AppState>,

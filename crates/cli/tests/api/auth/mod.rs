@@ -1,0 +1,3 @@
+mod rate_limits;
+mod secrets;
+mod tokens;
