@@ -119,6 +119,12 @@ impl ApiError {
         )
     }
 
+    /// The same error with a more specific code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.0.code = code;
+        self
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.0.headers.insert(name, value);
         self

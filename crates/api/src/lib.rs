@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_core::{Clock, RegionSet};
-use cloudnexus_store::MetadataStore;
+use cloudnexus_store::{BlobStore, MetadataStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 use rate_limit::{RateLimitSettings, RateLimiter};
 use std::net::SocketAddr;
@@ -36,6 +36,8 @@ pub struct ApiSettings {
     pub max_json_body_bytes: usize,
     /// Rate-limit policies per route group, and the failed-auth limit per address.
     pub rate_limits: RateLimitSettings,
+    /// The largest object a PUT may store.
+    pub max_object_bytes: u64,
 }
 
 impl Default for ApiSettings {
@@ -45,6 +47,7 @@ impl Default for ApiSettings {
             soft_delete_retention_seconds: 7 * 24 * 3600,
             max_json_body_bytes: 64 * 1024,
             rate_limits: RateLimitSettings::default(),
+            max_object_bytes: 5 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -53,6 +56,8 @@ impl Default for ApiSettings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetadataStore>,
+    /// Object bytes.
+    pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<ApiSettings>,
     pub cursor_key: CursorKey,

@@ -21,6 +21,7 @@ pub const DOCS_PATH: &str = "/docs";
     modifiers(&SecuritySchemes),
     tags(
         (name = "buckets", description = "Create, read, change, delete and restore buckets, and list them"),
+        (name = "objects", description = "Store, read and list a bucket's objects"),
         (name = "auth", description = "Short-lived access tokens minted with an API key")
     )
 )]
@@ -49,9 +50,12 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The document's header, security schemes and tags; the routes add their paths to it.
+/// The document's header, security schemes and tags, and the object routes (whose wildcard
+/// path axum and OpenAPI spell differently); the other routes add their paths to it.
 pub fn base() -> OpenApiDoc {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::objects::ObjectDocs::openapi());
+    doc
 }
 
 /// Serves the document and the interactive docs page.

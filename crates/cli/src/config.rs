@@ -22,6 +22,22 @@ pub struct Config {
     pub buckets: BucketConfig,
     pub limits: LimitsConfig,
     pub rate_limits: RateLimitConfig,
+    pub objects: ObjectsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObjectsConfig {
+    /// The largest object a PUT may store, in bytes.
+    pub max_object_bytes: u64,
+}
+
+impl Default for ObjectsConfig {
+    fn default() -> Self {
+        Self {
+            max_object_bytes: 5 * 1024 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +148,7 @@ impl Default for Config {
             buckets: BucketConfig::default(),
             limits: LimitsConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            objects: ObjectsConfig::default(),
         }
     }
 }
@@ -202,6 +219,7 @@ impl Config {
             soft_delete_retention_seconds: retention,
             max_json_body_bytes: self.limits.max_json_body_bytes,
             rate_limits: self.rate_limits.settings()?,
+            max_object_bytes: self.objects.max_object_bytes,
         })
     }
 }

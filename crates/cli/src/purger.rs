@@ -2,7 +2,7 @@
 //! which frees their names. It stops when the server shuts down.
 
 use cloudnexus_core::Clock;
-use cloudnexus_store::MetadataStore;
+use cloudnexus_store::{BlobStore, MetadataStore, gc};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -10,9 +10,11 @@ use tokio::sync::watch;
 /// Buckets purged per store call; the task loops until none are due.
 const BATCH: u32 = 100;
 
-/// Runs until `shutdown` turns true, purging due buckets every `interval`.
+/// Runs until `shutdown` turns true, purging due buckets every `interval` and removing the
+/// blobs of their objects (and any other dropped blobs) from disk.
 pub async fn run(
     store: Arc<dyn MetadataStore>,
+    blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     interval: Duration,
     mut shutdown: watch::Receiver<bool>,
@@ -21,7 +23,12 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticker.tick() => purge_due(store.as_ref(), clock.as_ref()).await,
+            _ = ticker.tick() => {
+                purge_due(store.as_ref(), clock.as_ref()).await;
+                if let Err(e) = gc::collect_garbage(store.as_ref(), blobs.as_ref()).await {
+                    tracing::error!(error = %e, "removing dropped blobs failed");
+                }
+            }
             _ = shutdown.changed() => return,
         }
     }

@@ -12,7 +12,7 @@ use cloudnexus_api::auth::token::TokenSigner;
 use cloudnexus_api::rate_limit::InMemoryRateLimiter;
 use cloudnexus_core::Clock;
 use cloudnexus_core::listing::CursorKey;
-use cloudnexus_store::{MetadataStore, SqliteStore};
+use cloudnexus_store::{BlobStore, LocalBlobStore, MetadataStore, SqliteStore, gc};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +33,7 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     purger: JoinHandle<()>,
     revocations: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
     store: SqliteStore,
 }
 
@@ -55,6 +56,13 @@ impl Server {
             .secret(TOKEN_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
             .await
             .context("cannot load the token-signing key")?;
+        let started = std::time::SystemTime::now();
+        // Opening the blob folder removes the temp files of uploads a crash interrupted.
+        let blobs: Arc<dyn BlobStore> = Arc::new(
+            LocalBlobStore::open(&config.data_dir)
+                .await
+                .context("cannot open the blob folder in the data folder")?,
+        );
         let shared_store: Arc<dyn MetadataStore> = Arc::new(store.clone());
         let revoked = Arc::new(RevocationList::default());
         revoked
@@ -63,6 +71,7 @@ impl Server {
             .context("cannot load revoked keys")?;
         let state = AppState {
             store: shared_store.clone(),
+            blobs: blobs.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings),
             cursor_key: CursorKey::from_bytes(cursor_secret),
@@ -87,7 +96,10 @@ impl Server {
             clock.clone(),
             stopped.clone(),
         ));
-        let purger = tokio::spawn(purger::run(shared_store, clock, interval, stopped));
+        // Blobs that a crash left unreferenced (written before this start, in no row) go in the
+        // background; uploads from now on are newer than `started` and left alone.
+        let sweeper = tokio::spawn(sweep(shared_store.clone(), blobs.clone(), started));
+        let purger = tokio::spawn(purger::run(shared_store, blobs, clock, interval, stopped));
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
         Ok((
             Self {
@@ -96,6 +108,7 @@ impl Server {
                 http,
                 purger,
                 revocations,
+                sweeper,
                 store,
             },
             first_run,
@@ -112,9 +125,24 @@ impl Server {
         let _ = self.shutdown.send(true);
         let served = self.http.await.context("HTTP task failed")?;
         let _ = self.purger.await;
+        let _ = self.sweeper.await;
         let _ = self.revocations.await;
         self.store.close().await;
         served.context("HTTP server failed")
+    }
+}
+
+/// Finishes what a crash may have left: dropped blobs still queued, and unreferenced ones.
+async fn sweep(store: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>, started: std::time::SystemTime) {
+    match gc::collect_garbage(store.as_ref(), blobs.as_ref()).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "removed dropped blobs"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "removing dropped blobs failed"),
+    }
+    match gc::sweep_orphans(store.as_ref(), blobs.as_ref(), started).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "removed blobs of interrupted uploads"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "sweeping unreferenced blobs failed"),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::{Bucket, BucketId, ProjectId, Region, TagFilter, Timestamp};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -148,24 +149,18 @@ impl CursorKey {
         out
     }
 
-    /// Mints the opaque, URL-safe cursor for the page after `position`.
-    pub fn encode(&self, project: &ProjectId, filter: &BucketFilter, position: &Position) -> String {
-        let payload = CursorPayload {
-            v: CURSOR_VERSION,
-            p: project_digest(project),
-            f: filter.fingerprint(),
-            t: position.created_at.unix_seconds(),
-            i: position.id.random_part().to_owned(),
-        };
-        let mut bytes = serde_json::to_vec(&payload).expect("cursor payload serializes");
+    /// Signs a small value into an opaque, URL-safe string: base64url of its JSON followed by
+    /// a 16-byte HMAC-SHA256.
+    pub fn seal<T: Serialize>(&self, value: &T) -> String {
+        let mut bytes = serde_json::to_vec(value).expect("cursor payload serializes");
         let mac = self.mac(&bytes);
         bytes.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Checks a presented cursor and returns the position it stands for.
-    pub fn decode(&self, cursor: &str, project: &ProjectId, filter: &BucketFilter) -> Result<Position, CursorError> {
-        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| CursorError::Malformed)?;
+    /// Checks the signature of a string made by [`CursorKey::seal`] and reads the value back.
+    pub fn open<T: DeserializeOwned>(&self, sealed: &str) -> Result<T, CursorError> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| CursorError::Malformed)?;
         if bytes.len() <= MAC_LEN {
             return Err(CursorError::Malformed);
         }
@@ -174,7 +169,23 @@ impl CursorKey {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], mac)) {
             return Err(CursorError::Tampered);
         }
-        let payload: CursorPayload = serde_json::from_slice(payload).map_err(|_| CursorError::Malformed)?;
+        serde_json::from_slice(payload).map_err(|_| CursorError::Malformed)
+    }
+
+    /// Mints the opaque, URL-safe cursor for the page after `position`.
+    pub fn encode(&self, project: &ProjectId, filter: &BucketFilter, position: &Position) -> String {
+        self.seal(&CursorPayload {
+            v: CURSOR_VERSION,
+            p: project_digest(project),
+            f: filter.fingerprint(),
+            t: position.created_at.unix_seconds(),
+            i: position.id.random_part().to_owned(),
+        })
+    }
+
+    /// Checks a presented cursor and returns the position it stands for.
+    pub fn decode(&self, cursor: &str, project: &ProjectId, filter: &BucketFilter) -> Result<Position, CursorError> {
+        let payload: CursorPayload = self.open(cursor)?;
         if payload.v != CURSOR_VERSION {
             return Err(CursorError::Malformed);
         }

@@ -2,15 +2,18 @@
 //! so the embedded SQLite implementation and a later PostgreSQL one are interchangeable.
 //! Only this crate knows SQL.
 
+pub mod blob;
+pub mod gc;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::{
-    ApiKeyHash, ApiKeyId, Bucket, BucketId, BucketName, BucketRef, Project, ProjectId, ProjectName, Region, Scopes,
-    StorageClass, Tags, Timestamp,
+    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, BucketRef, Object, ObjectKey, Project, ProjectId,
+    ProjectName, Region, Scopes, StorageClass, Tags, Timestamp,
 };
 
+pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, WrittenBlob};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in the store. Variants other than `Backend` are expected outcomes that
@@ -27,6 +30,8 @@ pub enum StoreError {
     BucketDeleted,
     #[error("bucket is not deleted")]
     BucketNotDeleted,
+    #[error("a precondition of the request does not hold")]
+    PreconditionFailed,
     #[error("metadata store failure: {0}")]
     Backend(String),
 }
@@ -71,6 +76,60 @@ pub struct PurgedBucket {
     pub id: BucketId,
     pub project_id: ProjectId,
     pub name: BucketName,
+}
+
+/// What must hold for a PUT of an object to go ahead (`If-None-Match: *`, `If-Match`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutConditions {
+    /// Only create: fail when the key exists.
+    pub if_none_match_any: bool,
+    /// Only replace an object whose ETag is one of these (`*` for any existing object).
+    pub if_match: Option<Vec<String>>,
+}
+
+impl PutConditions {
+    /// Whether the conditions allow a PUT over `existing` (the ETag of the current object).
+    pub fn allow(&self, existing: Option<&str>) -> bool {
+        if self.if_none_match_any && existing.is_some() {
+            return false;
+        }
+        match (&self.if_match, existing) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(tags), Some(etag)) => tags.iter().any(|t| t == "*" || t == etag),
+        }
+    }
+}
+
+/// Where an object listing resumes: after a key, or after every key under a common prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPosition {
+    pub key: String,
+    pub is_prefix: bool,
+}
+
+/// One request for a page of a bucket's objects, in key order (UTF-8 byte order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectListRequest {
+    pub prefix: String,
+    /// Keys holding this after the prefix are rolled up into a common prefix.
+    pub delimiter: Option<String>,
+    pub after: Option<ObjectPosition>,
+    pub limit: u32,
+}
+
+/// One entry of an object listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectEntry {
+    Object(Object),
+    CommonPrefix(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPage {
+    pub entries: Vec<ObjectEntry>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<ObjectPosition>,
 }
 
 /// Everything the service keeps about projects, keys and buckets.
@@ -131,4 +190,35 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// One page of a project's buckets, with `total` and `offset`, read in one snapshot.
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage>;
+
+    /// A bucket of any project (for anonymous reads of public buckets).
+    async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>>;
+
+    /// Records an object whose bytes are already durable in `object.blob_id`, replacing any
+    /// object with its key, and adjusts the bucket's usage in the same transaction. The bucket
+    /// must belong to `project` and be live (`NotFound`, `BucketDeleted`); `PreconditionFailed`
+    /// when `conditions` do not hold. Returns the blob the object replaced, now queued as garbage.
+    async fn put_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>>;
+    async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>;
+    /// Removes an object (if any) and adjusts usage; returns its blob, now queued as garbage.
+    async fn delete_object(
+        &self,
+        project: &ProjectId,
+        bucket: &BucketId,
+        key: &ObjectKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<BlobId>>;
+    async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage>;
+
+    /// Blobs queued for removal from disk.
+    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>>;
+    /// Drops blobs from the queue once their files are gone.
+    async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()>;
+    /// Which of `blobs` an object still references or the garbage queue holds.
+    async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>>;
 }

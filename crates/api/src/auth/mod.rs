@@ -16,7 +16,7 @@ pub mod token;
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use cloudnexus_core::{ApiKeyId, ApiKeySecret, ProjectId, Scope, Scopes};
@@ -134,6 +134,32 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         Some(Credential::ApiKey(secret)) => authenticate_key(state, &secret).await,
         Some(Credential::AccessToken(token)) => authenticate_token(state, &token),
     }
+}
+
+/// Whether the request carries any credential at all.
+pub fn has_credential(headers: &HeaderMap) -> bool {
+    presented_credential(headers).is_some()
+}
+
+/// `Option<Principal>`: `None` for a request without any credential (an anonymous read of a
+/// public bucket); a presented but invalid credential is still refused.
+impl OptionalFromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(Some(principal.clone()));
+        }
+        if !has_credential(&parts.headers) {
+            return Ok(None);
+        }
+        authenticate(state, &parts.headers).await.map(Some)
+    }
+}
+
+/// 401 for an anonymous request to something that needs a credential.
+pub fn credential_required() -> ApiError {
+    missing_credential()
 }
 
 impl FromRequestParts<AppState> for Principal {

@@ -2,7 +2,7 @@
 //! of the client's address, admits the request against its API key's quota, and puts the
 //! `RateLimit-Policy` and `RateLimit` headers on every answer of a limited route.
 
-use super::{RouteGroup, header_values};
+use super::{RouteGroup, header_values, may_be_anonymous};
 use crate::AppState;
 use crate::auth::{self, is_invalid_credential};
 use crate::error::ApiError;
@@ -33,6 +33,24 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         .await;
     if !gate.admitted {
         return too_many_failures(&gate).into_response();
+    }
+
+    // Anonymous reads (of public buckets' objects) are limited per client address.
+    let route = route.unwrap_or_default();
+    if !auth::has_credential(request.headers()) && may_be_anonymous(request.method(), &route) {
+        let quota = settings.quota(group);
+        let decision = state
+            .limiter
+            .admit(group.name(), &format!("anonymous:{client}"), quota, now)
+            .await;
+        let headers = rate_limit_headers(group, quota, &decision);
+        let mut response = if decision.admitted {
+            next.run(request).await
+        } else {
+            rate_limited(group, quota, &decision).into_response()
+        };
+        response.headers_mut().extend(headers);
+        return response;
     }
 
     let (mut parts, body) = request.into_parts();

@@ -56,6 +56,15 @@ impl RouteGroup {
     }
 }
 
+/// The route of single objects, the one whose GET and HEAD may be anonymous (public buckets).
+pub const OBJECT_ROUTE: &str = "/v1/buckets/{bucket}/objects/{*key}";
+
+/// Whether a request without credentials may reach the handler, which then decides (only reads
+/// of objects in public buckets are ever anonymous).
+pub fn may_be_anonymous(method: &Method, route: &str) -> bool {
+    route == OBJECT_ROUTE && (method == Method::GET || method == Method::HEAD)
+}
+
 /// The rate-limit configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitSettings {

@@ -2,6 +2,7 @@
 
 pub mod buckets;
 pub mod health;
+pub mod objects;
 pub mod tokens;
 
 use crate::AppState;
@@ -14,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(buckets::router())
+        .merge(objects::router())
         .merge(tokens::router())
 }
 

@@ -7,5 +7,6 @@ mod buckets;
 mod errors;
 mod health;
 mod helpers;
+mod objects;
 mod restart;
 mod tenancy;

@@ -110,6 +110,23 @@ where
     row.as_ref().map(rows::bucket).transpose()
 }
 
+/// A bucket of any project, by id or name.
+pub(super) async fn get_any_project<'e, E>(executor: E, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let (column, value) = match bucket {
+        BucketRef::Id(id) => ("id", id.as_str()),
+        BucketRef::Name(name) => ("name", name.as_str()),
+    };
+    let row = sqlx::query(&format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?"))
+        .bind(value)
+        .fetch_optional(executor)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(rows::bucket).transpose()
+}
+
 /// Reads the bucket inside a write transaction, so the change that follows sees it unchanged.
 async fn get_for_update(tx: &mut Transaction<'_, Sqlite>, project: &ProjectId, id: &BucketId) -> StoreResult<Bucket> {
     get(&mut **tx, project, &BucketRef::Id(id.clone()))
@@ -251,6 +268,18 @@ pub(super) async fn purge_due(store: &SqliteStore, now: Timestamp, limit: u32) -
     for row in &due {
         let candidate = rows::bucket(row)?;
         let mut tx = store.write_tx().await?;
+        // Its objects' blobs are queued for removal from disk in the same transaction.
+        sqlx::query(
+            "INSERT INTO blob_garbage (blob_id, queued_at) SELECT o.blob_id, ? FROM objects o \
+             JOIN buckets b ON b.id = o.bucket_id \
+             WHERE o.bucket_id = ? AND b.purge_at IS NOT NULL AND b.purge_at <= ? ON CONFLICT (blob_id) DO NOTHING",
+        )
+        .bind(now.unix_seconds())
+        .bind(candidate.id.as_str())
+        .bind(now.unix_seconds())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         // Checked again under the write lock: the bucket may have been restored meanwhile.
         let done = sqlx::query("DELETE FROM buckets WHERE id = ? AND purge_at IS NOT NULL AND purge_at <= ?")
             .bind(candidate.id.as_str())

@@ -8,13 +8,19 @@
 mod buckets;
 mod counts;
 mod listing;
+mod objects;
 mod rows;
 mod tenancy;
 
-use crate::{ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, PurgedBucket, StoreError, StoreResult};
+use crate::{
+    ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, ObjectListRequest, ObjectPage, PurgedBucket, PutConditions,
+    StoreError, StoreResult,
+};
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
-use cloudnexus_core::{ApiKeyId, Bucket, BucketId, BucketRef, Project, ProjectId, ProjectName, Timestamp};
+use cloudnexus_core::{
+    ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
@@ -189,5 +195,48 @@ impl MetadataStore for SqliteStore {
 
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
         listing::list(self, project, request).await
+    }
+
+    async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
+        buckets::get_any_project(&self.reader, bucket).await
+    }
+
+    async fn put_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>> {
+        objects::put(self, project, object, conditions).await
+    }
+
+    async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
+        objects::get(self, bucket, key).await
+    }
+
+    async fn delete_object(
+        &self,
+        project: &ProjectId,
+        bucket: &BucketId,
+        key: &ObjectKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<BlobId>> {
+        objects::delete(self, project, bucket, key, now).await
+    }
+
+    async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage> {
+        objects::list(self, bucket, request).await
+    }
+
+    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>> {
+        objects::garbage(self, limit).await
+    }
+
+    async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()> {
+        objects::forget_garbage(self, blobs).await
+    }
+
+    async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+        objects::known(self, blobs).await
     }
 }

@@ -109,7 +109,7 @@ fn describe(bucket: &BucketRef) -> String {
     }
 }
 
-fn bucket_not_found(bucket: &BucketRef) -> ApiError {
+pub(crate) fn bucket_not_found(bucket: &BucketRef) -> ApiError {
     ApiError::not_found(
         "bucket_not_found",
         format!(
@@ -120,7 +120,7 @@ fn bucket_not_found(bucket: &BucketRef) -> ApiError {
 }
 
 /// Finds a bucket of the caller's project, soft-deleted ones included.
-async fn find_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef) -> ApiResult<Bucket> {
+pub(crate) async fn find_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef) -> ApiResult<Bucket> {
     state
         .store
         .get_bucket(&principal.project_id, bucket)
@@ -129,7 +129,7 @@ async fn find_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef
 }
 
 /// Turns the store's expected outcomes for a bucket change into their 4xx answers.
-fn change_failed(e: StoreError, bucket: &BucketRef) -> ApiError {
+pub(crate) fn change_failed(e: StoreError, bucket: &BucketRef) -> ApiError {
     match e {
         StoreError::NotFound => bucket_not_found(bucket),
         StoreError::BucketDeleted => ApiError::conflict(

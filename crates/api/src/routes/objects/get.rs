@@ -1,0 +1,213 @@
+//! `GET` and `HEAD /v1/buckets/{bucket}/objects/{key}`: the object's bytes, streamed, with
+//! `Range` (206, 416) and the conditional headers `If-Match`, `If-None-Match`,
+//! `If-Modified-Since` and `If-Unmodified-Since`, evaluated in RFC 9110's order.
+
+use super::{ObjectPath, etag_list, header_str, object_not_found, quoted, readable_bucket};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Problem};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cloudnexus_core::{ByteRange, Object};
+use std::time::{Duration, UNIX_EPOCH};
+
+fn http_date(o: &Object) -> String {
+    let seconds = u64::try_from(o.last_modified.unix_seconds()).unwrap_or(0);
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+fn parse_http_date(value: &str) -> Option<i64> {
+    let t = httpdate::parse_http_date(value).ok()?;
+    i64::try_from(t.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()
+}
+
+/// What the conditional headers decide.
+enum Conditional {
+    Proceed,
+    NotModified,
+    Failed,
+}
+
+fn evaluate(headers: &HeaderMap, o: &Object) -> Conditional {
+    let matches = |list: Vec<String>| list.iter().any(|t| t == "*" || *t == o.etag);
+    let modified = o.last_modified.unix_seconds();
+    if let Some(v) = header_str(headers, header::IF_MATCH) {
+        if !matches(etag_list(v)) {
+            return Conditional::Failed;
+        }
+    } else if let Some(since) = header_str(headers, header::IF_UNMODIFIED_SINCE).and_then(parse_http_date)
+        && modified > since
+    {
+        return Conditional::Failed;
+    }
+    if let Some(v) = header_str(headers, header::IF_NONE_MATCH) {
+        if matches(etag_list(v)) {
+            return Conditional::NotModified;
+        }
+    } else if let Some(since) = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date)
+        && modified <= since
+    {
+        return Conditional::NotModified;
+    }
+    Conditional::Proceed
+}
+
+/// The headers every answer about the object carries.
+fn object_headers(o: &Object) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(header::ETAG, HeaderValue::from_str(&quoted(&o.etag)).expect("hex etag"));
+    h.insert(
+        header::LAST_MODIFIED,
+        HeaderValue::from_str(&http_date(o)).expect("http date"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h
+}
+
+/// Reads the object and decides the answer; `with_body` is false for HEAD.
+async fn respond(
+    state: &AppState,
+    principal: Option<Principal>,
+    path: ObjectPath,
+    headers: &HeaderMap,
+    with_body: bool,
+) -> ApiResult<Response> {
+    let bucket = readable_bucket(state, principal.as_ref(), &path.bucket).await?;
+    let o = state
+        .store
+        .get_object(&bucket.id, &path.key)
+        .await?
+        .ok_or_else(|| object_not_found(&path.key))?;
+    let mut out = object_headers(&o);
+    match evaluate(headers, &o) {
+        Conditional::Proceed => {}
+        Conditional::NotModified => return Ok((StatusCode::NOT_MODIFIED, out).into_response()),
+        Conditional::Failed => {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "the object does not match If-Match / If-Unmodified-Since",
+            ));
+        }
+    }
+    let range = header_str(headers, header::RANGE).and_then(ByteRange::parse);
+    let (status, span) = match range {
+        None => (StatusCode::OK, None),
+        Some(r) => match r.resolve(o.size_bytes) {
+            Some(span) => (StatusCode::PARTIAL_CONTENT, Some(span)),
+            None => {
+                let unsatisfiable = format!("bytes */{}", o.size_bytes);
+                return Err(ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    "Range not satisfiable",
+                    format!("the object has {} bytes; ask for a range within them", o.size_bytes),
+                )
+                .with_header(
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&unsatisfiable).expect("ascii"),
+                ));
+            }
+        },
+    };
+    let length = span.map_or(o.size_bytes, |(first, last)| last - first + 1);
+    if let Some((first, last)) = span {
+        let value = format!("bytes {first}-{last}/{}", o.size_bytes);
+        out.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
+    }
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&o.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let body = if with_body && length > 0 {
+        let stream = state
+            .blobs
+            .read(&o.blob_id, span)
+            .await
+            .map_err(|e| ApiError::internal(format!("reading blob {} failed: {e}", o.blob_id)))?;
+        Body::from_stream(stream)
+    } else {
+        Body::empty()
+    };
+    Ok((status, out, body).into_response())
+}
+
+/// Read an object
+///
+/// Streams the object's bytes. Objects of a public bucket can be read without credentials.
+#[utoipa::path(
+    get,
+    path = "/v1/buckets/{bucket}/objects/{key}",
+    tag = "objects",
+    params(
+        ("bucket" = String, Path, description = "The bucket's id or name"),
+        ("key" = String, Path, description = "The object key; may contain `/`"),
+        ("Range" = Option<String>, Header, description = "One range: `bytes=first-last`, `bytes=first-` or `bytes=-suffix`"),
+        ("If-Match" = Option<String>, Header, description = "412 unless the ETag matches"),
+        ("If-None-Match" = Option<String>, Header, description = "304 when the ETag matches"),
+        ("If-Modified-Since" = Option<String>, Header, description = "304 when not modified since (ignored with If-None-Match)"),
+    ),
+    responses(
+        (status = 200, description = "The object's bytes", content_type = "application/octet-stream"),
+        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Bad bucket or key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credential missing (and the bucket is not public) or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such bucket or object", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The bucket is soft-deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match / If-Unmodified-Since failed", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range is outside the object", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
+)]
+pub async fn get_object(
+    State(state): State<AppState>,
+    principal: Option<Principal>,
+    path: ObjectPath,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    respond(&state, principal, path, &headers, true).await
+}
+
+/// Read an object's metadata
+///
+/// The headers a GET would answer, without the body.
+#[utoipa::path(
+    head,
+    path = "/v1/buckets/{bucket}/objects/{key}",
+    tag = "objects",
+    params(
+        ("bucket" = String, Path, description = "The bucket's id or name"),
+        ("key" = String, Path, description = "The object key; may contain `/`"),
+    ),
+    responses(
+        (status = 200, description = "The object exists; its headers"),
+        (status = 304, description = "Not modified"),
+        (status = 401, description = "Credential missing or invalid"),
+        (status = 404, description = "No such bucket or object"),
+        (status = 412, description = "Precondition failed"),
+        (status = 416, description = "The range is outside the object"),
+    ),
+    security((), ("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
+)]
+pub async fn head_object(
+    State(state): State<AppState>,
+    principal: Option<Principal>,
+    path: ObjectPath,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let response = respond(&state, principal, path, &headers, false).await;
+    // A HEAD answer has no body, errors included.
+    Ok(match response {
+        Ok(r) => r,
+        Err(e) => {
+            let (parts, _) = e.into_response().into_parts();
+            Response::from_parts(parts, Body::empty())
+        }
+    })
+}

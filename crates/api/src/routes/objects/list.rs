@@ -1,0 +1,195 @@
+//! `GET /v1/buckets/{bucket}/objects`: a page of a bucket's objects in key order, with
+//! `prefix`, `delimiter` (keys rolled up into `common_prefixes`), `limit` and `cursor`, in the
+//! envelope of the bucket list.
+
+use super::{ObjectResponse, readable_bucket};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::BucketParam;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use cloudnexus_core::object::MAX_KEY_BYTES;
+use cloudnexus_store::{ObjectEntry, ObjectListRequest, ObjectPosition};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListObjectsResponse {
+    pub data: Vec<ObjectResponse>,
+    /// With `delimiter`: the distinct key prefixes up to and including the delimiter.
+    pub common_prefixes: Vec<String>,
+    pub pagination: ObjectPagination,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObjectPagination {
+    pub limit: u32,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Query parameters (for the OpenAPI document).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListObjectsParams {
+    /// Only keys starting with this.
+    prefix: Option<String>,
+    /// Roll keys up to the first occurrence of this after the prefix (usually `/`).
+    delimiter: Option<String>,
+    /// Entries per page: 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<u32>,
+    /// The `next_cursor` of an earlier page, with the same prefix and delimiter.
+    cursor: Option<String>,
+}
+
+/// What an object cursor carries: the bucket and filters it belongs to, and the position.
+#[derive(Serialize, Deserialize)]
+struct ObjectCursor {
+    b: String,
+    p: String,
+    d: Option<String>,
+    k: String,
+    c: bool,
+}
+
+struct Params {
+    prefix: String,
+    delimiter: Option<String>,
+    limit: u32,
+    cursor: Option<String>,
+}
+
+fn parse(raw: Option<&str>) -> ApiResult<Params> {
+    let mut p = Params {
+        prefix: String::new(),
+        delimiter: None,
+        limit: DEFAULT_LIMIT,
+        cursor: None,
+    };
+    let mut errors = Vec::new();
+    let mut seen = Vec::new();
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if seen.contains(&name) {
+            errors.push(FieldError::new(name.as_ref(), "is given more than once; send it once"));
+            continue;
+        }
+        seen.push(name.clone());
+        match name.as_ref() {
+            "prefix" if value.len() > MAX_KEY_BYTES => {
+                errors.push(FieldError::new(
+                    "prefix",
+                    format!("must be at most {MAX_KEY_BYTES} bytes, the longest key"),
+                ));
+            }
+            "prefix" => p.prefix = value.into_owned(),
+            "delimiter" if value.is_empty() || value.len() > 32 => {
+                errors.push(FieldError::new("delimiter", "must be 1 to 32 bytes, usually `/`"));
+            }
+            "delimiter" => p.delimiter = Some(value.into_owned()),
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => p.limit = n,
+                _ => errors.push(FieldError::new(
+                    "limit",
+                    format!(
+                        "must be a whole number between 1 and {MAX_LIMIT} (got {value:?}); omit it for {DEFAULT_LIMIT}"
+                    ),
+                )),
+            },
+            "cursor" => p.cursor = Some(value.into_owned()),
+            other => errors.push(FieldError::new(
+                other,
+                "is not a parameter of this endpoint; the parameters are: prefix, delimiter, limit, cursor",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// List objects
+///
+/// A page of the bucket's objects in key order (UTF-8 byte order).
+#[utoipa::path(
+    get,
+    path = "/v1/buckets/{bucket}/objects",
+    tag = "objects",
+    params(("bucket" = String, Path, description = "The bucket's id or name"), ListObjectsParams),
+    responses(
+        (status = 200, description = "A page of objects", body = ListObjectsResponse),
+        (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The bucket is soft-deleted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
+)]
+pub async fn list_objects(
+    State(state): State<AppState>,
+    principal: Principal,
+    BucketParam(bucket): BucketParam,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListObjectsResponse>> {
+    let bucket = readable_bucket(&state, Some(&principal), &bucket).await?;
+    let params = parse(query.as_deref())?;
+    let after = match &params.cursor {
+        None => None,
+        Some(c) => {
+            let cursor: ObjectCursor = state
+                .cursor_key
+                .open(c)
+                .map_err(|e| ApiError::invalid("cursor", e.to_string()))?;
+            if cursor.b != bucket.id.as_str() || cursor.p != params.prefix || cursor.d != params.delimiter {
+                return Err(ApiError::invalid(
+                    "cursor",
+                    "was issued for another bucket, prefix or delimiter; repeat those of the request that returned it, or omit `cursor`",
+                ));
+            }
+            Some(ObjectPosition {
+                key: cursor.k,
+                is_prefix: cursor.c,
+            })
+        }
+    };
+    let request = ObjectListRequest {
+        prefix: params.prefix.clone(),
+        delimiter: params.delimiter.clone(),
+        after,
+        limit: params.limit,
+    };
+    let page = state.store.list_objects(&bucket.id, &request).await?;
+    let mut data = Vec::new();
+    let mut common_prefixes = Vec::new();
+    for entry in &page.entries {
+        match entry {
+            ObjectEntry::Object(o) => data.push(ObjectResponse::from(o)),
+            ObjectEntry::CommonPrefix(p) => common_prefixes.push(p.clone()),
+        }
+    }
+    let next_cursor = page.next.map(|pos| {
+        state.cursor_key.seal(&ObjectCursor {
+            b: bucket.id.to_string(),
+            p: params.prefix,
+            d: params.delimiter,
+            k: pos.key,
+            c: pos.is_prefix,
+        })
+    });
+    Ok(Json(ListObjectsResponse {
+        data,
+        common_prefixes,
+        pagination: ObjectPagination {
+            limit: params.limit,
+            next_cursor,
+        },
+    }))
+}

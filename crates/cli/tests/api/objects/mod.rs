@@ -1,0 +1,6 @@
+mod conditional;
+mod crash;
+mod list;
+mod public;
+mod put_get;
+mod streaming;

@@ -1,0 +1,235 @@
+//! Blobs as files in the data folder: `blobs/<first two characters>/<blob id>`.
+//!
+//! A write goes to `blobs/tmp/<blob id>.part`, is flushed and fsynced, renamed into place, and
+//! the folder fsynced, so a blob either exists whole on stable storage or not at all. Temp
+//! files left by a crash are removed when the store opens; a temp file of a request that is
+//! dropped halfway (the client went away) is removed at once.
+
+use super::{BlobStore, BlobWriteError, ByteStream, WrittenBlob};
+use async_trait::async_trait;
+use cloudnexus_core::BlobId;
+use futures_util::StreamExt;
+use md5::{Digest, Md5};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio_util::io::ReaderStream;
+
+/// Bytes buffered before a write to the file: bounds a request's memory whatever its size.
+const WRITE_BUFFER: usize = 1 << 20;
+const READ_CHUNK: usize = 64 * 1024;
+const TMP: &str = "tmp";
+
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+/// Removes a temp file when dropped, unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(io::Error::other)?
+}
+
+impl LocalBlobStore {
+    /// Opens (creating) `<data_dir>/blobs` and removes the temp files a crash left behind.
+    pub async fn open(data_dir: &Path) -> io::Result<Self> {
+        let root = data_dir.join("blobs");
+        tokio::fs::create_dir_all(root.join(TMP)).await?;
+        let mut stale = tokio::fs::read_dir(root.join(TMP)).await?;
+        let mut removed = 0;
+        while let Some(entry) = stale.next_entry().await? {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed temp files of interrupted uploads");
+            sync_dir(&root.join(TMP)).await?;
+        }
+        Ok(Self { root })
+    }
+
+    fn path_of(&self, id: &BlobId) -> PathBuf {
+        self.root.join(&id.as_str()[..2]).join(id.as_str())
+    }
+
+    /// The folder of temp files (for tests that check it is left empty).
+    pub fn temp_dir(&self) -> PathBuf {
+        self.root.join(TMP)
+    }
+
+    async fn stream_to(
+        &self,
+        file: tokio::fs::File,
+        mut body: ByteStream,
+        max_bytes: u64,
+    ) -> Result<(u64, [u8; 16]), BlobWriteError> {
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(BlobWriteError::Body)?;
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Err(BlobWriteError::TooLarge(max_bytes));
+            }
+            md5.update(&chunk);
+            out.write_all(&chunk).await.map_err(BlobWriteError::Storage)?;
+        }
+        out.flush().await.map_err(BlobWriteError::Storage)?;
+        out.into_inner().sync_all().await.map_err(BlobWriteError::Storage)?;
+        Ok((size, md5.finalize().into()))
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn write(&self, body: ByteStream, max_bytes: u64) -> Result<WrittenBlob, BlobWriteError> {
+        let id = BlobId::generate();
+        let mut temp = TempFile {
+            path: self.root.join(TMP).join(format!("{id}.part")),
+            keep: false,
+        };
+        let file = tokio::fs::File::create(&temp.path)
+            .await
+            .map_err(BlobWriteError::Storage)?;
+        let (size, md5) = self.stream_to(file, body, max_bytes).await?;
+        let target = self.path_of(&id);
+        let dir = target.parent().expect("blob paths have a folder").to_owned();
+        if !tokio::fs::try_exists(&dir).await.unwrap_or(false) {
+            tokio::fs::create_dir_all(&dir).await.map_err(BlobWriteError::Storage)?;
+            sync_dir(&self.root).await.map_err(BlobWriteError::Storage)?;
+        }
+        tokio::fs::rename(&temp.path, &target)
+            .await
+            .map_err(BlobWriteError::Storage)?;
+        temp.keep = true;
+        sync_dir(&dir).await.map_err(BlobWriteError::Storage)?;
+        Ok(WrittenBlob { id, size, md5 })
+    }
+
+    async fn read(&self, id: &BlobId, range: Option<(u64, u64)>) -> io::Result<ByteStream> {
+        let mut file = tokio::fs::File::open(self.path_of(id)).await?;
+        let stream = match range {
+            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+            Some((first, last)) => {
+                file.seek(io::SeekFrom::Start(first)).await?;
+                let limited = tokio::io::AsyncReadExt::take(file, last - first + 1);
+                ReaderStream::with_capacity(limited, READ_CHUNK).boxed()
+            }
+        };
+        Ok(stream)
+    }
+
+    async fn delete(&self, id: &BlobId) -> io::Result<()> {
+        match tokio::fs::remove_file(self.path_of(id)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn blobs_written_before(&self, before: SystemTime) -> io::Result<Vec<BlobId>> {
+        let mut found = Vec::new();
+        let mut shards = tokio::fs::read_dir(&self.root).await?;
+        while let Some(shard) = shards.next_entry().await? {
+            if shard.file_name() == TMP || !shard.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut blobs = tokio::fs::read_dir(shard.path()).await?;
+            while let Some(blob) = blobs.next_entry().await? {
+                let Some(id) = blob.file_name().to_str().and_then(BlobId::parse) else {
+                    continue;
+                };
+                if blob.metadata().await?.modified()? < before {
+                    found.push(id);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn body(chunks: Vec<&'static [u8]>) -> ByteStream {
+        futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from_static(c)))).boxed()
+    }
+
+    async fn collect(mut s: ByteStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn writes_reads_ranges_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        let blob = store.write(body(vec![b"hello ", b"world"]), 100).await.unwrap();
+        assert_eq!(blob.size, 11);
+        assert_eq!(
+            format!("{:x}", Md5::digest(b"hello world")),
+            blob.md5.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        assert_eq!(collect(store.read(&blob.id, None).await.unwrap()).await, b"hello world");
+        assert_eq!(
+            collect(store.read(&blob.id, Some((6, 10))).await.unwrap()).await,
+            b"world"
+        );
+        assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+        store.delete(&blob.id).await.unwrap();
+        store.delete(&blob.id).await.unwrap();
+        assert!(store.read(&blob.id, None).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_or_broken_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        assert!(matches!(
+            store.write(body(vec![b"12345", b"6"]), 5).await,
+            Err(BlobWriteError::TooLarge(5))
+        ));
+        let broken: ByteStream =
+            futures_util::stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err(io::Error::other("gone"))]).boxed();
+        assert!(matches!(store.write(broken, 100).await, Err(BlobWriteError::Body(_))));
+        assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+        assert!(
+            store
+                .blobs_written_before(SystemTime::now() + std::time::Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn stale_temp_files_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        std::fs::write(store.temp_dir().join("abc.part"), b"partial").unwrap();
+        let store = LocalBlobStore::open(dir.path()).await.unwrap();
+        assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+}
