@@ -175,6 +175,17 @@ impl Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The error for an answer that is not the expected success: its problem, if it is one.
+fn error_of(status: StatusCode, body: &[u8]) -> Error {
+    serde_json::from_slice::<Problem>(body).map_or_else(
+        |_| Error::Unexpected {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(body).into_owned(),
+        },
+        |p| Error::Api(Box::new(p)),
+    )
+}
+
 /// A client bound to a base URL and, optionally, an API key.
 #[derive(Clone)]
 pub struct Client {
@@ -233,13 +244,7 @@ impl Client {
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
         }
-        match serde_json::from_slice::<Problem>(&body) {
-            Ok(problem) => Err(Error::Api(Box::new(problem))),
-            Err(_) => Err(Error::Unexpected {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-            }),
-        }
+        Err(error_of(status, &body))
     }
 
     pub async fn create_bucket(&self, body: &CreateBucket) -> Result<Bucket> {
@@ -365,13 +370,7 @@ impl Client {
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             });
         }
-        Err(serde_json::from_slice::<Problem>(&bytes).map_or_else(
-            |_| Error::Unexpected {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            },
-            |p| Error::Api(Box::new(p)),
-        ))
+        Err(error_of(status, &bytes))
     }
 
     /// The whole object's bytes.
@@ -385,13 +384,7 @@ impl Client {
         if status == StatusCode::OK {
             return Ok(bytes.to_vec());
         }
-        Err(serde_json::from_slice::<Problem>(&bytes).map_or_else(
-            |_| Error::Unexpected {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            },
-            |p| Error::Api(Box::new(p)),
-        ))
+        Err(error_of(status, &bytes))
     }
 
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
@@ -407,13 +400,7 @@ impl Client {
             return Ok(());
         }
         let bytes = response.bytes().await?;
-        Err(serde_json::from_slice::<Problem>(&bytes).map_or_else(
-            |_| Error::Unexpected {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            },
-            |p| Error::Api(Box::new(p)),
-        ))
+        Err(error_of(status, &bytes))
     }
 
     /// A page of objects; `query` holds `prefix`, `delimiter`, `limit`, `cursor` pairs.

@@ -47,7 +47,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         let mut response = if decision.admitted {
             next.run(request).await
         } else {
-            rate_limited(group, quota, &decision).into_response()
+            rate_limited("this address (reading without credentials)", group, quota, &decision).into_response()
         };
         response.headers_mut().extend(headers);
         return response;
@@ -74,7 +74,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         .await;
     let headers = rate_limit_headers(group, quota, &decision);
     if !decision.admitted {
-        let mut response = rate_limited(group, quota, &decision).into_response();
+        let mut response = rate_limited("this API key", group, quota, &decision).into_response();
         response.headers_mut().extend(headers);
         return response;
     }
@@ -99,14 +99,14 @@ fn retry_after(decision: &Decision) -> HeaderValue {
     HeaderValue::from(decision.retry_after_seconds())
 }
 
-/// 429 for a key over its quota. The request used none of it.
-fn rate_limited(group: RouteGroup, quota: Quota, decision: &Decision) -> ApiError {
+/// 429 for a caller (`who`: an API key, or an address) over its quota. The request used none of it.
+fn rate_limited(who: &str, group: RouteGroup, quota: Quota, decision: &Decision) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
         "Too many requests",
         format!(
-            "this API key has made {} `{}` requests in the last {} seconds, the most allowed; retry after {} second(s) (see Retry-After)",
+            "{who} has made {} `{}` requests in the last {} seconds, the most allowed; retry after {} second(s) (see Retry-After)",
             quota.requests,
             group.name(),
             quota.window_millis / 1000,

@@ -91,40 +91,38 @@ pub(super) async fn create_many(store: &SqliteStore, buckets: Vec<NewBucket>) ->
     tx.commit().await.map_err(backend)
 }
 
+/// A bucket by id or name, of `project` only, or of any project when `project` is `None`.
+async fn select<'e, E>(executor: E, project: Option<&ProjectId>, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let (column, value) = match bucket {
+        BucketRef::Id(id) => ("id", id.as_str()),
+        BucketRef::Name(name) => ("name", name.as_str()),
+    };
+    let scope = if project.is_some() { " AND b.project_id = ?" } else { "" };
+    let sql = format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?{scope}");
+    let mut query = sqlx::query(&sql).bind(value);
+    if let Some(p) = project {
+        query = query.bind(p.as_str());
+    }
+    let row = query.fetch_optional(executor).await.map_err(backend)?;
+    row.as_ref().map(rows::bucket).transpose()
+}
+
 pub(super) async fn get<'e, E>(executor: E, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let (column, value) = match bucket {
-        BucketRef::Id(id) => ("id", id.as_str()),
-        BucketRef::Name(name) => ("name", name.as_str()),
-    };
-    let row = sqlx::query(&format!(
-        "SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ? AND b.project_id = ?"
-    ))
-    .bind(value)
-    .bind(project.as_str())
-    .fetch_optional(executor)
-    .await
-    .map_err(backend)?;
-    row.as_ref().map(rows::bucket).transpose()
+    select(executor, Some(project), bucket).await
 }
 
-/// A bucket of any project, by id or name.
+/// A bucket of any project, by id or name (anonymous reads of public buckets).
 pub(super) async fn get_any_project<'e, E>(executor: E, bucket: &BucketRef) -> StoreResult<Option<Bucket>>
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let (column, value) = match bucket {
-        BucketRef::Id(id) => ("id", id.as_str()),
-        BucketRef::Name(name) => ("name", name.as_str()),
-    };
-    let row = sqlx::query(&format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?"))
-        .bind(value)
-        .fetch_optional(executor)
-        .await
-        .map_err(backend)?;
-    row.as_ref().map(rows::bucket).transpose()
+    select(executor, None, bucket).await
 }
 
 /// Reads the bucket inside a write transaction, so the change that follows sees it unchanged.
