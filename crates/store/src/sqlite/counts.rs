@@ -8,6 +8,7 @@ use crate::StoreResult;
 use cloudnexus_core::listing::BucketFilter;
 use cloudnexus_core::{ProjectId, Region, Tags, Timestamp};
 use sqlx::{Sqlite, Transaction};
+use std::collections::BTreeMap;
 
 /// The dimension counting every bucket of a project.
 const ALL: &str = "all";
@@ -96,6 +97,64 @@ pub(crate) async fn adjust(
         .map_err(backend)?;
     }
     Ok(())
+}
+
+/// Live buckets to add to the counts, gathered in memory while many buckets are created in one
+/// transaction and then written with one upsert per row of each counts table, instead of two
+/// upserts per bucket and dimension. The counts end the same as with [`adjust`] per bucket.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    /// `(project, dimension)` -> live buckets to add.
+    totals: BTreeMap<(String, String), i64>,
+    /// `(project, dimension, day)` -> live buckets to add.
+    days: BTreeMap<(String, String, i64), i64>,
+}
+
+impl Tally {
+    /// Counts one new live bucket of `project` in `dims`, on the day of `created_at`.
+    pub(crate) fn add(&mut self, project: &ProjectId, dims: Vec<String>, created_at: Timestamp) {
+        let day = day_of(created_at);
+        for dim in dims {
+            *self
+                .days
+                .entry((project.as_str().to_owned(), dim.clone(), day))
+                .or_default() += 1;
+            *self.totals.entry((project.as_str().to_owned(), dim)).or_default() += 1;
+        }
+    }
+
+    /// Adds what was counted to both counts tables, inside `tx`.
+    pub(crate) async fn write(self, tx: &mut Transaction<'_, Sqlite>) -> StoreResult<()> {
+        for ((project, dim), live) in self.totals {
+            sqlx::query(
+                "INSERT INTO bucket_counts (project_id, dimension, live, deleted) VALUES (?, ?, ?, 0) \
+                 ON CONFLICT (project_id, dimension) DO UPDATE \
+                 SET live = bucket_counts.live + excluded.live, deleted = bucket_counts.deleted + excluded.deleted",
+            )
+            .bind(project)
+            .bind(dim)
+            .bind(live)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
+        for ((project, dim, day), live) in self.days {
+            sqlx::query(
+                "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, 0) \
+                 ON CONFLICT (project_id, dimension, day) DO UPDATE \
+                 SET live = bucket_counts_by_day.live + excluded.live, \
+                     deleted = bucket_counts_by_day.deleted + excluded.deleted",
+            )
+            .bind(project)
+            .bind(dim)
+            .bind(day)
+            .bind(live)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
 }
 
 /// The number of buckets in `dimension` under `filter`'s liveness rule.

@@ -88,11 +88,20 @@ impl<'a> Plan<'a> {
             Driver::Tag(_) => &f.tags[1..],
             _ => &f.tags,
         };
-        match self.driver {
+        let bucket_id = match self.driver {
             Driver::Tag(tag) => {
-                let join = rows || f.prefix.is_some() || f.region.is_some() || !other_tags.is_empty();
-                qb.push(" FROM bucket_tags d");
-                if join {
+                // Region and name are on the tag row too, so only selected rows and further tag
+                // conditions need the bucket. Pages walk the listing order; counts with a region
+                // or prefix read the covering scope index instead of joining every row.
+                let scoped = f.region.is_some() || f.prefix.is_some();
+                let index = match (&tag.value, rows || !scoped) {
+                    (None, true) => "bucket_tags_key_order",
+                    (Some(_), true) => "bucket_tags_value_order",
+                    (None, false) => "bucket_tags_key_scope",
+                    (Some(_), false) => "bucket_tags_value_scope",
+                };
+                qb.push(format!(" FROM bucket_tags d INDEXED BY {index}"));
+                if rows {
                     qb.push(" JOIN buckets b ON b.id = d.bucket_id");
                 }
                 qb.push(" WHERE d.project_id = ").push_bind(self.project.as_str());
@@ -103,6 +112,8 @@ impl<'a> Plan<'a> {
                 if !f.include_deleted {
                     qb.push(" AND d.live");
                 }
+                self.push_scope(qb, "d");
+                "d.bucket_id"
             }
             Driver::Buckets | Driver::BucketsByName => {
                 qb.push(" FROM buckets b");
@@ -115,22 +126,34 @@ impl<'a> Plan<'a> {
                 if !f.include_deleted {
                     qb.push(" AND b.deleted_at IS NULL");
                 }
+                self.push_scope(qb, "b");
+                "b.id"
             }
-        }
-        if let Some(prefix) = &f.prefix {
-            qb.push(" AND b.name >= ").push_bind(prefix.as_str());
-            qb.push(" AND b.name < ").push_bind(prefix_upper_bound(prefix));
-        }
-        if let Some(region) = &f.region {
-            qb.push(" AND b.region = ").push_bind(region.as_str());
-        }
+        };
         for tag in other_tags {
-            qb.push(" AND EXISTS (SELECT 1 FROM bucket_tags t WHERE t.bucket_id = b.id AND t.tag_key = ")
-                .push_bind(tag.key.as_str());
+            qb.push(format!(
+                " AND EXISTS (SELECT 1 FROM bucket_tags t WHERE t.bucket_id = {bucket_id} AND t.tag_key = "
+            ))
+            .push_bind(tag.key.as_str());
             if let Some(value) = &tag.value {
                 qb.push(" AND t.tag_value = ").push_bind(value.as_str());
             }
             qb.push(")");
+        }
+    }
+
+    /// The prefix and region conditions, on the `table` alias that holds `name` and `region`.
+    fn push_scope<'q>(&self, qb: &mut QueryBuilder<'q, Sqlite>, table: &str)
+    where
+        'a: 'q,
+    {
+        if let Some(prefix) = &self.filter.prefix {
+            qb.push(format!(" AND {table}.name >= ")).push_bind(prefix.as_str());
+            qb.push(format!(" AND {table}.name < "))
+                .push_bind(prefix_upper_bound(prefix));
+        }
+        if let Some(region) = &self.filter.region {
+            qb.push(format!(" AND {table}.region = ")).push_bind(region.as_str());
         }
     }
 
@@ -351,6 +374,28 @@ mod tests {
             let text = explain(&store, plan.count_query(EQP, Some(&at), Some(19_000))).await;
             assert!(text.contains(&format!("COVERING INDEX {index}")), "{f:?}: {text}");
         }
+
+        // A tag with a region and a prefix is counted through the covering scope index, with no
+        // join to the buckets table, up to a cursor too.
+        let combined = filter(Some("prod-"), Some("us-east-1"), &["env:prod"], false);
+        let plan = Plan::for_filter(&project, &combined);
+        for qb in [
+            plan.count_query(EQP, None, None),
+            plan.count_query(EQP, Some(&at), None),
+        ] {
+            let text = explain(&store, qb).await;
+            assert!(text.contains("COVERING INDEX bucket_tags_value_scope"), "{text}");
+            assert!(
+                !text.contains("SEARCH b "),
+                "counting must not join the buckets: {text}"
+            );
+        }
+        let keyed = filter(None, Some("us-east-1"), &["env"], false);
+        let text = explain(&store, Plan::for_filter(&project, &keyed).count_query(EQP, None, None)).await;
+        assert!(
+            text.contains("COVERING INDEX bucket_tags_key_scope") && !text.contains("SEARCH b "),
+            "{text}"
+        );
 
         // A prefix is counted through the name index alone, up to a cursor too; with few
         // matches its page reads exactly them by name and sorts them.

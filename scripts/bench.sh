@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# The list-endpoint benchmark (docs/benchmarks.md explains it and holds the latest results).
+#
+# Usage: scripts/bench.sh [N ...]        (default: 10000 1000000)
+#
+# For each N: builds in release mode (once), seeds a new data folder with project "bench" and N
+# buckets through the store's bulk path (target/release/seed), starts `cloudnexus serve` on
+# 127.0.0.1 pinned to one CPU with the list-buckets rate limit raised by configuration, checks
+# every query shape answers 200, then drives each shape with wrk pinned to another CPU: latency
+# with 1 connection, throughput with many. It reads the server's peak RSS (VmHWM), stops it,
+# and runs the same on a bare hyper server (target/release/baseline) that answers shape (a)'s
+# exact bytes: the HTTP ceiling of the machine. Results go to
+# bench/results/<UTC time>-N<n>.json, and the table in docs/benchmarks.md is regenerated.
+#
+# wrk is installed with apt-get when missing. All traffic goes to 127.0.0.1. Every wait and
+# run is bounded, and the servers are stopped on exit, whatever happens.
+#
+# Tunables (environment):
+#   BENCH_LATENCY_SECONDS (10)     one-connection run per shape
+#   BENCH_THROUGHPUT_SECONDS (10)  many-connection run per shape
+#   BENCH_WARMUP_SECONDS (2)       unmeasured run before each shape
+#   BENCH_CONNECTIONS (32)         connections of the throughput run
+#   BENCH_SEED (42)                the data set's random seed
+#   BENCH_SERVER_CPU (0), BENCH_LOADGEN_CPU (1)
+#   BENCH_WORK_DIR (target/bench)  data folders and raw outputs (a million buckets: ~1 GiB)
+#   BENCH_KEEP (0)                 1 keeps the data folders after the run
+#   BENCH_SKIP_BUILD (0)           1 uses the binaries already in the target folder
+#   BENCH_GIT_REV                  the revision to record when this is not a git checkout
+#   BENCH_STARTUP_TIMEOUT (60), BENCH_SEED_TIMEOUT (3600), BENCH_BUILD_TIMEOUT (3600),
+#   BENCH_INSTALL_TIMEOUT (600)    seconds
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+LAT_SECONDS=${BENCH_LATENCY_SECONDS:-10}
+THR_SECONDS=${BENCH_THROUGHPUT_SECONDS:-10}
+WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+SEED=${BENCH_SEED:-42}
+SERVER_CPU=${BENCH_SERVER_CPU:-0}
+LOADGEN_CPU=${BENCH_LOADGEN_CPU:-1}
+WORK_BASE=${BENCH_WORK_DIR:-$ROOT/target/bench}
+KEEP=${BENCH_KEEP:-0}
+SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+STARTUP_TIMEOUT=${BENCH_STARTUP_TIMEOUT:-60}
+SEED_TIMEOUT=${BENCH_SEED_TIMEOUT:-3600}
+BUILD_TIMEOUT=${BENCH_BUILD_TIMEOUT:-3600}
+INSTALL_TIMEOUT=${BENCH_INSTALL_TIMEOUT:-600}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN="$TARGET_DIR/release"
+
+SIZES=("$@")
+((${#SIZES[@]} > 0)) || SIZES=(10000 1000000)
+for n in "${SIZES[@]}"; do
+  if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 100)); then
+    echo "bench: N must be a whole number of at least 100 (got '$n')" >&2
+    exit 2
+  fi
+done
+for v in LAT_SECONDS THR_SECONDS WARMUP_SECONDS CONNECTIONS SEED STARTUP_TIMEOUT; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number (got '${!v}')" >&2; exit 2; }
+done
+
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# --- processes we start, and stopping them ---------------------------------------------------------
+SERVER_PID=
+WORK=
+
+stop_pid() { # pid, name: SIGTERM, up to 15 s for a graceful stop, then SIGKILL
+  local pid=$1 name=$2
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "warning: $name (pid $pid) did not stop within 15 s of SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  stop_pid "$SERVER_PID" server
+  SERVER_PID=
+  if [[ -n $WORK && $KEEP != 1 ]]; then
+    rm -rf "$WORK"/n*/data
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- tools -----------------------------------------------------------------------------------------
+for tool in cargo curl taskset timeout cmp; do
+  command -v "$tool" >/dev/null || die "$tool is needed but not installed"
+done
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (apt-get)..."
+  SUDO=
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || die "wrk is missing and installing it needs root: apt-get install wrk"
+    SUDO=sudo
+  fi
+  command -v apt-get >/dev/null || die "wrk is missing and there is no apt-get; install wrk (https is not needed)"
+  if ! timeout "$INSTALL_TIMEOUT" $SUDO apt-get update -qq >/dev/null ||
+    ! timeout "$INSTALL_TIMEOUT" $SUDO apt-get install -y -qq wrk >/dev/null; then
+    die "could not install wrk with apt-get"
+  fi
+fi
+WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}' || true)
+
+CPUS=$(nproc)
+if ((CPUS < 2)); then
+  log "warning: only $CPUS CPU; the server and wrk share it, so the numbers mean little"
+  SERVER_CPU=0 LOADGEN_CPU=0
+fi
+
+# --- build -----------------------------------------------------------------------------------------
+if [[ $SKIP_BUILD != 1 ]]; then
+  log "building in release mode (cargo build --release -p cloudnexus -p cloudnexus-bench)..."
+  timeout "$BUILD_TIMEOUT" cargo build --release -p cloudnexus -p cloudnexus-bench ||
+    die "the release build failed"
+fi
+for b in cloudnexus seed baseline report; do
+  [[ -x $BIN/$b ]] || die "missing $BIN/$b; build it (cargo build --release -p cloudnexus -p cloudnexus-bench)"
+done
+
+# Keep the run hermetic: no configuration or address from the caller's environment.
+unset CLOUDNEXUS_CONFIG CLOUDNEXUS_LISTEN CLOUDNEXUS_DATA_DIR CLOUDNEXUS_LOG CLOUDNEXUS_LOG_FORMAT
+export NO_COLOR=1
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+  [[ -z $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] || GIT_REV="$GIT_REV+changes"
+else
+  GIT_REV=${BENCH_GIT_REV:-unknown}
+fi
+WORK="$WORK_BASE/$STAMP"
+mkdir -p "$WORK" "$ROOT/bench/results"
+log "work folder $WORK; sizes ${SIZES[*]}; latency ${LAT_SECONDS}s x1 conn, throughput ${THR_SECONDS}s x${CONNECTIONS} conn; server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU"
+
+# wrk writes its summary as JSON to $WRK_JSON (latency in microseconds).
+cat >"$WORK/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local f = assert(io.open(os.getenv("WRK_JSON"), "w"))
+  f:write(string.format(
+    '{"duration_us":%.0f,"requests":%.0f,"bytes":%.0f,' ..
+    '"errors":{"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f},' ..
+    '"latency_us":{"min":%.0f,"max":%.0f,"mean":%.1f,"stdev":%.1f,"p50":%.0f,"p90":%.0f,"p99":%.0f,"p999":%.0f}}\n',
+    summary.duration, summary.requests, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.max, latency.mean, latency.stdev,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+  f:close()
+end
+LUA
+
+# --- helpers ---------------------------------------------------------------------------------------
+wait_listening() { # out file, pid, name: prints the port
+  local out=$1 pid=$2 name=$3 line
+  for ((tick = 0; tick < STARTUP_TIMEOUT * 10; tick++)); do
+    if line=$(grep -m1 -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$out" 2>/dev/null); then
+      echo "${line##*:}"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || die "$name exited before it was listening (see $out and its log)"
+    sleep 0.1
+  done
+  die "$name did not print its 'listening on' line within ${STARTUP_TIMEOUT} s"
+}
+
+fetch() { # url, key ('' for none), output body file: writes <body file minus .json>.status
+  local url=$1 key=$2 body=$3 status
+  local auth=()
+  [[ -n $key ]] && auth=(-H "Authorization: Bearer $key")
+  status=$(curl -sS --noproxy '*' --max-time 120 "${auth[@]}" -o "$body" -w '%{http_code}' "$url") ||
+    die "GET $url failed"
+  echo "$status" >"${body%.json}.status"
+  [[ $status == 200 ]] || die "GET $url answered $status: $(head -c 500 "$body")"
+}
+
+load() { # name, url, key, run dir: warm-up, then the latency and throughput runs
+  local name=$1 url=$2 key=$3 run=$4
+  local auth=()
+  [[ -n $key ]] && auth=(-H "Authorization: Bearer $key")
+  local wrk=(taskset -c "$LOADGEN_CPU" wrk -t1 --timeout 30s -s "$WORK/report.lua" "${auth[@]}")
+  if ((WARMUP_SECONDS > 0)); then
+    WRK_JSON=/dev/null timeout $((WARMUP_SECONDS + 60)) "${wrk[@]}" -c"$CONNECTIONS" -d"${WARMUP_SECONDS}s" "$url" \
+      >>"$run/wrk/$name-warmup.txt" 2>&1 || die "wrk warm-up of $name failed (see $run/wrk/$name-warmup.txt)"
+  fi
+  WRK_JSON="$run/wrk/$name-lat.json" timeout $((LAT_SECONDS + 60)) "${wrk[@]}" -c1 -d"${LAT_SECONDS}s" --latency "$url" \
+    >"$run/wrk/$name-lat.txt" 2>&1 || die "wrk latency run of $name failed (see $run/wrk/$name-lat.txt)"
+  WRK_JSON="$run/wrk/$name-thr.json" timeout $((THR_SECONDS + 60)) "${wrk[@]}" -c"$CONNECTIONS" -d"${THR_SECONDS}s" \
+    --latency "$url" >"$run/wrk/$name-thr.txt" 2>&1 ||
+    die "wrk throughput run of $name failed (see $run/wrk/$name-thr.txt)"
+  log "  $name: $(grep -m1 -E '^ +50%' "$run/wrk/$name-lat.txt" | awk '{print "p50", $2}'), $(grep -m1 -E '^ +99%' "$run/wrk/$name-lat.txt" | awk '{print "p99", $2}') (1 conn); $(grep -m1 'Requests/sec' "$run/wrk/$name-thr.txt" | awk '{print $2}') req/s (${CONNECTIONS} conn)"
+}
+
+vmhwm() { # pid: peak resident set size in KiB
+  awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
+}
+
+# --- one size ---------------------------------------------------------------------------------------
+RESULTS=()
+run_size() {
+  local n=$1
+  local run="$WORK/n$n"
+  local data="$run/data"
+  mkdir -p "$run/responses" "$run/wrk"
+  cp /proc/loadavg "$run/loadavg-before"
+
+  log "N=$n: seeding $n buckets (seed $SEED)..."
+  timeout "$SEED_TIMEOUT" "$BIN/seed" "$data" "$n" "$SEED" >"$run/seed.json" 2> >(tee "$run/seed.log" >&2) ||
+    die "seeding failed or took over ${SEED_TIMEOUT} s (see $run/seed.log)"
+  local key
+  key=$("$BIN/report" field "$run/seed.json" api_key) || die "no API key in $run/seed.json"
+  log "N=$n: seeded in $("$BIN/report" field "$run/seed.json" seed_seconds) s"
+
+  cat >"$run/cloudnexus.toml" <<TOML
+# Written by scripts/bench.sh: the benchmark's server.
+listen = "127.0.0.1:0"
+data_dir = "$data"
+
+[log]
+format = "text"
+level = "warn"
+
+[rate_limits.list-buckets]
+requests = 1000000000
+window_seconds = 60
+TOML
+  taskset -c "$SERVER_CPU" "$BIN/cloudnexus" serve --config "$run/cloudnexus.toml" >"$run/serve.out" 2>"$run/serve.log" &
+  SERVER_PID=$!
+  local port base
+  port=$(wait_listening "$run/serve.out" "$SERVER_PID" "the server")
+  base="http://127.0.0.1:$port"
+  log "N=$n: server pid $SERVER_PID on $base (CPU $SERVER_CPU)"
+
+  # Every shape must answer 200 before it is measured; the answers are kept for the report.
+  "$BIN/report" cursor-source "$n" >"$run/cursor-source"
+  fetch "$base$(cat "$run/cursor-source")" "$key" "$run/responses/cursor-source.json"
+  local cursor
+  cursor=$("$BIN/report" field "$run/responses/cursor-source.json" pagination.next_cursor) ||
+    die "the page at offset N/2 has no next_cursor"
+  local ids=() paths=() id _label path
+  while IFS=$'\t' read -r id _label path; do
+    path=${path//@CURSOR@/$cursor}
+    ids+=("$id")
+    paths+=("$path")
+    fetch "$base$path" "$key" "$run/responses/$id.json"
+  done < <("$BIN/report" shapes "$n")
+  ((${#ids[@]} > 0)) || die "no shapes to measure"
+
+  for i in "${!ids[@]}"; do
+    load "${ids[$i]}" "$base${paths[$i]}" "$key" "$run"
+  done
+  vmhwm "$SERVER_PID" >"$run/server-vmhwm-kib"
+  log "N=$n: server peak RSS $(($(cat "$run/server-vmhwm-kib") / 1024)) MiB"
+  stop_pid "$SERVER_PID" server
+  SERVER_PID=
+
+  # The baseline: shape (a)'s exact bytes from a bare hyper server on the same CPU.
+  taskset -c "$SERVER_CPU" "$BIN/baseline" 127.0.0.1:0 "$run/responses/a.json" >"$run/baseline.out" 2>"$run/baseline.log" &
+  SERVER_PID=$!
+  port=$(wait_listening "$run/baseline.out" "$SERVER_PID" "the baseline")
+  fetch "http://127.0.0.1:$port/v1/buckets" "" "$run/responses/baseline.json"
+  cmp -s "$run/responses/a.json" "$run/responses/baseline.json" || die "the baseline does not answer shape (a)'s bytes"
+  load baseline "http://127.0.0.1:$port/v1/buckets" "$key" "$run"
+  vmhwm "$SERVER_PID" >"$run/baseline-vmhwm-kib"
+  stop_pid "$SERVER_PID" baseline
+  SERVER_PID=
+
+  local out="$ROOT/bench/results/$STAMP-N$n.json"
+  "$BIN/report" collect --dir "$run" --n "$n" --out "$out" --started "$STARTED" --git "$GIT_REV" \
+    --load-generator "$WRK_VERSION" --latency-seconds "$LAT_SECONDS" --throughput-seconds "$THR_SECONDS" \
+    --connections "$CONNECTIONS" --server-cpu "$SERVER_CPU" --loadgen-cpu "$LOADGEN_CPU" ||
+    die "could not write the results of N=$n"
+  RESULTS+=("$out")
+  log "N=$n: results in ${out#"$ROOT"/}"
+  [[ $KEEP == 1 ]] || rm -rf "$data"
+}
+
+for n in "${SIZES[@]}"; do
+  run_size "$n"
+done
+
+"$BIN/report" markdown --doc "$ROOT/docs/benchmarks.md" "${RESULTS[@]}" ||
+  die "could not update docs/benchmarks.md"
+log "done: ${RESULTS[*]#"$ROOT"/}; docs/benchmarks.md updated (compare runs with: target/release/report compare OLD.json NEW.json)"
