@@ -11,6 +11,7 @@ use cloudnexus_api::auth::revocations::{self, RevocationList};
 use cloudnexus_api::auth::token::TokenSigner;
 use cloudnexus_api::rate_limit::InMemoryRateLimiter;
 use cloudnexus_core::Clock;
+use cloudnexus_core::ids::random_secret;
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_store::{BlobStore, LocalBlobStore, MetadataStore, SqliteStore, gc};
 use std::net::SocketAddr;
@@ -49,11 +50,11 @@ impl Server {
             .await
             .context("cannot create the first project")?;
         let cursor_secret = store
-            .secret(CURSOR_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
+            .secret(CURSOR_SECRET, random_secret(), clock.now())
             .await
             .context("cannot load the cursor-signing key")?;
         let token_secret = store
-            .secret(TOKEN_SECRET, &|| *CursorKey::generate().as_bytes(), clock.now())
+            .secret(TOKEN_SECRET, random_secret(), clock.now())
             .await
             .context("cannot load the token-signing key")?;
         let started = std::time::SystemTime::now();

@@ -17,6 +17,11 @@ pub fn random_lower_alnum(n: usize) -> String {
         .collect()
 }
 
+/// 32 random bytes, for the server's signing secrets.
+pub fn random_secret() -> [u8; 32] {
+    rand::random()
+}
+
 /// The id of a value is not of the form `<prefix><10 x a-z0-9>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must be `{prefix}` followed by {ID_RANDOM_LEN} characters of a-z and 0-9")]

@@ -133,7 +133,7 @@ impl CursorKey {
     }
 
     pub fn generate() -> Self {
-        Self(rand::random())
+        Self(crate::ids::random_secret())
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {

@@ -141,13 +141,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// Whether the store can answer queries (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 
-    /// Returns the named secret, creating it with `generate` the first time.
-    async fn secret(
-        &self,
-        name: &str,
-        generate: &(dyn Fn() -> [u8; 32] + Send + Sync),
-        now: Timestamp,
-    ) -> StoreResult<[u8; 32]>;
+    /// Returns the named secret, storing `candidate` as it the first time.
+    async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]>;
 
     async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project>;
     /// Finds a project by id (`prj_...`) or by name.

@@ -77,7 +77,7 @@ enum Credential {
 }
 
 /// 401 for a request without any credential.
-fn missing_credential() -> ApiError {
+pub fn credential_required() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -129,7 +129,7 @@ fn presented_credential(headers: &HeaderMap) -> Option<Credential> {
 /// Authenticates the request's credential.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     match presented_credential(headers) {
-        None => Err(missing_credential()),
+        None => Err(credential_required()),
         Some(Credential::Unrecognised) => Err(invalid_credential(INVALID)),
         Some(Credential::ApiKey(secret)) => authenticate_key(state, &secret).await,
         Some(Credential::AccessToken(token)) => authenticate_token(state, &token),
@@ -155,11 +155,6 @@ impl OptionalFromRequestParts<AppState> for Principal {
         }
         authenticate(state, &parts.headers).await.map(Some)
     }
-}
-
-/// 401 for an anonymous request to something that needs a credential.
-pub fn credential_required() -> ApiError {
-    missing_credential()
 }
 
 impl FromRequestParts<AppState> for Principal {

@@ -58,6 +58,55 @@ pub(crate) fn counted(filter: &BucketFilter) -> &'static str {
     }
 }
 
+/// Adds `live` and `deleted` to one dimension's overall counts.
+async fn add_to_total(
+    tx: &mut Transaction<'_, Sqlite>,
+    project: &str,
+    dimension: &str,
+    live: i64,
+    deleted: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO bucket_counts (project_id, dimension, live, deleted) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (project_id, dimension) DO UPDATE \
+         SET live = bucket_counts.live + excluded.live, deleted = bucket_counts.deleted + excluded.deleted",
+    )
+    .bind(project)
+    .bind(dimension)
+    .bind(live)
+    .bind(deleted)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Adds `live` and `deleted` to one dimension's counts on one day.
+async fn add_to_day(
+    tx: &mut Transaction<'_, Sqlite>,
+    project: &str,
+    dimension: &str,
+    day: i64,
+    live: i64,
+    deleted: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (project_id, dimension, day) DO UPDATE \
+         SET live = bucket_counts_by_day.live + excluded.live, \
+             deleted = bucket_counts_by_day.deleted + excluded.deleted",
+    )
+    .bind(project)
+    .bind(dimension)
+    .bind(day)
+    .bind(live)
+    .bind(deleted)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
 /// Adds `live` and `deleted` (either may be negative) to each dimension's counts, overall and
 /// on the day of `created_at`.
 pub(crate) async fn adjust(
@@ -69,32 +118,8 @@ pub(crate) async fn adjust(
     deleted: i64,
 ) -> StoreResult<()> {
     for dim in dims {
-        sqlx::query(
-            "INSERT INTO bucket_counts (project_id, dimension, live, deleted) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (project_id, dimension) DO UPDATE \
-             SET live = bucket_counts.live + excluded.live, deleted = bucket_counts.deleted + excluded.deleted",
-        )
-        .bind(project.as_str())
-        .bind(dim)
-        .bind(live)
-        .bind(deleted)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (project_id, dimension, day) DO UPDATE \
-             SET live = bucket_counts_by_day.live + excluded.live, \
-                 deleted = bucket_counts_by_day.deleted + excluded.deleted",
-        )
-        .bind(project.as_str())
-        .bind(dim)
-        .bind(day_of(created_at))
-        .bind(live)
-        .bind(deleted)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+        add_to_total(tx, project.as_str(), dim, live, deleted).await?;
+        add_to_day(tx, project.as_str(), dim, day_of(created_at), live, deleted).await?;
     }
     Ok(())
 }
@@ -126,32 +151,10 @@ impl Tally {
     /// Adds what was counted to both counts tables, inside `tx`.
     pub(crate) async fn write(self, tx: &mut Transaction<'_, Sqlite>) -> StoreResult<()> {
         for ((project, dim), live) in self.totals {
-            sqlx::query(
-                "INSERT INTO bucket_counts (project_id, dimension, live, deleted) VALUES (?, ?, ?, 0) \
-                 ON CONFLICT (project_id, dimension) DO UPDATE \
-                 SET live = bucket_counts.live + excluded.live, deleted = bucket_counts.deleted + excluded.deleted",
-            )
-            .bind(project)
-            .bind(dim)
-            .bind(live)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+            add_to_total(tx, &project, &dim, live, 0).await?;
         }
         for ((project, dim, day), live) in self.days {
-            sqlx::query(
-                "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, 0) \
-                 ON CONFLICT (project_id, dimension, day) DO UPDATE \
-                 SET live = bucket_counts_by_day.live + excluded.live, \
-                     deleted = bucket_counts_by_day.deleted + excluded.deleted",
-            )
-            .bind(project)
-            .bind(dim)
-            .bind(day)
-            .bind(live)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+            add_to_day(tx, &project, &dim, day, live, 0).await?;
         }
         Ok(())
     }

@@ -112,13 +112,8 @@ impl MetadataStore for SqliteStore {
         Ok(())
     }
 
-    async fn secret(
-        &self,
-        name: &str,
-        generate: &(dyn Fn() -> [u8; 32] + Send + Sync),
-        now: Timestamp,
-    ) -> StoreResult<[u8; 32]> {
-        tenancy::secret(self, name, generate, now).await
+    async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]> {
+        tenancy::secret(self, name, candidate, now).await
     }
 
     async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project> {

@@ -5,7 +5,7 @@ use super::{SqliteStore, backend};
 use crate::{ObjectEntry, ObjectListRequest, ObjectPage, ObjectPosition, PutConditions, StoreError, StoreResult};
 use cloudnexus_core::{BlobId, BucketId, Object, ObjectKey, ProjectId, Timestamp};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Executor, Row, Sqlite, Transaction};
 
 const OBJECT_COLUMNS: &str = "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified";
 
@@ -42,13 +42,17 @@ async fn live_bucket(tx: &mut Transaction<'_, Sqlite>, project: &ProjectId, buck
     }
 }
 
-async fn current(tx: &mut Transaction<'_, Sqlite>, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
+/// The object with `key`, read by `executor` (a write transaction or the read pool).
+async fn find<'e, E>(executor: E, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
     let row = sqlx::query(&format!(
         "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key = ?"
     ))
     .bind(bucket.as_str())
     .bind(key.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(executor)
     .await
     .map_err(backend)?;
     row.as_ref().map(object).transpose()
@@ -92,7 +96,7 @@ pub(super) async fn put(
 ) -> StoreResult<Option<BlobId>> {
     let mut tx = store.write_tx().await?;
     live_bucket(&mut tx, project, &new.bucket_id).await?;
-    let existing = current(&mut tx, &new.bucket_id, &new.key).await?;
+    let existing = find(&mut *tx, &new.bucket_id, &new.key).await?;
     if !conditions.allow(existing.as_ref().map(|o| o.etag.as_str())) {
         return Err(StoreError::PreconditionFailed);
     }
@@ -129,15 +133,7 @@ pub(super) async fn put(
 }
 
 pub(super) async fn get(store: &SqliteStore, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
-    let row = sqlx::query(&format!(
-        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key = ?"
-    ))
-    .bind(bucket.as_str())
-    .bind(key.as_str())
-    .fetch_optional(&store.reader)
-    .await
-    .map_err(backend)?;
-    row.as_ref().map(object).transpose()
+    find(&store.reader, bucket, key).await
 }
 
 pub(super) async fn delete(
@@ -149,7 +145,7 @@ pub(super) async fn delete(
 ) -> StoreResult<Option<BlobId>> {
     let mut tx = store.write_tx().await?;
     live_bucket(&mut tx, project, bucket).await?;
-    let Some(existing) = current(&mut tx, bucket, key).await? else {
+    let Some(existing) = find(&mut *tx, bucket, key).await? else {
         return Ok(None);
     };
     sqlx::query("DELETE FROM objects WHERE bucket_id = ? AND object_key = ?")

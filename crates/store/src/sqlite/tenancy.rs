@@ -7,13 +7,13 @@ use cloudnexus_core::{ApiKeyId, Project, ProjectId, ProjectName, Timestamp};
 pub(super) async fn secret(
     store: &SqliteStore,
     name: &str,
-    generate: &(dyn Fn() -> [u8; 32] + Send + Sync),
+    candidate: [u8; 32],
     now: Timestamp,
 ) -> StoreResult<[u8; 32]> {
     let mut tx = store.write_tx().await?;
     sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
         .bind(name)
-        .bind(generate().to_vec())
+        .bind(candidate.to_vec())
         .bind(now.unix_seconds())
         .execute(&mut *tx)
         .await

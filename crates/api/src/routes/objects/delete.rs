@@ -1,20 +1,12 @@
 //! `DELETE /v1/buckets/{bucket}/objects/{key}`: idempotent; 204 whether or not the key existed.
 
-use super::{ObjectPath, writable_bucket};
+use super::{ObjectPath, collect_garbage, writable_bucket};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiResult, Problem};
 use crate::routes::buckets::change_failed;
 use axum::extract::State;
 use axum::http::StatusCode;
-
-/// Removes, from disk, the blobs that committed changes dropped. Failures are logged and
-/// retried by the background task.
-pub(crate) async fn collect_garbage(state: &AppState) {
-    if let Err(e) = cloudnexus_store::gc::collect_garbage(state.store.as_ref(), state.blobs.as_ref()).await {
-        tracing::warn!(error = %e, "removing dropped blobs failed; will retry");
-    }
-}
 
 /// Delete an object
 ///

@@ -129,6 +129,14 @@ fn live(b: Bucket, bucket: &BucketRef) -> ApiResult<Bucket> {
     }
 }
 
+/// Removes, from disk, the blobs that committed changes dropped. Failures are logged and
+/// retried by the background task.
+async fn collect_garbage(state: &AppState) {
+    if let Err(e) = cloudnexus_store::gc::collect_garbage(state.store.as_ref(), state.blobs.as_ref()).await {
+        tracing::warn!(error = %e, "removing dropped blobs failed; will retry");
+    }
+}
+
 /// ETags named by an `If-Match` or `If-None-Match` header: `*`, or quoted values (weak ones
 /// compared weakly, as RFC 9110 says for these headers).
 fn etag_list(value: &str) -> Vec<String> {

@@ -5,7 +5,7 @@
 //! acknowledged. A body over the size limit, a wrong `Content-MD5`, a failed precondition or a
 //! client that goes away leaves nothing behind.
 
-use super::{ObjectPath, ObjectResponse, etag_list, header_str, quoted, writable_bucket};
+use super::{ObjectPath, ObjectResponse, collect_garbage, etag_list, header_str, quoted, writable_bucket};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -14,21 +14,24 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64_lite::decode_md5;
-use cloudnexus_core::Object;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cloudnexus_core::{BlobId, Object};
 use cloudnexus_store::{BlobWriteError, PutConditions, StoreError};
 use futures_util::{StreamExt, TryStreamExt};
 
 /// The content type of an object stored without one.
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
-mod base64_lite {
-    //! `Content-MD5` is the base64 of the 16-byte digest.
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
+/// `Content-MD5` is the base64 of the body's 16-byte digest.
+fn decode_md5(value: &str) -> Option<[u8; 16]> {
+    STANDARD.decode(value.trim()).ok()?.try_into().ok()
+}
 
-    pub fn decode_md5(value: &str) -> Option<[u8; 16]> {
-        STANDARD.decode(value.trim()).ok()?.try_into().ok()
+/// Removes a blob that will not be recorded (a rejected or failed PUT).
+async fn discard(state: &AppState, blob: BlobId) {
+    if let Err(e) = state.blobs.delete(&blob).await {
+        tracing::error!(error = %e, blob.id = %blob, "removing an unused blob failed");
     }
 }
 
@@ -149,14 +152,6 @@ pub async fn put_object(
         }
         BlobWriteError::Storage(e) => ApiError::internal(format!("writing a blob failed: {e}")),
     })?;
-    let discard = |state: &AppState, blob| {
-        let blobs = state.blobs.clone();
-        async move {
-            if let Err(e) = blobs.delete(&blob).await {
-                tracing::error!(error = %e, blob.id = %blob, "removing an unused blob failed");
-            }
-        }
-    };
     if expected_md5.is_some_and(|m| m != written.md5) {
         discard(&state, written.id).await;
         return Err(ApiError::validation(vec![FieldError::new(
@@ -190,7 +185,7 @@ pub async fn put_object(
     };
     let created = replaced.is_none();
     if replaced.is_some() {
-        crate::routes::objects::delete::collect_garbage(&state).await;
+        collect_garbage(&state).await;
     }
     tracing::info!(bucket.id = %object.bucket_id, size = object.size_bytes, created, "object stored");
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
