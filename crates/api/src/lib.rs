@@ -21,6 +21,7 @@ use cloudnexus_core::{Clock, RegionSet};
 use cloudnexus_store::{BlobStore, MetadataStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 use rate_limit::{RateLimitSettings, RateLimiter};
+use routes::buckets::list_cache::ListCache;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -38,6 +39,8 @@ pub struct ApiSettings {
     pub rate_limits: RateLimitSettings,
     /// The largest object a PUT may store.
     pub max_object_bytes: u64,
+    /// The most bytes of rendered list pages kept for reuse (0: none).
+    pub list_cache_bytes: u64,
 }
 
 impl Default for ApiSettings {
@@ -48,13 +51,33 @@ impl Default for ApiSettings {
             max_json_body_bytes: 64 * 1024,
             rate_limits: RateLimitSettings::default(),
             max_object_bytes: 5 * 1024 * 1024 * 1024,
+            list_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
 
-/// Everything a handler may use, passed explicitly.
+/// Everything a handler may use, passed explicitly. Every request clones it a few times
+/// (routing, each middleware), so it is one shared [`Services`]: a clone is one reference count.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The service's parts, built once at start (see [`AppState`]).
+#[derive(Debug)]
+pub struct Services {
     pub store: Arc<dyn MetadataStore>,
     /// Object bytes.
     pub blobs: Arc<dyn BlobStore>,
@@ -68,24 +91,34 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
+    /// Rendered list pages, reused while their project's data is unchanged.
+    pub list_cache: Arc<ListCache>,
 }
 
 /// The whole API as a router, ready to serve; callable from tests without a socket.
+///
+/// Only the rate limit runs per route (it needs the matched route). The request id, the panic
+/// guard and the body limit wrap the whole router once: a layer added to every route would be
+/// cloned, with everything inside it, for every request.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_json_body_bytes;
     let (api, openapi) = routes::api_router().split_for_parts();
-    api.merge(openapi::docs_router(openapi))
+    let routes = api
+        .merge(openapi::docs_router(openapi))
         .merge(routes::health::router())
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit::middleware,
         ))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(CatchPanicLayer::custom(routes::panic_response))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state);
+    let whole = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn(request_id::middleware))
-        .with_state(state)
+        .layer(CatchPanicLayer::custom(routes::panic_response))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .service(routes);
+    Router::new().fallback_service(whole)
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets requests in flight finish.

@@ -40,7 +40,6 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_sane(v))
         .map_or_else(new_id, str::to_owned);
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let method = request.method().clone();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %request.uri().path());
     let started = Instant::now();
@@ -50,7 +49,11 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled"));
-    let route = route.unwrap_or_else(|| "unmatched".to_owned());
+    // This layer wraps the router; the route it matched comes back on the response.
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route)

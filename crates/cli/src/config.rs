@@ -60,6 +60,8 @@ pub struct BucketConfig {
     pub regions: Vec<String>,
     pub soft_delete_retention_seconds: u64,
     pub purge_interval_seconds: u64,
+    /// Memory for rendered list pages, in MiB (0: no cache).
+    pub list_cache_mib: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +170,7 @@ impl Default for BucketConfig {
             regions: DEFAULT_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
             soft_delete_retention_seconds: 7 * 24 * 3600,
             purge_interval_seconds: 60,
+            list_cache_mib: 64,
         }
     }
 }
@@ -220,6 +223,11 @@ impl Config {
             max_json_body_bytes: self.limits.max_json_body_bytes,
             rate_limits: self.rate_limits.settings()?,
             max_object_bytes: self.objects.max_object_bytes,
+            list_cache_bytes: self
+                .buckets
+                .list_cache_mib
+                .checked_mul(1024 * 1024)
+                .context("buckets.list_cache_mib is too large")?,
         })
     }
 }
@@ -240,7 +248,12 @@ mod tests {
             shipped.buckets.soft_delete_retention_seconds,
             defaults.buckets.soft_delete_retention_seconds
         );
+        assert_eq!(shipped.buckets.list_cache_mib, defaults.buckets.list_cache_mib);
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
+        assert_eq!(
+            shipped.api_settings().unwrap().list_cache_bytes,
+            ApiSettings::default().list_cache_bytes
+        );
         assert_eq!(
             shipped.api_settings().unwrap().rate_limits,
             RateLimitSettings::default()

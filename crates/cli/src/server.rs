@@ -6,10 +6,11 @@ use crate::config::Config;
 use crate::keys::{self, FirstRun};
 use crate::{purger, telemetry};
 use anyhow::Context;
-use cloudnexus_api::AppState;
 use cloudnexus_api::auth::revocations::{self, RevocationList};
 use cloudnexus_api::auth::token::TokenSigner;
 use cloudnexus_api::rate_limit::InMemoryRateLimiter;
+use cloudnexus_api::routes::buckets::list_cache::ListCache;
+use cloudnexus_api::{AppState, Services};
 use cloudnexus_core::Clock;
 use cloudnexus_core::ids::random_secret;
 use cloudnexus_core::listing::CursorKey;
@@ -70,7 +71,8 @@ impl Server {
             .refresh(&store, clock.as_ref())
             .await
             .context("cannot load revoked keys")?;
-        let state = AppState {
+        let list_cache = Arc::new(ListCache::new(settings.list_cache_bytes));
+        let state = AppState::new(Services {
             store: shared_store.clone(),
             blobs: blobs.clone(),
             clock: clock.clone(),
@@ -80,7 +82,8 @@ impl Server {
             revocations: revoked.clone(),
             limiter: Arc::new(InMemoryRateLimiter::default()),
             metrics: telemetry::metrics_handle(),
-        };
+            list_cache,
+        });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -49,6 +49,19 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A number that changes with every committed change to a project's buckets (their fields,
+/// tags, soft deletion, purge, and usage through object writes). Two reads of the same version
+/// saw the same bucket data, so a cached listing is current while the version is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DataVersion(pub i64);
+
+/// An API key found for a request, with its project's [`DataVersion`] read in the same snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundApiKey {
+    pub record: ApiKeyRecord,
+    pub data_version: DataVersion,
+}
+
 /// A bucket to create; the store assigns nothing, the caller has decided every field.
 #[derive(Debug, Clone)]
 pub struct NewBucket {
@@ -150,7 +163,9 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn list_projects(&self) -> StoreResult<Vec<Project>>;
 
     async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()>;
-    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<ApiKeyRecord>>;
+    /// The key with this id, and its project's data version. On the path of every request
+    /// made with an API key, so implementations answer it without a round trip where they can.
+    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>>;
     async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>>;
     /// Revokes a key; revoking twice keeps the first time. `NotFound` for an unknown id.
     async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord>;
@@ -182,6 +197,10 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket>;
     /// Removes, for good, up to `limit` soft-deleted buckets whose `purge_at` has passed.
     async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>>;
+
+    /// The current version of a project's bucket data (`NotFound` for an unknown project). On
+    /// the path of every listing, so implementations answer it without a round trip where they can.
+    async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion>;
 
     /// One page of a project's buckets, with `total` and `offset`, read in one snapshot.
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage>;

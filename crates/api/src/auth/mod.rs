@@ -20,6 +20,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use cloudnexus_core::{ApiKeyId, ApiKeySecret, ProjectId, Scope, Scopes};
+use cloudnexus_store::DataVersion;
 use token::TokenError;
 
 /// How the caller proved who it is.
@@ -37,6 +38,9 @@ pub struct Principal {
     pub key_id: ApiKeyId,
     pub scopes: Scopes,
     pub kind: CredentialKind,
+    /// The project's data version, when it was read with the credential (API keys): read after
+    /// the request started, so a handler may use it as "the data as of this request".
+    pub data_version: Option<DataVersion>,
 }
 
 impl Principal {
@@ -171,11 +175,12 @@ impl FromRequestParts<AppState> for Principal {
 /// Checks an API key against its stored hash, in constant time, and that it is not revoked.
 async fn authenticate_key(state: &AppState, secret: &ApiKeySecret) -> Result<Principal, ApiError> {
     let key_id = secret.key_id().ok_or_else(|| invalid_credential(INVALID))?;
-    let record = state
+    let found = state
         .store
         .find_api_key(&key_id)
         .await?
         .ok_or_else(|| invalid_credential(INVALID))?;
+    let record = found.record;
     if !record.hash.verifies(secret) || record.revoked_at.is_some() {
         return Err(invalid_credential(INVALID));
     }
@@ -184,6 +189,7 @@ async fn authenticate_key(state: &AppState, secret: &ApiKeySecret) -> Result<Pri
         key_id: record.id,
         scopes: record.scopes,
         kind: CredentialKind::ApiKey,
+        data_version: Some(found.data_version),
     })
 }
 
@@ -204,5 +210,6 @@ fn authenticate_token(state: &AppState, token: &str) -> Result<Principal, ApiErr
         key_id: verified.key_id,
         scopes: verified.scopes,
         kind: CredentialKind::AccessToken,
+        data_version: None,
     })
 }

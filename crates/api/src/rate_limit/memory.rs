@@ -19,33 +19,54 @@ pub struct InMemoryRateLimiter {
 
 #[derive(Debug, Default)]
 struct Logs {
-    by_caller: HashMap<(String, String), (i64, SlidingLog)>,
+    /// Policy, then caller: looked up by `&str`, so a decision allocates only for a new caller.
+    by_policy: HashMap<String, HashMap<String, CallerLog>>,
     decisions: u64,
+}
+
+/// A caller's log, with the window of the policy it was last decided under.
+#[derive(Debug, Default)]
+struct CallerLog {
+    window_millis: i64,
+    log: SlidingLog,
 }
 
 impl InMemoryRateLimiter {
     /// How many callers have a log (for tests of the memory bound).
     pub fn tracked_callers(&self) -> usize {
-        self.inner.lock().expect("limiter lock").by_caller.len()
+        let logs = self.inner.lock().expect("limiter lock");
+        logs.by_policy.values().map(HashMap::len).sum()
     }
 
     fn decide(&self, policy: &str, caller: &str, quota: Quota, now: i64, record: bool) -> Decision {
         let mut logs = self.inner.lock().expect("limiter lock");
         logs.decisions += 1;
         if logs.decisions.is_multiple_of(SWEEP_EVERY) {
-            logs.by_caller.retain(|_, (window, log)| !log.is_idle(now, *window));
+            logs.by_policy.retain(|_, callers| {
+                callers.retain(|_, c| !c.log.is_idle(now, c.window_millis));
+                !callers.is_empty()
+            });
         }
-        let key = (policy.to_owned(), caller.to_owned());
-        if !record && !logs.by_caller.contains_key(&key) {
-            return SlidingLog::default().peek(now, quota);
+        if !record {
+            let known = logs
+                .by_policy
+                .get_mut(policy)
+                .and_then(|callers| callers.get_mut(caller));
+            return match known {
+                Some(c) => c.log.peek(now, quota),
+                None => SlidingLog::default().peek(now, quota),
+            };
         }
-        let (window, log) = logs.by_caller.entry(key).or_default();
-        *window = quota.window_millis;
-        if record {
-            log.try_admit(now, quota)
-        } else {
-            log.peek(now, quota)
+        if !logs.by_policy.contains_key(policy) {
+            logs.by_policy.insert(policy.to_owned(), HashMap::new());
         }
+        let callers = logs.by_policy.get_mut(policy).expect("inserted above");
+        if !callers.contains_key(caller) {
+            callers.insert(caller.to_owned(), CallerLog::default());
+        }
+        let c = callers.get_mut(caller).expect("inserted above");
+        c.window_millis = quota.window_millis;
+        c.log.try_admit(now, quota)
     }
 }
 

@@ -17,9 +17,20 @@ static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy"
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const FAILED_AUTH_POLICY: &str = "failed-auth";
 
+/// Runs on every matched route. It also leaves the matched route on the response, for the
+/// request log and metrics of the layer around the router (which sees no routing).
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let Some(group) = route.as_deref().and_then(|r| RouteGroup::of(request.method(), r)) else {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = limit(&state, matched.as_ref(), request, next).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(matched);
+    }
+    response
+}
+
+async fn limit(state: &AppState, matched: Option<&MatchedPath>, request: Request, next: Next) -> Response {
+    let route = matched.map(MatchedPath::as_str);
+    let Some(group) = route.and_then(|r| RouteGroup::of(request.method(), r)) else {
         return next.run(request).await;
     };
     let settings = &state.settings.rate_limits;
@@ -37,7 +48,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
 
     // Anonymous reads (of public buckets' objects) are limited per client address.
     let route = route.unwrap_or_default();
-    if !auth::has_credential(request.headers()) && may_be_anonymous(request.method(), &route) {
+    if !auth::has_credential(request.headers()) && may_be_anonymous(request.method(), route) {
         let quota = settings.quota(group);
         let decision = state
             .limiter
@@ -54,7 +65,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     }
 
     let (mut parts, body) = request.into_parts();
-    let principal = match auth::authenticate(&state, &parts.headers).await {
+    let principal = match auth::authenticate(state, &parts.headers).await {
         Ok(principal) => principal,
         Err(e) => {
             if is_invalid_credential(&e) {

@@ -6,24 +6,28 @@
 //! beside the writer. Other processes (the admin commands) may open the same file at once.
 
 mod buckets;
+mod commit_watch;
 mod counts;
 mod listing;
 mod objects;
+mod point_reads;
 mod rows;
 mod tenancy;
 
 use crate::{
-    ApiKeyRecord, BucketPatch, MetadataStore, NewBucket, ObjectListRequest, ObjectPage, PurgedBucket, PutConditions,
-    StoreError, StoreResult,
+    ApiKeyRecord, BucketPatch, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest, ObjectPage,
+    PurgedBucket, PutConditions, StoreError, StoreResult,
 };
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
 };
+use point_reads::PointReader;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The file name of the metadata database inside the data folder.
@@ -39,6 +43,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The per-request point reads, without sqlx's thread handoffs (see `point_reads`).
+    point_reader: Arc<PointReader>,
     path: PathBuf,
 }
 
@@ -54,8 +60,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // Connections are local files: a ping before every use would only add a round trip.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(backend)?;
@@ -65,10 +73,17 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await
             .map_err(backend)?;
-        Ok(Self { writer, reader, path })
+        let point_reader = Arc::new(PointReader::open(&path)?);
+        Ok(Self {
+            writer,
+            reader,
+            point_reader,
+            path,
+        })
     }
 
     /// The database file.
@@ -132,8 +147,8 @@ impl MetadataStore for SqliteStore {
         tenancy::create_api_key(self, record).await
     }
 
-    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
-        tenancy::find_api_key(self, id).await
+    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
+        self.point_reader.find_api_key(id)
     }
 
     async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -186,6 +201,10 @@ impl MetadataStore for SqliteStore {
 
     async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
         buckets::purge_due(self, now, limit).await
+    }
+
+    async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion> {
+        self.point_reader.data_version(project)
     }
 
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {

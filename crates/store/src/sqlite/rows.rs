@@ -61,16 +61,33 @@ pub(crate) fn project(row: &SqliteRow) -> StoreResult<Project> {
 }
 
 pub(crate) fn api_key(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
-    let id: String = col(row, "id")?;
-    let project_id: String = col(row, "project_id")?;
-    let hash: Vec<u8> = col(row, "key_hash")?;
-    let scopes: String = col(row, "scopes")?;
+    api_key_from_columns(ApiKeyColumns {
+        id: col(row, "id")?,
+        project_id: col(row, "project_id")?,
+        key_hash: col(row, "key_hash")?,
+        scopes: col(row, "scopes")?,
+        created_at: col(row, "created_at")?,
+        revoked_at: col(row, "revoked_at")?,
+    })
+}
+
+/// The columns of an `api_keys` row as stored, whichever driver read them.
+pub(crate) struct ApiKeyColumns {
+    pub id: String,
+    pub project_id: String,
+    pub key_hash: Vec<u8>,
+    pub scopes: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub(crate) fn api_key_from_columns(c: ApiKeyColumns) -> StoreResult<ApiKeyRecord> {
     Ok(ApiKeyRecord {
-        id: ApiKeyId::parse(&id).map_err(|e| corrupt("key id", e))?,
-        project_id: ProjectId::parse(&project_id).map_err(|e| corrupt("project id", e))?,
-        hash: ApiKeyHash(hash.try_into().map_err(|_| corrupt("key hash", "not 32 bytes"))?),
-        scopes: Scopes::parse_list(&scopes).map_err(|e| corrupt("scopes", e))?,
-        created_at: Timestamp::from_unix_seconds(col(row, "created_at")?),
-        revoked_at: col::<Option<i64>>(row, "revoked_at")?.map(Timestamp::from_unix_seconds),
+        id: ApiKeyId::parse(&c.id).map_err(|e| corrupt("key id", e))?,
+        project_id: ProjectId::parse(&c.project_id).map_err(|e| corrupt("project id", e))?,
+        hash: ApiKeyHash(c.key_hash.try_into().map_err(|_| corrupt("key hash", "not 32 bytes"))?),
+        scopes: Scopes::parse_list(&c.scopes).map_err(|e| corrupt("scopes", e))?,
+        created_at: Timestamp::from_unix_seconds(c.created_at),
+        revoked_at: c.revoked_at.map(Timestamp::from_unix_seconds),
     })
 }

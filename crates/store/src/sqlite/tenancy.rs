@@ -101,15 +101,6 @@ pub(super) async fn create_api_key(store: &SqliteStore, record: ApiKeyRecord) ->
 
 const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at";
 
-pub(super) async fn find_api_key(store: &SqliteStore, id: &ApiKeyId) -> StoreResult<Option<ApiKeyRecord>> {
-    let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?"))
-        .bind(id.as_str())
-        .fetch_optional(&store.reader)
-        .await
-        .map_err(backend)?;
-    row.as_ref().map(rows::api_key).transpose()
-}
-
 pub(super) async fn list_api_keys(store: &SqliteStore, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
     let found = sqlx::query(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id"

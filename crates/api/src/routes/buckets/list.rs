@@ -1,13 +1,18 @@
 //! `GET /v1/buckets` (also at `/v1/get-/buckets`, the path printed on the reference page): a
 //! page of the caller's buckets in `created_at, id` order, filtered, with `pagination`.
+//!
+//! A page rendered once is served again from [`list_cache`](super::list_cache) while the
+//! project's data version is unchanged.
 
 use super::BucketResponse;
 use super::list_query;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use cloudnexus_core::Scope;
 use cloudnexus_core::listing::{ListRequest, PageStart};
 use serde::Serialize;
@@ -81,14 +86,24 @@ pub async fn list_buckets(
     State(state): State<AppState>,
     principal: Principal,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<ListBucketsResponse>> {
+) -> ApiResult<Response> {
     principal.require(Scope::Read)?;
-    let params = list_query::parse(query.as_deref(), &state.settings.regions)?;
+    let project = &principal.project_id;
+    let query = query.unwrap_or_default();
+    // Read before anything is rendered: a page is only ever as old as this version.
+    let version = match principal.data_version {
+        Some(version) => version,
+        None => state.store.data_version(project).await?,
+    };
+    if let Some(body) = state.list_cache.get(project, &query, version) {
+        return Ok(json_response(body));
+    }
+    let params = list_query::parse(Some(&query), &state.settings.regions)?;
     let start = match &params.cursor {
         Some(cursor) => PageStart::After(
             state
                 .cursor_key
-                .decode(cursor, &principal.project_id, &params.filter)
+                .decode(cursor, project, &params.filter)
                 .map_err(|e| ApiError::invalid("cursor", e.to_string()))?,
         ),
         None => PageStart::Offset(params.offset.unwrap_or(0)),
@@ -98,12 +113,12 @@ pub async fn list_buckets(
         limit: params.limit,
         start,
     };
-    let page = state.store.list_buckets(&principal.project_id, &request).await?;
+    let page = state.store.list_buckets(project, &request).await?;
     let next_cursor = page
         .next
         .as_ref()
-        .map(|p| state.cursor_key.encode(&principal.project_id, &request.filter, p));
-    Ok(Json(ListBucketsResponse {
+        .map(|p| state.cursor_key.encode(project, &request.filter, p));
+    let response = ListBucketsResponse {
         data: page.buckets.into_iter().map(BucketResponse::from).collect(),
         pagination: Pagination {
             total: page.total,
@@ -111,7 +126,19 @@ pub async fn list_buckets(
             offset: page.offset,
             next_cursor,
         },
-    }))
+    };
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    state.list_cache.insert(project, &query, version, body.clone());
+    Ok(json_response(body))
+}
+
+/// A 200 with a rendered page, exactly as `axum::Json` would answer it.
+fn json_response(body: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 /// List buckets (reference page path)
@@ -136,6 +163,6 @@ pub async fn list_buckets_at_reference_path(
     state: State<AppState>,
     principal: Principal,
     query: RawQuery,
-) -> ApiResult<Json<ListBucketsResponse>> {
+) -> ApiResult<Response> {
     list_buckets(state, principal, query).await
 }

@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod get;
 mod list;
+pub mod list_cache;
 mod list_query;
 mod restore;
 mod update;

@@ -2,5 +2,6 @@ mod create;
 mod delete_restore;
 mod get;
 mod list;
+mod list_cache;
 mod purge;
 mod update;

@@ -1,0 +1,184 @@
+//! The two reads on the path of every request, answered on the calling thread: an API key by
+//! id, and a project's data version.
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own, so every statement through
+//! it costs several handoffs between threads, tens of microseconds in all. These reads are
+//! primary-key lookups that SQLite answers in a few microseconds, so they go through plain
+//! `rusqlite` connections instead, read-only and guarded by a mutex. In WAL mode a reader never
+//! waits for the writer, so holding an async worker for one of them is as short as a lock.
+//! Each statement runs in its own read transaction: what it returns is one committed snapshot.
+//!
+//! Answers are also remembered with the [`CommitMark`] taken just before they were read, and
+//! served again while the mark is unchanged: no transaction, from any process, has committed
+//! since, so they are still the committed state. Then a request costs one `pread` of the WAL
+//! index instead of a read transaction.
+
+use super::commit_watch::{CommitMark, CommitWatch};
+use super::rows::{ApiKeyColumns, api_key_from_columns};
+use crate::{DataVersion, FoundApiKey, StoreError, StoreResult};
+use cloudnexus_core::{ApiKeyId, ProjectId};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// One connection per core is enough: a read holds its connection for microseconds.
+const CONNECTIONS: usize = 2;
+/// A reader waits only in rare cases (another process recovering the WAL index); it gives up
+/// sooner than the pools do, since it holds an async worker meanwhile.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
+const FIND_API_KEY: &str = "SELECT k.id, k.project_id, k.key_hash, k.scopes, k.created_at, k.revoked_at, \
+     p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = ?1";
+const DATA_VERSION: &str = "SELECT data_version FROM projects WHERE id = ?1";
+/// Remembered answers per kind; past this, the oldest are not told apart: all are forgotten.
+const REMEMBERED: usize = 10_000;
+
+#[derive(Debug)]
+pub(super) struct PointReader {
+    connections: Vec<Mutex<Connection>>,
+    /// `None` when the database has no WAL index to watch: then nothing is remembered.
+    watch: Option<CommitWatch>,
+    keys: Remembered<ApiKeyId, FoundApiKey>,
+    versions: Remembered<ProjectId, DataVersion>,
+}
+
+/// Answers of one kind of read, each with the mark taken before it was read.
+#[derive(Debug)]
+struct Remembered<K, V> {
+    answers: Mutex<HashMap<K, (CommitMark, V)>>,
+}
+
+impl<K: Hash + Eq, V: Clone> Remembered<K, V> {
+    fn new() -> Self {
+        Self {
+            answers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, key: &K, now: Option<CommitMark>) -> Option<V> {
+        let now = now?;
+        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mark, value) = answers.get(key)?;
+        (*mark == now).then(|| value.clone())
+    }
+
+    fn keep(&self, key: K, read_after: Option<CommitMark>, value: V) {
+        let Some(mark) = read_after else { return };
+        let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        if answers.len() >= REMEMBERED {
+            answers.clear();
+        }
+        answers.insert(key, (mark, value));
+    }
+}
+
+impl PointReader {
+    /// Opens read-only connections to the database at `path`, which must exist and be migrated.
+    pub(super) fn open(path: &Path) -> StoreResult<Self> {
+        let connections = (0..CONNECTIONS)
+            .map(|_| {
+                let connection = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                connection.busy_timeout(BUSY_TIMEOUT)?;
+                Ok(Mutex::new(connection))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(failed)?;
+        // A first read maps the WAL index (creating it if need be) before it is watched.
+        connections[0]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .query_row("SELECT count(*) FROM projects", [], |_| Ok(()))
+            .map_err(failed)?;
+        Ok(Self {
+            connections,
+            watch: CommitWatch::open(path),
+            keys: Remembered::new(),
+            versions: Remembered::new(),
+        })
+    }
+
+    fn mark(&self) -> Option<CommitMark> {
+        self.watch.as_ref().and_then(CommitWatch::mark)
+    }
+
+    pub(super) fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
+        let mark = self.mark();
+        if let Some(found) = self.keys.get(id, mark) {
+            return Ok(Some(found));
+        }
+        let found = self.read_api_key(id)?;
+        // Unknown ids are not remembered: guesses must not crowd out real keys.
+        if let Some(found) = &found {
+            self.keys.keep(id.clone(), mark, found.clone());
+        }
+        Ok(found)
+    }
+
+    pub(super) fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion> {
+        let mark = self.mark();
+        if let Some(version) = self.versions.get(project, mark) {
+            return Ok(version);
+        }
+        let version = self.read_data_version(project)?;
+        self.versions.keep(project.clone(), mark, version);
+        Ok(version)
+    }
+
+    fn read_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
+        let found = self.with_connection(|c| {
+            c.prepare_cached(FIND_API_KEY)?
+                .query_row([id.as_str()], |row| {
+                    Ok((
+                        ApiKeyColumns {
+                            id: row.get(0)?,
+                            project_id: row.get(1)?,
+                            key_hash: row.get(2)?,
+                            scopes: row.get(3)?,
+                            created_at: row.get(4)?,
+                            revoked_at: row.get(5)?,
+                        },
+                        row.get::<_, i64>(6)?,
+                    ))
+                })
+                .optional()
+        })?;
+        found
+            .map(|(columns, version)| {
+                Ok(FoundApiKey {
+                    record: api_key_from_columns(columns)?,
+                    data_version: DataVersion(version),
+                })
+            })
+            .transpose()
+    }
+
+    fn read_data_version(&self, project: &ProjectId) -> StoreResult<DataVersion> {
+        self.with_connection(|c| {
+            c.prepare_cached(DATA_VERSION)?
+                .query_row([project.as_str()], |row| row.get::<_, i64>(0))
+                .optional()
+        })?
+        .map(DataVersion)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Runs `read` on a free connection, or waits for the first one when all are busy.
+    fn with_connection<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        let free = self.connections.iter().find_map(|c| c.try_lock().ok());
+        let connection = match free {
+            Some(guard) => guard,
+            None => self.connections[0].lock().unwrap_or_else(PoisonError::into_inner),
+        };
+        read(&connection).map_err(failed)
+    }
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
