@@ -16,6 +16,7 @@ use auth::revocations::RevocationList;
 use auth::token::TokenSigner;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::serve::ListenerExt;
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_core::{Clock, RegionSet};
 use cloudnexus_store::{BlobStore, MetadataStore};
@@ -128,5 +129,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Answers go out as soon as they are written, as every HTTP server of the field does.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
