@@ -6,10 +6,16 @@
 # For each N: builds in release mode (once), seeds a new data folder with project "bench" and N
 # buckets through the store's bulk path (target/release/seed), starts `cloudnexus serve` on
 # 127.0.0.1 pinned to one CPU with the list-buckets rate limit raised by configuration, checks
-# every query shape answers 200, then drives each shape with wrk pinned to another CPU: latency
-# with 1 connection, throughput with many. It reads the server's peak RSS (VmHWM), stops it,
-# and runs the same on a bare hyper server (target/release/baseline) that answers shape (a)'s
-# exact bytes: the HTTP ceiling of the machine. Results go to
+# every query shape answers 200, and starts a bare hyper server (target/release/baseline) on the
+# same CPU that answers shape (a)'s exact bytes: the HTTP ceiling of the machine. Then, with wrk
+# pinned to another CPU:
+#   1. the ratio: shape (a) and the baseline, many connections, in BENCH_RATIO_ROUNDS interleaved
+#      rounds (so that both see the same machine; the report takes the median of each);
+#   2. every shape in the default configuration (list cache on): latency with 1 connection,
+#      throughput with many; and the baseline's latency;
+#   3. every shape again on a server restarted with the list cache off (every request renders
+#      its page from the database: the cost of a first request, or of one after a change).
+# The server's peak RSS (VmHWM) is read before each stop. Results go to
 # bench/results/<UTC time>-N<n>.json, and the table in docs/benchmarks.md is regenerated.
 #
 # wrk is installed with apt-get when missing. All traffic goes to 127.0.0.1. Every wait and
@@ -20,6 +26,7 @@
 #   BENCH_THROUGHPUT_SECONDS (10)  many-connection run per shape
 #   BENCH_WARMUP_SECONDS (2)       unmeasured run before each shape
 #   BENCH_CONNECTIONS (32)         connections of the throughput run
+#   BENCH_RATIO_ROUNDS (3)         interleaved throughput rounds of shape (a) and the baseline
 #   BENCH_SEED (42)                the data set's random seed
 #   BENCH_SERVER_CPU (0), BENCH_LOADGEN_CPU (1)
 #   BENCH_WORK_DIR (target/bench)  data folders and raw outputs (a million buckets: ~1 GiB)
@@ -37,6 +44,7 @@ LAT_SECONDS=${BENCH_LATENCY_SECONDS:-10}
 THR_SECONDS=${BENCH_THROUGHPUT_SECONDS:-10}
 WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
+RATIO_ROUNDS=${BENCH_RATIO_ROUNDS:-3}
 SEED=${BENCH_SEED:-42}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-1}
@@ -58,7 +66,7 @@ for n in "${SIZES[@]}"; do
     exit 2
   fi
 done
-for v in LAT_SECONDS THR_SECONDS WARMUP_SECONDS CONNECTIONS SEED STARTUP_TIMEOUT; do
+for v in LAT_SECONDS THR_SECONDS WARMUP_SECONDS CONNECTIONS RATIO_ROUNDS SEED STARTUP_TIMEOUT; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number (got '${!v}')" >&2; exit 2; }
 done
 
@@ -67,6 +75,7 @@ die() { log "error: $*"; exit 1; }
 
 # --- processes we start, and stopping them ---------------------------------------------------------
 SERVER_PID=
+BASELINE_PID=
 WORK=
 
 stop_pid() { # pid, name: SIGTERM, up to 15 s for a graceful stop, then SIGKILL
@@ -88,6 +97,8 @@ cleanup() {
   local rc=$?
   stop_pid "$SERVER_PID" server
   SERVER_PID=
+  stop_pid "$BASELINE_PID" baseline
+  BASELINE_PID=
   if [[ -n $WORK && $KEEP != 1 ]]; then
     rm -rf "$WORK"/n*/data
   fi
@@ -188,6 +199,16 @@ fetch() { # url, key ('' for none), output body file: writes <body file minus .j
   [[ $status == 200 ]] || die "GET $url answered $status: $(head -c 500 "$body")"
 }
 
+throughput() { # name, url, key, run dir: one many-connection run, no warm-up
+  local name=$1 url=$2 key=$3 run=$4
+  local auth=()
+  [[ -n $key ]] && auth=(-H "Authorization: Bearer $key")
+  WRK_JSON="$run/wrk/$name.json" timeout $((THR_SECONDS + 60)) taskset -c "$LOADGEN_CPU" wrk -t1 --timeout 30s \
+    -s "$WORK/report.lua" "${auth[@]}" -c"$CONNECTIONS" -d"${THR_SECONDS}s" "$url" >"$run/wrk/$name.txt" 2>&1 ||
+    die "wrk run $name failed (see $run/wrk/$name.txt)"
+  log "  $name: $(grep -m1 'Requests/sec' "$run/wrk/$name.txt" | awk '{print $2}') req/s (${CONNECTIONS} conn)"
+}
+
 load() { # name, url, key, run dir: warm-up, then the latency and throughput runs
   local name=$1 url=$2 key=$3 run=$4
   local auth=()
@@ -225,7 +246,9 @@ run_size() {
   key=$("$BIN/report" field "$run/seed.json" api_key) || die "no API key in $run/seed.json"
   log "N=$n: seeded in $("$BIN/report" field "$run/seed.json" seed_seconds) s"
 
-  cat >"$run/cloudnexus.toml" <<TOML
+  # The server's configuration: limits raised, quiet logs; the list cache as given.
+  write_config() { # file, list cache MiB
+    cat >"$1" <<TOML
 # Written by scripts/bench.sh: the benchmark's server.
 listen = "127.0.0.1:0"
 data_dir = "$data"
@@ -234,16 +257,26 @@ data_dir = "$data"
 format = "text"
 level = "warn"
 
+[buckets]
+list_cache_mib = $2
+
 [rate_limits.list-buckets]
 requests = 1000000000
 window_seconds = 60
 TOML
-  taskset -c "$SERVER_CPU" "$BIN/cloudnexus" serve --config "$run/cloudnexus.toml" >"$run/serve.out" 2>"$run/serve.log" &
-  SERVER_PID=$!
-  local port base
-  port=$(wait_listening "$run/serve.out" "$SERVER_PID" "the server")
-  base="http://127.0.0.1:$port"
-  log "N=$n: server pid $SERVER_PID on $base (CPU $SERVER_CPU)"
+  }
+  local base
+  start_server() { # config file, output prefix: sets SERVER_PID and base
+    taskset -c "$SERVER_CPU" "$BIN/cloudnexus" serve --config "$1" >"$2.out" 2>"$2.log" &
+    SERVER_PID=$!
+    base="http://127.0.0.1:$(wait_listening "$2.out" "$SERVER_PID" "the server")"
+  }
+  write_config "$run/cloudnexus.toml" 64
+  write_config "$run/cloudnexus-uncached.toml" 0
+  mkdir -p "$run/wrk/uncached"
+
+  start_server "$run/cloudnexus.toml" "$run/serve"
+  log "N=$n: server pid $SERVER_PID on $base (CPU $SERVER_CPU), list cache on"
 
   # Every shape must answer 200 before it is measured; the answers are kept for the report.
   "$BIN/report" cursor-source "$n" >"$run/cursor-source"
@@ -260,23 +293,45 @@ TOML
   done < <("$BIN/report" shapes "$n")
   ((${#ids[@]} > 0)) || die "no shapes to measure"
 
-  for i in "${!ids[@]}"; do
-    load "${ids[$i]}" "$base${paths[$i]}" "$key" "$run"
+  # The baseline: shape (a)'s exact bytes from a bare hyper server on the same CPU (idle while
+  # the server is measured, and the other way round).
+  taskset -c "$SERVER_CPU" "$BIN/baseline" 127.0.0.1:0 "$run/responses/a.json" >"$run/baseline.out" 2>"$run/baseline.log" &
+  BASELINE_PID=$!
+  local baseline_url
+  baseline_url="http://127.0.0.1:$(wait_listening "$run/baseline.out" "$BASELINE_PID" "the baseline")/v1/buckets"
+  fetch "$baseline_url" "" "$run/responses/baseline.json"
+  cmp -s "$run/responses/a.json" "$run/responses/baseline.json" || die "the baseline does not answer shape (a)'s bytes"
+
+  log "N=$n: shape (a) against the baseline, $RATIO_ROUNDS interleaved rounds"
+  load a "$base${paths[0]}" "$key" "$run"
+  load baseline "$baseline_url" "$key" "$run"
+  for ((round = 1; round <= RATIO_ROUNDS; round++)); do
+    throughput "ratio-a-$round" "$base${paths[0]}" "$key" "$run"
+    throughput "ratio-baseline-$round" "$baseline_url" "$key" "$run"
   done
-  vmhwm "$SERVER_PID" >"$run/server-vmhwm-kib"
-  log "N=$n: server peak RSS $(($(cat "$run/server-vmhwm-kib") / 1024)) MiB"
+  vmhwm "$BASELINE_PID" >"$run/baseline-vmhwm-kib"
+  stop_pid "$BASELINE_PID" baseline
+  BASELINE_PID=
+
+  log "N=$n: every shape, list cache on"
+  for i in "${!ids[@]}"; do
+    [[ ${ids[$i]} == a ]] || load "${ids[$i]}" "$base${paths[$i]}" "$key" "$run"
+  done
+  local peak_cached
+  peak_cached=$(vmhwm "$SERVER_PID")
   stop_pid "$SERVER_PID" server
   SERVER_PID=
 
-  # The baseline: shape (a)'s exact bytes from a bare hyper server on the same CPU.
-  taskset -c "$SERVER_CPU" "$BIN/baseline" 127.0.0.1:0 "$run/responses/a.json" >"$run/baseline.out" 2>"$run/baseline.log" &
-  SERVER_PID=$!
-  port=$(wait_listening "$run/baseline.out" "$SERVER_PID" "the baseline")
-  fetch "http://127.0.0.1:$port/v1/buckets" "" "$run/responses/baseline.json"
-  cmp -s "$run/responses/a.json" "$run/responses/baseline.json" || die "the baseline does not answer shape (a)'s bytes"
-  load baseline "http://127.0.0.1:$port/v1/buckets" "$key" "$run"
-  vmhwm "$SERVER_PID" >"$run/baseline-vmhwm-kib"
-  stop_pid "$SERVER_PID" baseline
+  start_server "$run/cloudnexus-uncached.toml" "$run/serve-uncached"
+  log "N=$n: every shape, list cache off (server pid $SERVER_PID on $base)"
+  for i in "${!ids[@]}"; do
+    load "uncached/${ids[$i]}" "$base${paths[$i]}" "$key" "$run"
+  done
+  local peak_uncached
+  peak_uncached=$(vmhwm "$SERVER_PID")
+  echo $((peak_cached > peak_uncached ? peak_cached : peak_uncached)) >"$run/server-vmhwm-kib"
+  log "N=$n: server peak RSS $((peak_cached / 1024)) MiB (cache on), $((peak_uncached / 1024)) MiB (cache off)"
+  stop_pid "$SERVER_PID" server
   SERVER_PID=
 
   local out="$ROOT/bench/results/$STAMP-N$n.json"

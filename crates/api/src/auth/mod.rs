@@ -151,8 +151,8 @@ impl OptionalFromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
-        if let Some(principal) = parts.extensions.get::<Principal>() {
-            return Ok(Some(principal.clone()));
+        if let Some(principal) = parts.extensions.remove::<Principal>() {
+            return Ok(Some(principal));
         }
         if !has_credential(&parts.headers) {
             return Ok(None);
@@ -165,8 +165,8 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(principal) = parts.extensions.get::<Principal>() {
-            return Ok(principal.clone());
+        if let Some(principal) = parts.extensions.remove::<Principal>() {
+            return Ok(principal);
         }
         authenticate(state, &parts.headers).await
     }

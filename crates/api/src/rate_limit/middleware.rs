@@ -54,13 +54,12 @@ async fn limit(state: &AppState, matched: Option<&MatchedPath>, request: Request
             .limiter
             .admit(group.name(), &format!("anonymous:{client}"), quota, now)
             .await;
-        let headers = rate_limit_headers(group, quota, &decision);
         let mut response = if decision.admitted {
             next.run(request).await
         } else {
             rate_limited("this address (reading without credentials)", group, quota, &decision).into_response()
         };
-        response.headers_mut().extend(headers);
+        set_rate_limit_headers(response.headers_mut(), group, quota, &decision);
         return response;
     }
 
@@ -83,27 +82,23 @@ async fn limit(state: &AppState, matched: Option<&MatchedPath>, request: Request
         .limiter
         .admit(group.name(), principal.key_id.as_str(), quota, now)
         .await;
-    let headers = rate_limit_headers(group, quota, &decision);
-    if !decision.admitted {
-        let mut response = rate_limited("this API key", group, quota, &decision).into_response();
-        response.headers_mut().extend(headers);
-        return response;
-    }
-    parts.extensions.insert(principal);
-    let mut response = next.run(Request::from_parts(parts, body)).await;
-    response.headers_mut().extend(headers);
+    let mut response = if decision.admitted {
+        parts.extensions.insert(principal);
+        next.run(Request::from_parts(parts, body)).await
+    } else {
+        rate_limited("this API key", group, quota, &decision).into_response()
+    };
+    set_rate_limit_headers(response.headers_mut(), group, quota, &decision);
     response
 }
 
-fn rate_limit_headers(group: RouteGroup, quota: Quota, decision: &Decision) -> HeaderMap {
+fn set_rate_limit_headers(headers: &mut HeaderMap, group: RouteGroup, quota: Quota, decision: &Decision) {
     let (policy, state) = header_values(group.name(), quota, decision);
-    let mut headers = HeaderMap::new();
     headers.insert(
         RATELIMIT_POLICY.clone(),
         HeaderValue::from_str(&policy).expect("ascii header"),
     );
     headers.insert(RATELIMIT.clone(), HeaderValue::from_str(&state).expect("ascii header"));
-    headers
 }
 
 fn retry_after(decision: &Decision) -> HeaderValue {
