@@ -74,9 +74,9 @@ pub fn insufficient_scope(scope: &str, detail: String) -> ApiError {
 
 /// A credential as presented, before it is checked.
 #[derive(Debug)]
-enum Credential {
+enum Credential<'a> {
     ApiKey(ApiKeySecret),
-    AccessToken(String),
+    AccessToken(&'a str),
     Unrecognised,
 }
 
@@ -110,11 +110,11 @@ pub fn is_invalid_credential(e: &ApiError) -> bool {
 }
 
 /// Reads the credential from `Authorization` (Bearer) or `X-API-Key`; `None` when neither is sent.
-fn presented_credential(headers: &HeaderMap) -> Option<Credential> {
+fn presented_credential(headers: &HeaderMap) -> Option<Credential<'_>> {
     let raw = if let Some(value) = headers.get(header::AUTHORIZATION) {
         let text = value.to_str().unwrap_or("");
         match text.split_once(' ') {
-            Some((scheme, credential)) if scheme.eq_ignore_ascii_case("bearer") => credential.trim().to_owned(),
+            Some((scheme, credential)) if scheme.eq_ignore_ascii_case("bearer") => credential.trim(),
             _ => return Some(Credential::Unrecognised),
         }
     } else if let Some(value) = headers.get("x-api-key") {
@@ -123,7 +123,7 @@ fn presented_credential(headers: &HeaderMap) -> Option<Credential> {
     } else {
         return None;
     };
-    Some(match ApiKeySecret::parse(&raw) {
+    Some(match ApiKeySecret::parse(raw) {
         Some(key) => Credential::ApiKey(key),
         None if raw.matches('.').count() == 2 => Credential::AccessToken(raw),
         None => Credential::Unrecognised,
@@ -136,13 +136,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         None => Err(credential_required()),
         Some(Credential::Unrecognised) => Err(invalid_credential(INVALID)),
         Some(Credential::ApiKey(secret)) => authenticate_key(state, &secret).await,
-        Some(Credential::AccessToken(token)) => authenticate_token(state, &token),
+        Some(Credential::AccessToken(token)) => authenticate_token(state, token),
     }
 }
 
-/// Whether the request carries any credential at all.
+/// Whether the request carries any credential at all (valid or not): either header is there.
 pub fn has_credential(headers: &HeaderMap) -> bool {
-    presented_credential(headers).is_some()
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
 }
 
 /// `Option<Principal>`: `None` for a request without any credential (an anonymous read of a

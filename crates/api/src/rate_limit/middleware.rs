@@ -48,7 +48,7 @@ async fn limit(state: &AppState, matched: Option<&MatchedPath>, request: Request
 
     // Anonymous reads (of public buckets' objects) are limited per client address.
     let route = route.unwrap_or_default();
-    if !auth::has_credential(request.headers()) && may_be_anonymous(request.method(), route) {
+    if may_be_anonymous(request.method(), route) && !auth::has_credential(request.headers()) {
         let quota = settings.quota(group);
         let decision = state
             .limiter

@@ -130,11 +130,25 @@ pub trait RateLimiter: Send + Sync + std::fmt::Debug + 'static {
     async fn peek(&self, policy: &str, caller: &str, quota: Quota, now_millis: i64) -> Decision;
 }
 
-/// The `RateLimit-Policy` and `RateLimit` header values (IETF draft) for a decision.
+/// The `RateLimit-Policy` and `RateLimit` header values (IETF draft) for a decision. Built on
+/// every limited request, so with `itoa` rather than the formatting machinery.
 pub fn header_values(policy: &str, quota: Quota, decision: &Decision) -> (String, String) {
+    let value = |first: (&str, i64), second: (&str, i64)| {
+        let mut numbers = itoa::Buffer::new();
+        let mut s = String::with_capacity(policy.len() + 32);
+        s.push('"');
+        s.push_str(policy);
+        s.push('"');
+        for (name, n) in [first, second] {
+            s.push(';');
+            s.push_str(name);
+            s.push_str(numbers.format(n));
+        }
+        s
+    };
     (
-        format!("\"{policy}\";q={};w={}", quota.requests, quota.window_millis / 1000),
-        format!("\"{policy}\";r={};t={}", decision.remaining, decision.reset_seconds()),
+        value(("q=", i64::from(quota.requests)), ("w=", quota.window_millis / 1000)),
+        value(("r=", i64::from(decision.remaining)), ("t=", decision.reset_seconds())),
     )
 }
 
