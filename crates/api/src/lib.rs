@@ -14,17 +14,20 @@ pub mod routes;
 
 use auth::revocations::RevocationList;
 use auth::token::TokenSigner;
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::serve::ListenerExt;
+use axum::Extension;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::response::Response;
+use axum::serve::{IncomingStream, Listener, ListenerExt};
 use cloudnexus_core::listing::CursorKey;
 use cloudnexus_core::{Clock, RegionSet};
 use cloudnexus_store::{BlobStore, MetadataStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 use rate_limit::{RateLimitSettings, RateLimiter};
 use routes::buckets::list_cache::ListCache;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tower::{Layer, Service};
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// Settings of the HTTP layer, read from the configuration file.
@@ -96,12 +99,14 @@ pub struct Services {
     pub list_cache: Arc<ListCache>,
 }
 
-/// The whole API as a router, ready to serve; callable from tests without a socket.
+/// The whole API as one service, ready to serve; callable from tests without a socket.
 ///
 /// Only the rate limit runs per route (it needs the matched route). The request id, the panic
-/// guard and the body limit wrap the whole router once: a layer added to every route would be
-/// cloned, with everything inside it, for every request.
-pub fn router(state: AppState) -> Router {
+/// guard and the body limit wrap the router once: a layer added to every route would be cloned,
+/// with everything inside it, for every request.
+pub fn app(
+    state: AppState,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static {
     let body_limit = state.settings.max_json_body_bytes;
     let (api, openapi) = routes::api_router().split_for_parts();
     let routes = api
@@ -114,12 +119,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);
-    let whole = tower::ServiceBuilder::new()
+    tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn(request_id::middleware))
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
-        .service(routes);
-    Router::new().fallback_service(whole)
+        .service(routes)
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -128,12 +132,38 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Answers go out as soon as they are written, as every HTTP server of the field does.
     let listener = listener.tap_io(|stream| {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, WithPeerAddress(app(state)))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Gives each accepted connection the app with the peer's address as `ConnectInfo` (what the
+/// failed-auth limit keys on), as `Router::into_make_service_with_connect_info` does for a
+/// router.
+#[derive(Debug, Clone)]
+struct WithPeerAddress<S>(S);
+
+impl<L, S> Service<IncomingStream<'_, L>> for WithPeerAddress<S>
+where
+    L: Listener<Addr = SocketAddr>,
+    S: Clone,
+{
+    type Response = <Extension<ConnectInfo<SocketAddr>> as Layer<S>>::Service;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
+        let peer = ConnectInfo(*stream.remote_addr());
+        std::future::ready(Ok(Extension(peer).layer(self.0.clone())))
+    }
 }
