@@ -5,7 +5,9 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{LazyLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -63,16 +65,59 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let route = response
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = method_label(&method);
-    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(elapsed.as_secs_f64());
+        .map_or("unmatched", MatchedPath::as_str);
+    RequestMetrics::record(method_label(&method), route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// `http_requests_total` and `http_request_duration_seconds` of one method, route and status.
+/// Their handles are registered once and kept: building the label keys and looking them up in
+/// the recorder on every request cost more than everything else this layer does. Methods are
+/// a fixed set, routes those of the router, statuses those the handlers answer: the map stays
+/// small.
+#[derive(Debug)]
+struct RequestMetrics {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+type MetricsByLabels = HashMap<(&'static str, u16), HashMap<String, RequestMetrics>>;
+
+impl RequestMetrics {
+    fn record(method: &'static str, route: &str, status: u16, elapsed: Duration) {
+        // Registered after the recorder is installed: the server installs it before it serves.
+        static HANDLES: LazyLock<RwLock<MetricsByLabels>> = LazyLock::new(Default::default);
+        let known = HANDLES.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(metrics) = known.get(&(method, status)).and_then(|by_route| by_route.get(route)) {
+            metrics.observe(elapsed);
+            return;
+        }
+        drop(known);
+        let mut handles = HANDLES.write().unwrap_or_else(PoisonError::into_inner);
+        let metrics = handles
+            .entry((method, status))
+            .or_default()
+            .entry(route.to_owned())
+            .or_insert_with(|| Self {
+                requests: metrics::counter!(
+                    "http_requests_total",
+                    "method" => method, "route" => route.to_owned(), "status" => status.to_string()
+                ),
+                duration: metrics::histogram!(
+                    "http_request_duration_seconds",
+                    "method" => method, "route" => route.to_owned()
+                ),
+            });
+        metrics.observe(elapsed);
+    }
+
+    fn observe(&self, elapsed: Duration) {
+        self.requests.increment(1);
+        self.duration.record(elapsed.as_secs_f64());
+    }
 }
 
 /// The method as a metrics label: the standard ones without allocating, any other as `other`

@@ -15,9 +15,23 @@ async fn health_and_readiness_answer_without_credentials() {
 async fn metrics_are_exposed_for_prometheus() {
     let app = TestApp::spawn().await;
     app.call("GET", "/v1/buckets", Some(&app.admin_key), None).await;
+    app.call("BREW", "/v1/buckets", Some(&app.admin_key), None).await;
     let m = app.call("GET", "/metrics", None, None).await;
     assert_eq!(m.status, 200);
     assert!(m.text.contains("http_requests_total"), "{}", m.text);
+    // Labelled with the route the router matched; unusual methods share one label.
+    let listed = m
+        .text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total")
+                && l.contains(r#"route="/v1/buckets""#)
+                && l.contains(r#"status="200""#)
+        })
+        .unwrap_or_else(|| panic!("no counter for GET /v1/buckets: {}", m.text));
+    assert!(listed.contains(r#"method="GET""#), "{listed}");
+    assert!(m.text.contains(r#"method="other""#), "{}", m.text);
+    assert!(m.text.contains("http_request_duration_seconds"), "{}", m.text);
 }
 
 #[tokio::test]
