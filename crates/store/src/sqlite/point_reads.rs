@@ -33,7 +33,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 const FIND_API_KEY: &str = "SELECT k.id, k.project_id, k.key_hash, k.scopes, k.created_at, k.revoked_at, \
      p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = ?1";
 const DATA_VERSION: &str = "SELECT data_version FROM projects WHERE id = ?1";
-/// Remembered answers per kind; past this, the oldest are not told apart: all are forgotten.
+/// At most this many answers of each kind are remembered (one per key or project in use); when
+/// full, all are forgotten at once and read again as they are asked for.
 const REMEMBERED: usize = 10_000;
 
 #[derive(Debug)]
@@ -68,7 +69,7 @@ impl<K: Hash + Eq, V: Clone> Remembered<K, V> {
     fn keep(&self, key: K, read_after: Option<CommitMark>, value: V) {
         let Some(mark) = read_after else { return };
         let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        if answers.len() >= REMEMBERED {
+        if answers.len() >= REMEMBERED && !answers.contains_key(&key) {
             answers.clear();
         }
         answers.insert(key, (mark, value));
