@@ -8,7 +8,7 @@
 use anyhow::{Context, bail};
 use cloudnexus_bench::dataset::{Class, Generator};
 use cloudnexus_core::{BucketId, BucketName, ProjectId, ProjectName, RegionSet, Scopes, StorageClass, Tags, Timestamp};
-use cloudnexus_store::{MetadataStore, NewBucket, SqliteStore};
+use cloudnexus_store::{BackendConfig, NewBucket};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -40,7 +40,11 @@ async fn main() -> anyhow::Result<()> {
 
     let now_seconds = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
     let now = Timestamp::from_unix_seconds(now_seconds);
-    let store = SqliteStore::open(&data_dir)
+    let config = BackendConfig {
+        data_dir: data_dir.clone(),
+        ..BackendConfig::default()
+    };
+    let store = cloudnexus_store::open_metadata(&config)
         .await
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let project = store
@@ -48,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("creating project bench (is the data folder new?)")?;
     let (key, secret) =
-        cloudnexus::keys::issue_api_key(&store, &project.id, Scopes::parse_list("storage:read")?, now).await?;
+        cloudnexus::keys::issue_api_key(store.as_ref(), &project.id, Scopes::parse_list("storage:read")?, now).await?;
 
     let regions = RegionSet::default();
     let started = Instant::now();
@@ -106,9 +110,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let delete_seconds = deleting.elapsed().as_secs_f64();
     let seed_seconds = started.elapsed().as_secs_f64();
-    let db_path = store.path().to_owned();
     store.close().await;
-    let db_bytes = std::fs::metadata(&db_path).map(|m| m.len()).unwrap_or(0);
+    let db_bytes = std::fs::metadata(data_dir.join(cloudnexus_store::metadata::sqlite::DATABASE_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
 
     let out = serde_json::json!({
         "n": n,

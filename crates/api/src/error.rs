@@ -5,6 +5,8 @@
 use crate::request_id;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cloudnexus_core::BucketRef;
+use cloudnexus_service::ServiceError;
 use cloudnexus_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -139,11 +141,157 @@ impl ApiError {
     }
 }
 
+/// 403 naming the scope (or scopes) needed.
+pub fn insufficient_scope(scope: &str, detail: String) -> ApiError {
+    let challenge = format!(r#"Bearer realm="cloudnexus", error="insufficient_scope", scope="{scope}""#);
+    ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", "Forbidden", detail).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_str(&challenge).expect("ascii challenge"),
+    )
+}
+
+/// 401 for a request without any credential.
+pub fn credential_required() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Unauthorized",
+        "this request needs a credential: send your API key or an access token as `Authorization: Bearer <credential>` (an API key may also be sent as `X-API-Key: <key>`)",
+    )
+    .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="cloudnexus""#))
+}
+
+fn describe(bucket: &BucketRef) -> String {
+    match bucket {
+        BucketRef::Id(id) => format!("with id {id}"),
+        BucketRef::Name(name) => format!("named {name:?}"),
+    }
+}
+
+/// 503 for a backend that is down or busy: the request changed nothing and may be retried.
+fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %cause, "a backend is unavailable");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "Service unavailable",
+        "the service cannot handle this request right now and changed nothing; retry after the number of seconds in Retry-After",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+}
+
+/// Every answer of the service's refusals, in one place.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::MissingScope { needed, held } => {
+                let held = if held.is_empty() {
+                    "no scopes".to_owned()
+                } else {
+                    held.to_string()
+                };
+                insufficient_scope(
+                    needed.as_str(),
+                    format!(
+                        "this request needs the `{needed}` scope; the credential has {held}. Use a credential that has `{needed}`"
+                    ),
+                )
+            }
+            ServiceError::ScopesBeyondKey { missing, held } => insufficient_scope(
+                &missing.to_string(),
+                format!("the API key lacks {missing}, so a token cannot have it; the key has {held}"),
+            ),
+            ServiceError::ApiKeyRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "api_key_required",
+                "Forbidden",
+                "access tokens are minted with an API key, not with another access token",
+            ),
+            ServiceError::CredentialRequired => credential_required(),
+            ServiceError::BucketNotFound(bucket) => Self::not_found(
+                "bucket_not_found",
+                format!(
+                    "there is no bucket {} in this project; check the id or name, or list buckets with GET /v1/buckets",
+                    describe(&bucket)
+                ),
+            ),
+            ServiceError::BucketNameTaken(name) => Self::conflict(
+                "bucket_name_taken",
+                format!(
+                    "the bucket name {:?} is already taken; bucket names are unique across all CloudNexus projects, so choose another",
+                    name.as_str()
+                ),
+            ),
+            ServiceError::BucketDeleted(bucket) => Self::conflict(
+                "bucket_deleted",
+                format!(
+                    "the bucket {} is soft-deleted; restore it first with POST /v1/buckets/{{bucket}}/restore",
+                    describe(&bucket)
+                ),
+            ),
+            ServiceError::BucketNotDeleted(bucket) => Self::conflict(
+                "bucket_not_deleted",
+                format!(
+                    "the bucket {} is not deleted; there is nothing to restore",
+                    describe(&bucket)
+                ),
+            ),
+            ServiceError::ObjectNotFound(key) => Self::not_found(
+                "object_not_found",
+                format!("there is no object with the key {:?} in this bucket", key.as_str()),
+            ),
+            ServiceError::ReadPreconditionFailed => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "the object does not match If-Match / If-Unmodified-Since",
+            ),
+            ServiceError::WritePreconditionFailed => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "the object's current state does not match If-Match / If-None-Match; nothing was stored",
+            ),
+            ServiceError::RangeNotSatisfiable { size } => Self::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                "Range not satisfiable",
+                format!("the object has {size} bytes; ask for a range within them"),
+            )
+            .with_header(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+            ),
+            ServiceError::ObjectTooLarge { max } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "object_too_large",
+                "Payload too large",
+                format!("objects can be at most {max} bytes; nothing was stored"),
+            ),
+            ServiceError::BadDigest => Self::validation(vec![FieldError::new(
+                "Content-MD5",
+                "does not match the MD5 of the body received; nothing was stored, send the body again",
+            )])
+            .with_code("bad_digest"),
+            ServiceError::BodyUnreadable(e) => {
+                Self::bad_request("invalid_body", format!("the request body could not be read: {e}"))
+            }
+            ServiceError::InvalidCursor(why) => Self::invalid("cursor", why),
+            ServiceError::BlobStorage(e) => Self::internal(format!("blob storage failed: {e}")),
+            ServiceError::Store(e) => Self::from(e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
-    /// Store outcomes that reach here unhandled are internal errors; handlers turn the expected
-    /// ones (`NotFound`, `BucketNameTaken`, ...) into their own 4xx first.
+    /// A store failure the caller can retry (unavailable, a conflict, a serialisation failure)
+    /// is a 503 with `Retry-After`; anything else, including outcomes no handler expected, a
+    /// bare 500.
     fn from(e: StoreError) -> Self {
-        Self::internal(e)
+        match e.failure_kind() {
+            Some(kind) if kind.is_transient() => unavailable(e),
+            _ => Self::internal(e),
+        }
     }
 }
 

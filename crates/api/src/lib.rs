@@ -1,8 +1,9 @@
-//! The HTTP API of CloudNexus Storage: the router, one module per resource, authentication,
-//! errors and the OpenAPI document. The only crate that knows axum.
+//! The JSON API of CloudNexus Storage over HTTP: the router, one module per resource, the
+//! layers every route wears (failed-auth gate, authentication, rate limit, scope), errors and
+//! the OpenAPI document. The only crate that knows axum.
 //!
-//! A handler reads as: parse and validate into domain types, check the scope, call the store,
-//! shape the response.
+//! A handler reads as: parse the request into domain types, call the operation of
+//! `cloudnexus-service`, render its answer. Every rule of the contract lives in the service.
 
 pub mod auth;
 pub mod error;
@@ -12,37 +13,28 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 
-use auth::revocations::RevocationList;
-use auth::token::TokenSigner;
 use axum::Extension;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::response::Response;
 use axum::serve::{IncomingStream, Listener, ListenerExt};
-use cloudnexus_core::listing::CursorKey;
-use cloudnexus_core::{Clock, RegionSet};
-use cloudnexus_store::{BlobStore, MetadataStore};
+use cloudnexus_service::Service;
+use cloudnexus_store::RateLimiter;
 use metrics_exporter_prometheus::PrometheusHandle;
-use rate_limit::{RateLimitSettings, RateLimiter};
+use rate_limit::RateLimitSettings;
 use routes::buckets::list_cache::ListCache;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower::{Layer, Service};
+use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// Settings of the HTTP layer, read from the configuration file.
 #[derive(Debug, Clone)]
 pub struct ApiSettings {
-    /// Regions buckets may be created in.
-    pub regions: RegionSet,
-    /// How long a soft-deleted bucket is kept before it is purged.
-    pub soft_delete_retention_seconds: i64,
     /// The largest JSON request body accepted.
     pub max_json_body_bytes: usize,
-    /// Rate-limit policies per route group, and the failed-auth limit per address.
+    /// Rate-limit policies, and the failed-auth limit per address.
     pub rate_limits: RateLimitSettings,
-    /// The largest object a PUT may store.
-    pub max_object_bytes: u64,
     /// The most bytes of rendered list pages kept for reuse (0: none).
     pub list_cache_bytes: u64,
 }
@@ -50,11 +42,8 @@ pub struct ApiSettings {
 impl Default for ApiSettings {
     fn default() -> Self {
         Self {
-            regions: RegionSet::default(),
-            soft_delete_retention_seconds: 7 * 24 * 3600,
             max_json_body_bytes: 64 * 1024,
             rate_limits: RateLimitSettings::default(),
-            max_object_bytes: 5 * 1024 * 1024 * 1024,
             list_cache_bytes: 64 * 1024 * 1024,
         }
     }
@@ -79,43 +68,36 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The service's parts, built once at start (see [`AppState`]).
+/// The HTTP layer's parts, built once at start (see [`AppState`]).
 #[derive(Debug)]
 pub struct Services {
-    pub store: Arc<dyn MetadataStore>,
-    /// Object bytes.
-    pub blobs: Arc<dyn BlobStore>,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Arc<ApiSettings>,
-    pub cursor_key: CursorKey,
-    /// Signs and verifies access tokens.
-    pub tokens: TokenSigner,
-    /// Recently revoked keys, refreshed in the background (see `auth::revocations`).
-    pub revocations: Arc<RevocationList>,
+    /// Every operation of the contract.
+    pub service: Service,
+    pub settings: ApiSettings,
     pub limiter: Arc<dyn RateLimiter>,
     /// Renders `/metrics`; `None` when no recorder is installed.
     pub metrics: Option<PrometheusHandle>,
     /// Rendered list pages, reused while their project's data is unchanged.
-    pub list_cache: Arc<ListCache>,
+    pub list_cache: ListCache,
 }
 
 /// The whole API as one service, ready to serve; callable from tests without a socket.
 ///
-/// Only the rate limit runs per route (it needs the matched route). The request id, the panic
-/// guard and the body limit wrap the router once: a layer added to every route would be cloned,
-/// with everything inside it, for every request.
+/// Each `/v1` route wears the layers of its operation (`routes::guard`); the matched route is
+/// left on every response for the request log and metrics. The request id, the panic guard and
+/// the body limit wrap the router once: a layer added to every route would be cloned, with
+/// everything inside it, for every request.
 pub fn app(
     state: AppState,
-) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static {
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
+{
     let body_limit = state.settings.max_json_body_bytes;
-    let (api, openapi) = routes::api_router().split_for_parts();
+    let (api, mut openapi) = routes::api_router(&state).split_for_parts();
+    openapi::complete(&mut openapi);
     let routes = api
         .merge(openapi::docs_router(openapi))
         .merge(routes::health::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::middleware,
-        ))
+        .route_layer(axum::middleware::from_fn(request_id::keep_matched_path))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);
@@ -149,7 +131,7 @@ pub async fn serve(
 #[derive(Debug, Clone)]
 struct WithPeerAddress<S>(S);
 
-impl<L, S> Service<IncomingStream<'_, L>> for WithPeerAddress<S>
+impl<L, S> tower::Service<IncomingStream<'_, L>> for WithPeerAddress<S>
 where
     L: Listener<Addr = SocketAddr>,
     S: Clone,

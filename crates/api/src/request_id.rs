@@ -73,6 +73,17 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     response
 }
 
+/// Leaves the route the router matched on the response, for the request log and metrics of
+/// [`middleware`] (which runs outside the router and sees no routing). Worn by every route.
+pub async fn keep_matched_path(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(matched);
+    }
+    response
+}
+
 /// `http_requests_total` and `http_request_duration_seconds` of one method, route and status.
 /// Their handles are registered once and kept: building the label keys and looking them up in
 /// the recorder on every request cost more than everything else this layer does. Methods are

@@ -1,12 +1,12 @@
-//! `cloudnexus admin ...`: administration straight on a data folder, safe while a server runs
-//! on it (SQLite's locking serialises the writes). Every command prints text for people, or
-//! JSON with `--output json` for scripts.
+//! `cloudnexus admin ...`: administration straight on the metadata store, safe while servers
+//! run on it (the store serialises the writes). Every command prints text for people, or JSON
+//! with `--output json` for scripts.
 
 use crate::demo;
 use crate::keys::issue_api_key;
 use anyhow::{Context, anyhow, bail};
 use cloudnexus_core::{ApiKeyId, Clock, ProjectId, ProjectName, Scopes, SystemClock};
-use cloudnexus_store::{ApiKeyRecord, MetadataStore, SqliteStore, StoreError};
+use cloudnexus_store::{ApiKeyRecord, MetadataStore, StoreError};
 use serde_json::{Value, json};
 
 /// How a command prints its result.
@@ -78,7 +78,7 @@ fn key_json(k: &ApiKeyRecord) -> Value {
     })
 }
 
-async fn project_id(store: &SqliteStore, id_or_name: &str) -> anyhow::Result<ProjectId> {
+async fn project_id(store: &dyn MetadataStore, id_or_name: &str) -> anyhow::Result<ProjectId> {
     let project = store.find_project(id_or_name).await?;
     project
         .map(|p| p.id)
@@ -86,7 +86,7 @@ async fn project_id(store: &SqliteStore, id_or_name: &str) -> anyhow::Result<Pro
 }
 
 /// Runs one admin command against the store and returns (JSON result, text for people).
-pub async fn run(store: &SqliteStore, command: AdminCommand) -> anyhow::Result<(Value, String)> {
+pub async fn run(store: &dyn MetadataStore, command: AdminCommand) -> anyhow::Result<(Value, String)> {
     let now = SystemClock.now();
     match command {
         AdminCommand::Project(ProjectCommand::Create { name }) => {

@@ -8,6 +8,8 @@ use cloudnexus_api::rate_limit::RateLimitSettings;
 use cloudnexus_core::RegionSet;
 use cloudnexus_core::rate_limit::Quota;
 use cloudnexus_core::region::DEFAULT_REGIONS;
+use cloudnexus_service::ServiceSettings;
+use cloudnexus_store::BackendConfig;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -206,8 +208,16 @@ impl Config {
         Ok(())
     }
 
-    /// Checks the values and turns them into the HTTP layer's settings.
-    pub fn api_settings(&self) -> anyhow::Result<ApiSettings> {
+    /// Where the backends are: the embedded ones in the data folder.
+    pub fn backends(&self) -> BackendConfig {
+        BackendConfig {
+            data_dir: self.data_dir.clone(),
+            ..BackendConfig::default()
+        }
+    }
+
+    /// Checks the values and turns them into the service's and the HTTP layer's settings.
+    pub fn settings(&self) -> anyhow::Result<(ServiceSettings, ApiSettings)> {
         let regions = RegionSet::new(self.buckets.regions.iter().cloned()).context("buckets.regions")?;
         if regions.is_empty() {
             bail!("buckets.regions must name at least one region");
@@ -217,18 +227,21 @@ impl Config {
         if self.buckets.purge_interval_seconds == 0 {
             bail!("buckets.purge_interval_seconds must be at least 1");
         }
-        Ok(ApiSettings {
+        let service = ServiceSettings {
             regions,
             soft_delete_retention_seconds: retention,
+            max_object_bytes: self.objects.max_object_bytes,
+        };
+        let api = ApiSettings {
             max_json_body_bytes: self.limits.max_json_body_bytes,
             rate_limits: self.rate_limits.settings()?,
-            max_object_bytes: self.objects.max_object_bytes,
             list_cache_bytes: self
                 .buckets
                 .list_cache_mib
                 .checked_mul(1024 * 1024)
                 .context("buckets.list_cache_mib is too large")?,
-        })
+        };
+        Ok((service, api))
     }
 }
 
@@ -250,14 +263,10 @@ mod tests {
         );
         assert_eq!(shipped.buckets.list_cache_mib, defaults.buckets.list_cache_mib);
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
-        assert_eq!(
-            shipped.api_settings().unwrap().list_cache_bytes,
-            ApiSettings::default().list_cache_bytes
-        );
-        assert_eq!(
-            shipped.api_settings().unwrap().rate_limits,
-            RateLimitSettings::default()
-        );
+        let (service, api) = shipped.settings().unwrap();
+        assert_eq!(api.list_cache_bytes, ApiSettings::default().list_cache_bytes);
+        assert_eq!(api.rate_limits, RateLimitSettings::default());
+        assert_eq!(service.max_object_bytes, ServiceSettings::default().max_object_bytes);
     }
 
     #[test]
@@ -265,11 +274,11 @@ mod tests {
         assert!(toml::from_str::<Config>("listn = \"1.2.3.4:5\"").is_err());
         let mut c = Config::default();
         c.buckets.regions = vec!["Bad Region".into()];
-        assert!(c.api_settings().is_err());
+        assert!(c.settings().is_err());
         c.buckets.regions = vec![];
-        assert!(c.api_settings().is_err());
+        assert!(c.settings().is_err());
         let mut c = Config::default();
         c.rate_limits.read.window_seconds = 0;
-        assert!(c.api_settings().is_err());
+        assert!(c.settings().is_err());
     }
 }

@@ -32,7 +32,6 @@ pub async fn issue_api_key(
 #[derive(Debug)]
 pub struct FirstRun {
     pub project: Project,
-    pub key: ApiKeyRecord,
     pub secret: ApiKeySecret,
 }
 
@@ -43,6 +42,6 @@ pub async fn bootstrap(store: &dyn MetadataStore, now: Timestamp) -> StoreResult
     }
     let name = ProjectName::parse(FIRST_PROJECT).expect("valid project name");
     let project = store.create_project(ProjectId::generate(), name, now).await?;
-    let (key, secret) = issue_api_key(store, &project.id, Scopes::all(), now).await?;
-    Ok(Some(FirstRun { project, key, secret }))
+    let (_, secret) = issue_api_key(store, &project.id, Scopes::all(), now).await?;
+    Ok(Some(FirstRun { project, secret }))
 }

@@ -1,11 +1,10 @@
-//! The `cloudnexus` binary as a library: configuration, the server's lifecycle, the purge task
-//! and the admin commands. `main.rs` only parses the command line and calls into here, so the
+//! The `cloudnexus` binary as a library: configuration, the server's lifecycle and the admin
+//! commands. `main.rs` only parses the command line and calls into here, so the
 //! tests start the very same server in-process.
 
 pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod keys;
-pub mod purger;
 pub mod server;
 pub mod telemetry;

@@ -1,13 +1,11 @@
 //! `cloudnexus`: serve the API, or administer a data folder.
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cloudnexus::admin::{self, AdminCommand, Output};
 use cloudnexus::config::Config;
 use cloudnexus::server::{self, Server};
 use cloudnexus::telemetry;
 use cloudnexus_core::SystemClock;
-use cloudnexus_store::SqliteStore;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the API on the embedded store (SQLite and a local data folder).
+    /// Run the API (on the embedded store: SQLite and blobs in the data folder).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
         #[arg(long, env = "CLOUDNEXUS_LISTEN")]
@@ -132,10 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command,
         } => {
             let config = common.load()?;
-            let store = SqliteStore::open(&config.data_dir)
-                .await
-                .with_context(|| format!("cannot open the data folder {}", config.data_dir.display()))?;
-            let result = admin::run(&store, command).await;
+            let store = cloudnexus_store::open_metadata(&config.backends()).await?;
+            let result = admin::run(store.as_ref(), command).await;
             store.close().await;
             let (json, text) = result?;
             match output {

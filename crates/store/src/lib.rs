@@ -1,238 +1,25 @@
-//! The metadata store: projects, API keys and buckets behind one trait, [`MetadataStore`],
-//! so the embedded SQLite implementation and a later PostgreSQL one are interchangeable.
-//! Only this crate knows SQL.
+//! The state of CloudNexus Storage behind three traits, each with its backends side by side:
+//!
+//! - [`MetadataStore`] (`metadata/`): projects, API keys, buckets and objects. SQLite in the
+//!   data folder (`metadata/sqlite/`).
+//! - [`BlobStore`] (`blob/`): object bytes, named by internal ids. A local folder
+//!   (`blob/local.rs`).
+//! - [`RateLimiter`] (`limiter/`): request counts per caller. In memory (`limiter/memory.rs`).
+//!
+//! [`Backends::open`] picks each one once, at start-up, from the configuration. Only this crate
+//! knows SQL and files; above it, code cannot tell which backend it runs on.
 
+pub mod backends;
 pub mod blob;
-pub mod gc;
-pub mod sqlite;
+mod error;
+pub mod limiter;
+pub mod metadata;
 
-use async_trait::async_trait;
-use cloudnexus_core::listing::{BucketPage, ListRequest};
-use cloudnexus_core::{
-    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, BucketRef, Object, ObjectKey, Project, ProjectId,
-    ProjectName, Region, Scopes, StorageClass, Tags, Timestamp,
-};
-
+pub use backends::{BackendConfig, Backends, OpenError, open_metadata};
 pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, WrittenBlob};
-pub use sqlite::SqliteStore;
-
-/// What can go wrong in the store. Variants other than `Backend` are expected outcomes that
-/// the API turns into 4xx answers.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("bucket name is already taken")]
-    BucketNameTaken,
-    #[error("project name is already taken")]
-    ProjectNameTaken,
-    #[error("bucket is soft-deleted")]
-    BucketDeleted,
-    #[error("bucket is not deleted")]
-    BucketNotDeleted,
-    #[error("a precondition of the request does not hold")]
-    PreconditionFailed,
-    #[error("metadata store failure: {0}")]
-    Backend(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// An API key as stored: never the key itself, only its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    pub id: ApiKeyId,
-    pub project_id: ProjectId,
-    pub hash: ApiKeyHash,
-    pub scopes: Scopes,
-    pub created_at: Timestamp,
-    pub revoked_at: Option<Timestamp>,
-}
-
-/// A number that changes with every committed change to a project's buckets (their fields,
-/// tags, soft deletion, purge, and usage through object writes). Two reads of the same version
-/// saw the same bucket data, so a cached listing is current while the version is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DataVersion(pub i64);
-
-/// An API key found for a request, with its project's [`DataVersion`] read in the same snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundApiKey {
-    pub record: ApiKeyRecord,
-    pub data_version: DataVersion,
-}
-
-/// A bucket to create; the store assigns nothing, the caller has decided every field.
-#[derive(Debug, Clone)]
-pub struct NewBucket {
-    pub id: BucketId,
-    pub project_id: ProjectId,
-    pub name: BucketName,
-    pub region: Region,
-    pub storage_class: StorageClass,
-    pub public: bool,
-    pub tags: Tags,
-    pub created_at: Timestamp,
-}
-
-/// The fields a PATCH may change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct BucketPatch {
-    pub tags: Option<Tags>,
-    pub public: Option<bool>,
-    pub storage_class: Option<StorageClass>,
-}
-
-/// A bucket removed for good by the purge task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PurgedBucket {
-    pub id: BucketId,
-    pub project_id: ProjectId,
-    pub name: BucketName,
-}
-
-/// What must hold for a PUT of an object to go ahead (`If-None-Match: *`, `If-Match`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PutConditions {
-    /// Only create: fail when the key exists.
-    pub if_none_match_any: bool,
-    /// Only replace an object whose ETag is one of these (`*` for any existing object).
-    pub if_match: Option<Vec<String>>,
-}
-
-impl PutConditions {
-    /// Whether the conditions allow a PUT over `existing` (the ETag of the current object).
-    pub fn allow(&self, existing: Option<&str>) -> bool {
-        if self.if_none_match_any && existing.is_some() {
-            return false;
-        }
-        match (&self.if_match, existing) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(tags), Some(etag)) => tags.iter().any(|t| t == "*" || t == etag),
-        }
-    }
-}
-
-/// Where an object listing resumes: after a key, or after every key under a common prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectPosition {
-    pub key: String,
-    pub is_prefix: bool,
-}
-
-/// One request for a page of a bucket's objects, in key order (UTF-8 byte order).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectListRequest {
-    pub prefix: String,
-    /// Keys holding this after the prefix are rolled up into a common prefix.
-    pub delimiter: Option<String>,
-    pub after: Option<ObjectPosition>,
-    pub limit: u32,
-}
-
-/// One entry of an object listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObjectEntry {
-    Object(Object),
-    CommonPrefix(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectPage {
-    pub entries: Vec<ObjectEntry>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<ObjectPosition>,
-}
-
-/// Everything the service keeps about projects, keys and buckets.
-///
-/// Every method is one transaction: it either happens whole or not at all. Bucket methods take
-/// the caller's project and answer `NotFound` for another project's bucket.
-#[async_trait]
-pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
-    /// Whether the store can answer queries (for `/readyz`).
-    async fn ping(&self) -> StoreResult<()>;
-
-    /// Returns the named secret, storing `candidate` as it the first time.
-    async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]>;
-
-    async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project>;
-    /// Finds a project by id (`prj_...`) or by name.
-    async fn find_project(&self, id_or_name: &str) -> StoreResult<Option<Project>>;
-    async fn list_projects(&self) -> StoreResult<Vec<Project>>;
-
-    async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()>;
-    /// The key with this id, and its project's data version. On the path of every request
-    /// made with an API key, so implementations answer it without a round trip where they can.
-    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>>;
-    async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>>;
-    /// Revokes a key; revoking twice keeps the first time. `NotFound` for an unknown id.
-    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord>;
-    /// The keys revoked at or after `since` (what access tokens still in date may depend on).
-    async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>>;
-
-    async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket>;
-    /// Creates many buckets in one transaction (seeding, imports): all or none.
-    async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()>;
-    /// A bucket of `project` by id or name, soft-deleted ones included.
-    async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>>;
-    /// Applies a patch to a live bucket (`BucketDeleted` for a soft-deleted one).
-    async fn update_bucket(
-        &self,
-        project: &ProjectId,
-        id: &BucketId,
-        patch: BucketPatch,
-        now: Timestamp,
-    ) -> StoreResult<Bucket>;
-    /// Soft-deletes a live bucket (`BucketDeleted` when it already is).
-    async fn soft_delete_bucket(
-        &self,
-        project: &ProjectId,
-        id: &BucketId,
-        now: Timestamp,
-        purge_at: Timestamp,
-    ) -> StoreResult<Bucket>;
-    /// Brings a soft-deleted bucket back (`BucketNotDeleted` when it is live).
-    async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket>;
-    /// Removes, for good, up to `limit` soft-deleted buckets whose `purge_at` has passed.
-    async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>>;
-
-    /// The current version of a project's bucket data (`NotFound` for an unknown project). On
-    /// the path of every listing, so implementations answer it without a round trip where they can.
-    async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion>;
-
-    /// One page of a project's buckets, with `total` and `offset`, read in one snapshot.
-    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage>;
-
-    /// A bucket of any project (for anonymous reads of public buckets).
-    async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>>;
-
-    /// Records an object whose bytes are already durable in `object.blob_id`, replacing any
-    /// object with its key, and adjusts the bucket's usage in the same transaction. The bucket
-    /// must belong to `project` and be live (`NotFound`, `BucketDeleted`); `PreconditionFailed`
-    /// when `conditions` do not hold. Returns the blob the object replaced, now queued as garbage.
-    async fn put_object(
-        &self,
-        project: &ProjectId,
-        object: Object,
-        conditions: &PutConditions,
-    ) -> StoreResult<Option<BlobId>>;
-    async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>;
-    /// Removes an object (if any) and adjusts usage; returns its blob, now queued as garbage.
-    async fn delete_object(
-        &self,
-        project: &ProjectId,
-        bucket: &BucketId,
-        key: &ObjectKey,
-        now: Timestamp,
-    ) -> StoreResult<Option<BlobId>>;
-    async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage>;
-
-    /// Blobs queued for removal from disk.
-    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>>;
-    /// Drops blobs from the queue once their files are gone.
-    async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()>;
-    /// Which of `blobs` an object still references or the garbage queue holds.
-    async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>>;
-}
+pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
+pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, Verdict};
+pub use metadata::{
+    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectEntry,
+    ObjectListRequest, ObjectPage, ObjectPosition, PurgedBucket, PutConditions, SqliteStore,
+};

@@ -1,99 +1,111 @@
-//! The middleware that authenticates every limited request once, applies the failed-auth limit
-//! of the client's address, admits the request against its API key's quota, and puts the
-//! `RateLimit-Policy` and `RateLimit` headers on every answer of a limited route.
+//! The two rate-limit layers of a route:
+//!
+//! - [`failed_auth_gate`] (outermost) finds the client's address and counts the answers that
+//!   rejected a presented credential against it; past the limit, such an answer becomes a 429,
+//!   so a blocked address learns nothing about the credentials it tries.
+//! - [`admit`] (after authentication) admits the request against its API key's quota for the
+//!   route's policy (anonymous reads: against the address), and in the same limiter call checks
+//!   that the address is not blocked by the gate. It puts the `RateLimit-Policy` and
+//!   `RateLimit` headers on the answer.
+//!
+//! So each request costs one limiter call, and one more only when its credential was rejected.
 
-use super::{RouteGroup, header_values, may_be_anonymous};
+use super::header_values;
 use crate::AppState;
-use crate::auth::{self, is_invalid_credential};
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::rate_limit::{Decision, Quota};
+use cloudnexus_service::{Policy, Principal};
+use cloudnexus_store::{Admission, LimiterUnavailable, Verdict};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const FAILED_AUTH_POLICY: &str = "failed-auth";
 
-/// Runs on every matched route. It also leaves the matched route on the response, for the
-/// request log and metrics of the layer around the router (which sees no routing).
-pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let mut response = limit(&state, matched.as_ref(), request, next).await;
-    if let Some(matched) = matched {
-        response.extensions_mut().insert(matched);
+/// The client's address, as the gate found it (behind trusted proxies, the forwarded one).
+#[derive(Debug, Clone)]
+pub struct ClientAddress(Arc<str>);
+
+impl ClientAddress {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    response
 }
 
-async fn limit(state: &AppState, matched: Option<&MatchedPath>, request: Request, next: Next) -> Response {
-    let route = matched.map(MatchedPath::as_str);
-    let Some(group) = route.and_then(|r| RouteGroup::of(request.method(), r)) else {
-        return next.run(request).await;
-    };
+/// Layer: the failed-auth gate (see the module's documentation).
+pub async fn failed_auth_gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let settings = &state.settings.rate_limits;
-    let now = state.clock.now_millis();
-
-    // An address that failed to authenticate too often is refused before its credential is read.
-    let client = client_address(&request, &settings.trusted_proxies);
-    let gate = state
-        .limiter
-        .peek(FAILED_AUTH_POLICY, &client, settings.failed_auth, now)
-        .await;
-    if !gate.admitted {
-        return too_many_failures(&gate).into_response();
-    }
-
-    // Anonymous reads (of public buckets' objects) are limited per client address.
-    let route = route.unwrap_or_default();
-    if may_be_anonymous(request.method(), route) && !auth::has_credential(request.headers()) {
-        let quota = settings.quota(group);
-        let decision = state
-            .limiter
-            .admit(group.name(), &format!("anonymous:{client}"), quota, now)
-            .await;
-        let mut response = if decision.admitted {
-            next.run(request).await
-        } else {
-            rate_limited("this address (reading without credentials)", group, quota, &decision).into_response()
-        };
-        set_rate_limit_headers(response.headers_mut(), group, quota, &decision);
+    let client = ClientAddress(client_address(&request, &settings.trusted_proxies).into());
+    request.extensions_mut().insert(client.clone());
+    let response = next.run(request).await;
+    if response.extensions().get::<crate::auth::CredentialRejected>().is_none() {
         return response;
     }
+    let failure = Admission {
+        policy: FAILED_AUTH_POLICY,
+        caller: client.as_str(),
+        quota: settings.failed_auth,
+    };
+    match state
+        .limiter
+        .admit(failure, None, state.service.clock().now_millis())
+        .await
+    {
+        Ok(Verdict::Admitted(_)) => response,
+        Ok(Verdict::OverQuota(decision) | Verdict::GateShut(decision)) => too_many_failures(&decision).into_response(),
+        Err(e) => limiter_unavailable(&e).into_response(),
+    }
+}
 
-    let (mut parts, body) = request.into_parts();
-    let principal = match auth::authenticate(state, &parts.headers).await {
-        Ok(principal) => principal,
-        Err(e) => {
-            if is_invalid_credential(&e) {
-                state
-                    .limiter
-                    .admit(FAILED_AUTH_POLICY, &client, settings.failed_auth, now)
-                    .await;
-            }
-            return e.into_response();
+/// Layer: admits the request under `policy` (see the module's documentation).
+pub async fn admit(State((state, policy)): State<(AppState, Policy)>, request: Request, next: Next) -> Response {
+    let settings = &state.settings.rate_limits;
+    let quota = settings.quota(policy);
+    let client = request.extensions().get::<ClientAddress>().cloned();
+    let gate = client.as_ref().map(|c| Admission {
+        policy: FAILED_AUTH_POLICY,
+        caller: c.as_str(),
+        quota: settings.failed_auth,
+    });
+    // Anonymous reads (of public buckets' objects) are counted per client address.
+    let anonymous;
+    let (caller, who) = match request.extensions().get::<Principal>() {
+        Some(principal) => (principal.key_id.as_str(), "this API key"),
+        None => {
+            let address = client.as_ref().map_or_else(
+                || client_address(&request, &settings.trusted_proxies),
+                |c| c.as_str().to_owned(),
+            );
+            anonymous = format!("anonymous:{address}");
+            (anonymous.as_str(), "this address (reading without credentials)")
         }
     };
-
-    let quota = settings.quota(group);
-    let decision = state
-        .limiter
-        .admit(group.name(), principal.key_id.as_str(), quota, now)
-        .await;
-    let mut response = if decision.admitted {
-        parts.extensions.insert(principal);
-        next.run(Request::from_parts(parts, body)).await
-    } else {
-        rate_limited("this API key", group, quota, &decision).into_response()
+    let admission = Admission {
+        policy: policy.name(),
+        caller,
+        quota,
     };
-    set_rate_limit_headers(response.headers_mut(), group, quota, &decision);
+    let verdict = state
+        .limiter
+        .admit(admission, gate, state.service.clock().now_millis())
+        .await;
+    let (mut response, decision) = match verdict {
+        Ok(Verdict::Admitted(decision)) => (next.run(request).await, decision),
+        Ok(Verdict::OverQuota(decision)) => (rate_limited(who, policy, quota, &decision).into_response(), decision),
+        Ok(Verdict::GateShut(decision)) => return too_many_failures(&decision).into_response(),
+        Err(e) => return limiter_unavailable(&e).into_response(),
+    };
+    set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
     response
 }
 
-fn set_rate_limit_headers(headers: &mut HeaderMap, group: RouteGroup, quota: Quota, decision: &Decision) {
-    let (policy, state) = header_values(group.name(), quota, decision);
+fn set_rate_limit_headers(headers: &mut HeaderMap, policy: Policy, quota: Quota, decision: &Decision) {
+    let (policy, state) = header_values(policy.name(), quota, decision);
     headers.insert(
         RATELIMIT_POLICY.clone(),
         HeaderValue::from_str(&policy).expect("ascii header"),
@@ -106,7 +118,7 @@ fn retry_after(decision: &Decision) -> HeaderValue {
 }
 
 /// 429 for a caller (`who`: an API key, or an address) over its quota. The request used none of it.
-fn rate_limited(who: &str, group: RouteGroup, quota: Quota, decision: &Decision) -> ApiError {
+fn rate_limited(who: &str, policy: Policy, quota: Quota, decision: &Decision) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
@@ -114,7 +126,7 @@ fn rate_limited(who: &str, group: RouteGroup, quota: Quota, decision: &Decision)
         format!(
             "{who} has made {} `{}` requests in the last {} seconds, the most allowed; retry after {} second(s) (see Retry-After)",
             quota.requests,
-            group.name(),
+            policy.name(),
             quota.window_millis / 1000,
             decision.retry_after_seconds()
         ),
@@ -134,6 +146,18 @@ fn too_many_failures(decision: &Decision) -> ApiError {
         ),
     )
     .with_header(header::RETRY_AFTER, retry_after(decision))
+}
+
+/// 503 when the limiter cannot decide: no request is admitted unlimited.
+fn limiter_unavailable(e: &LimiterUnavailable) -> ApiError {
+    tracing::error!(error = %e, "the rate limiter is unavailable");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "rate_limiter_unavailable",
+        "Service unavailable",
+        "the service cannot check rate limits right now, so it admits no request; retry after the number of seconds in Retry-After",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
 }
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the last address in

@@ -1,69 +1,18 @@
-//! Rate limits: which policy a route belongs to, the [`RateLimiter`] trait (in memory now; a
-//! shared Redis limiter for several nodes can implement it later), the `RateLimit-Policy` and
-//! `RateLimit` headers, and the middleware that applies them.
+//! Rate limits over HTTP: the quota of each policy, the `RateLimit-Policy` and `RateLimit`
+//! headers, and the two layers a route wears (`middleware`): the failed-auth gate of the
+//! client's address, and the admission of the request against its API key's quota.
 //!
 //! Quotas are per API key (access tokens count against the key that minted them), kept exactly
-//! over any rolling window (see `cloudnexus_core::rate_limit`). Failed authentication is limited
-//! per client address too.
+//! over any rolling window by the store's [`RateLimiter`](cloudnexus_store::RateLimiter).
+//! Failed authentication is limited per client address too.
 
-mod memory;
 mod middleware;
 
-pub use memory::InMemoryRateLimiter;
-pub use middleware::middleware;
+pub use middleware::{ClientAddress, admit, failed_auth_gate};
 
-use async_trait::async_trait;
-use axum::http::Method;
 use cloudnexus_core::rate_limit::{Decision, Quota};
+use cloudnexus_service::Policy;
 use std::net::IpAddr;
-
-/// The route groups, each with its own policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RouteGroup {
-    /// `GET /v1/buckets` and `GET /v1/get-/buckets`: 60 a minute by default (the reference page).
-    ListBuckets,
-    /// Other reads.
-    Read,
-    /// Changes.
-    Write,
-    /// `POST /v1/auth/tokens`.
-    Tokens,
-}
-
-impl RouteGroup {
-    /// The policy's name, as in the `RateLimit-Policy` header and the configuration.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ListBuckets => "list-buckets",
-            Self::Read => "read",
-            Self::Write => "write",
-            Self::Tokens => "tokens",
-        }
-    }
-
-    /// The group of a request, from its method and matched route; `None` for routes without a
-    /// limit (health, metrics, docs).
-    pub fn of(method: &Method, route: &str) -> Option<Self> {
-        if !route.starts_with("/v1/") || route == crate::openapi::OPENAPI_PATH {
-            return None;
-        }
-        Some(match (method, route) {
-            (&Method::GET, "/v1/buckets" | "/v1/get-/buckets") => Self::ListBuckets,
-            (&Method::POST, "/v1/auth/tokens") => Self::Tokens,
-            (&Method::GET | &Method::HEAD, _) => Self::Read,
-            _ => Self::Write,
-        })
-    }
-}
-
-/// The route of single objects, the one whose GET and HEAD may be anonymous (public buckets).
-pub const OBJECT_ROUTE: &str = "/v1/buckets/{bucket}/objects/{*key}";
-
-/// Whether a request without credentials may reach the handler, which then decides (only reads
-/// of objects in public buckets are ever anonymous).
-pub fn may_be_anonymous(method: &Method, route: &str) -> bool {
-    route == OBJECT_ROUTE && (method == Method::GET || method == Method::HEAD)
-}
 
 /// The rate-limit configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,25 +58,14 @@ impl Default for RateLimitSettings {
 }
 
 impl RateLimitSettings {
-    pub fn quota(&self, group: RouteGroup) -> Quota {
-        match group {
-            RouteGroup::ListBuckets => self.list_buckets,
-            RouteGroup::Read => self.read,
-            RouteGroup::Write => self.write,
-            RouteGroup::Tokens => self.tokens,
+    pub fn quota(&self, policy: Policy) -> Quota {
+        match policy {
+            Policy::ListBuckets => self.list_buckets,
+            Policy::Read => self.read,
+            Policy::Write => self.write,
+            Policy::Tokens => self.tokens,
         }
     }
-}
-
-/// Counts requests per (policy, caller) and decides admissions.
-#[async_trait]
-pub trait RateLimiter: Send + Sync + std::fmt::Debug + 'static {
-    /// Admits one request of `caller` under `policy` at `now_millis` if the quota allows,
-    /// recording it; a refusal records nothing.
-    async fn admit(&self, policy: &str, caller: &str, quota: Quota, now_millis: i64) -> Decision;
-
-    /// What `admit` would answer, recording nothing.
-    async fn peek(&self, policy: &str, caller: &str, quota: Quota, now_millis: i64) -> Decision;
 }
 
 /// The `RateLimit-Policy` and `RateLimit` header values (IETF draft) for a decision. Built on
@@ -155,33 +93,6 @@ pub fn header_values(policy: &str, quota: Quota, decision: &Decision) -> (String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_fall_into_their_groups() {
-        assert_eq!(
-            RouteGroup::of(&Method::GET, "/v1/buckets"),
-            Some(RouteGroup::ListBuckets)
-        );
-        assert_eq!(
-            RouteGroup::of(&Method::GET, "/v1/get-/buckets"),
-            Some(RouteGroup::ListBuckets)
-        );
-        assert_eq!(RouteGroup::of(&Method::POST, "/v1/buckets"), Some(RouteGroup::Write));
-        assert_eq!(
-            RouteGroup::of(&Method::GET, "/v1/buckets/{bucket}"),
-            Some(RouteGroup::Read)
-        );
-        assert_eq!(
-            RouteGroup::of(&Method::DELETE, "/v1/buckets/{bucket}"),
-            Some(RouteGroup::Write)
-        );
-        assert_eq!(
-            RouteGroup::of(&Method::POST, "/v1/auth/tokens"),
-            Some(RouteGroup::Tokens)
-        );
-        assert_eq!(RouteGroup::of(&Method::GET, "/healthz"), None);
-        assert_eq!(RouteGroup::of(&Method::GET, "/v1/openapi.json"), None);
-    }
 
     #[test]
     fn headers_follow_the_draft() {

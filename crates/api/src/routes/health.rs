@@ -22,7 +22,7 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
-    match state.store.ping().await {
+    match state.service.ping().await {
         Ok(()) => Ok(axum::Json(json!({"status": "ready"})).into_response()),
         Err(e) => {
             tracing::warn!(error = %e, "metadata store is not ready");

@@ -1,22 +1,67 @@
-//! The routes, one module per resource, and the answers for requests no route takes.
+//! The routes, one module per resource, each route declaring the operation it performs (which
+//! gives the layers it wears, [`guard`]), and the answers for requests no route takes.
 
 pub mod buckets;
 pub mod health;
 pub mod objects;
 pub mod tokens;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::{AppState, auth, rate_limit};
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use utoipa_axum::router::OpenApiRouter;
+use axum::routing::Route;
+use cloudnexus_service::Operation;
+use std::convert::Infallible;
+use tower::{Layer, Service};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 
 /// The documented `/v1` routes; their OpenAPI description is collected as they are added.
-pub fn api_router() -> OpenApiRouter<AppState> {
+pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
-        .merge(buckets::router())
-        .merge(objects::router())
-        .merge(tokens::router())
+        .merge(buckets::router(state))
+        .merge(objects::router(state))
+        .merge(tokens::router(state))
+}
+
+/// `routes` (documented handlers) performing `operation`, wearing its [`guard`]. Methods the
+/// routes do not take are answered 405 without it.
+pub fn guarded(
+    routes: UtoipaMethodRouter<AppState>,
+    state: &AppState,
+    operation: Operation,
+) -> UtoipaMethodRouter<AppState> {
+    let layers = guard(state, operation);
+    routes.map(|methods| methods.route_layer(layers))
+}
+
+/// The layers of a route performing `operation`, outermost first: the failed-auth gate of the
+/// client's address, authentication, the rate limit of the operation's policy, and the
+/// operation's scope. A request refused by any of them never reaches the handler.
+pub fn guard(
+    state: &AppState,
+    operation: Operation,
+) -> impl Layer<
+    Route,
+    Service: Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+                 + Clone
+                 + Send
+                 + Sync
+                 + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::ServiceBuilder::new()
+        .layer(from_fn_with_state(state.clone(), rate_limit::failed_auth_gate))
+        .layer(from_fn_with_state((state.clone(), operation), auth::authenticate))
+        .layer(from_fn_with_state(
+            (state.clone(), operation.policy()),
+            rate_limit::admit,
+        ))
+        .layer(from_fn_with_state(operation, auth::authorize))
 }
 
 pub async fn not_found() -> ApiError {

@@ -1,21 +1,23 @@
 //! `POST /v1/auth/tokens`: mint a short-lived access token with an API key, OAuth 2 style.
 
+use super::guarded;
 use crate::AppState;
-use crate::auth::token::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
-use crate::auth::{CredentialKind, Principal, insufficient_scope};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::ApiJson;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::{Scope, Scopes};
+use cloudnexus_service::Operation;
+use cloudnexus_service::auth::token::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_token))
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(guarded(routes!(create_token), state, Operation::MintToken))
 }
 
 /// The body of `POST /v1/auth/tokens`.
@@ -71,30 +73,25 @@ fn parse_scopes(names: &[String]) -> Result<Scopes, FieldError> {
     responses(
         (status = 200, description = "The access token", body = TokenResponse),
         (status = 400, description = "Unknown scopes or a TTL outside 1..=3600", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A scope the key lacks (`insufficient_scope`), or a token used to mint (`api_key_required`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn create_token(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<Response> {
-    if principal.kind != CredentialKind::ApiKey {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "api_key_required",
-            "Forbidden",
-            "access tokens are minted with an API key, not with another access token",
-        ));
-    }
     let mut errors = Vec::new();
-    let scopes = match body.scopes.as_deref() {
-        None => Ok(principal.scopes),
-        Some(names) => parse_scopes(names),
-    };
+    let scopes = body
+        .scopes
+        .as_deref()
+        .map(parse_scopes)
+        .transpose()
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS);
     if !(1..=MAX_TTL_SECONDS).contains(&ttl) {
         errors.push(FieldError::new(
@@ -102,32 +99,15 @@ pub async fn create_token(
             format!("must be between 1 and {MAX_TTL_SECONDS} seconds (got {ttl})"),
         ));
     }
-    let scopes = scopes.unwrap_or_else(|e| {
-        errors.push(e);
-        Scopes::empty()
-    });
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if !scopes.is_subset_of(principal.scopes) {
-        let missing: Scopes = scopes.iter().filter(|s| !principal.scopes.contains(*s)).collect();
-        return Err(insufficient_scope(
-            &missing.to_string(),
-            format!(
-                "the API key lacks {missing}, so a token cannot have it; the key has {}",
-                principal.scopes
-            ),
-        ));
-    }
-    let token = state
-        .tokens
-        .mint(&principal.key_id, &principal.project_id, scopes, state.clock.now(), ttl);
-    tracing::info!(key.id = %principal.key_id, project.id = %principal.project_id, scope = %scopes, ttl, "access token minted");
+    let minted = state.service.mint_token(&principal, scopes, ttl)?;
     let body = TokenResponse {
-        access_token: token,
+        access_token: minted.token,
         token_type: "Bearer",
-        expires_in: ttl,
-        scope: scopes.to_string(),
+        expires_in: minted.ttl_seconds,
+        scope: minted.scopes.to_string(),
     };
     let mut response = axum::Json(body).into_response();
     response

@@ -2,7 +2,6 @@
 //! to fix, and the request id.
 
 use crate::helpers::TestApp;
-use cloudnexus_store::MetadataStore;
 use serde_json::json;
 
 const WRITE_ROUTES: &[(&str, &str)] = &[

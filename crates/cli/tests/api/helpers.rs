@@ -6,7 +6,7 @@ use cloudnexus::keys::issue_api_key;
 use cloudnexus::server::Server;
 use cloudnexus_client::{Bucket, Client, CreateBucket};
 use cloudnexus_core::{ManualClock, ProjectId, ProjectName, Scopes, Timestamp};
-use cloudnexus_store::{MetadataStore, SqliteStore};
+use cloudnexus_store::MetadataStore;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
@@ -134,8 +134,10 @@ impl TestApp {
     }
 
     /// The metadata store, opened beside the server as the admin commands do.
-    pub async fn store(&self) -> SqliteStore {
-        SqliteStore::open(self.data_dir.path()).await.expect("store opens")
+    pub async fn store(&self) -> Arc<dyn MetadataStore> {
+        cloudnexus_store::open_metadata(&self.config.backends())
+            .await
+            .expect("store opens")
     }
 
     /// A new key on the first project with `scopes` (comma-separated).
@@ -146,7 +148,7 @@ impl TestApp {
     pub async fn key_for(&self, project: &ProjectId, scopes: &str) -> String {
         let store = self.store().await;
         let (_, secret) = issue_api_key(
-            &store,
+            store.as_ref(),
             project,
             Scopes::parse_list(scopes).unwrap(),
             self.clock.now_ts(),

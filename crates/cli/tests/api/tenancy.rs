@@ -3,7 +3,6 @@
 
 use crate::helpers::TestApp;
 use cloudnexus_client::{CreateBucket, ListBuckets, UpdateBucket};
-use cloudnexus_store::MetadataStore;
 use serde_json::json;
 
 #[tokio::test]

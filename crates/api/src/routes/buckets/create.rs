@@ -2,14 +2,14 @@
 
 use super::BucketResponse;
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::ApiJson;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cloudnexus_core::{BucketId, BucketName, Scope, StorageClass, Tags};
-use cloudnexus_store::{NewBucket, StoreError};
+use cloudnexus_core::{BucketName, StorageClass, Tags};
+use cloudnexus_service::buckets::CreateBucket;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -56,8 +56,6 @@ pub(super) fn parse_storage_class(s: &str) -> Result<StorageClass, FieldError> {
         (status = 201, description = "The bucket was created", body = BucketResponse,
          headers(("Location" = String, description = "The new bucket's URL"))),
         (status = 400, description = "A field is missing or breaks a rule; `errors` names each", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:write`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken (`bucket_name_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
@@ -66,10 +64,10 @@ pub(super) fn parse_storage_class(s: &str) -> Result<StorageClass, FieldError> {
 )]
 pub async fn create_bucket(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     ApiJson(body): ApiJson<CreateBucketRequest>,
 ) -> ApiResult<Response> {
-    principal.require(Scope::Write)?;
+    let regions = &state.service.settings().regions;
     let mut errors = Vec::new();
     let name = match body.name.as_deref() {
         None => Err(FieldError::new(
@@ -81,16 +79,9 @@ pub async fn create_bucket(
     let region = match body.region.as_deref() {
         None => Err(FieldError::new(
             "region",
-            format!(
-                "is required; valid regions are: {}",
-                state.settings.regions.names().join(", ")
-            ),
+            format!("is required; valid regions are: {}", regions.names().join(", ")),
         )),
-        Some(r) => state
-            .settings
-            .regions
-            .parse(r)
-            .map_err(|e| FieldError::new("region", e.to_string())),
+        Some(r) => regions.parse(r).map_err(|e| FieldError::new("region", e.to_string())),
     };
     let storage_class = body
         .storage_class
@@ -108,28 +99,14 @@ pub async fn create_bucket(
         }
     };
 
-    let new = NewBucket {
-        id: BucketId::generate(),
-        project_id: principal.project_id.clone(),
+    let create = CreateBucket {
         name,
         region,
         storage_class,
         public: body.public.unwrap_or(false),
         tags,
-        created_at: state.clock.now(),
     };
-    let requested_name = new.name.clone();
-    let bucket = state.store.create_bucket(new).await.map_err(|e| match e {
-        StoreError::BucketNameTaken => ApiError::conflict(
-            "bucket_name_taken",
-            format!(
-                "the bucket name {:?} is already taken; bucket names are unique across all CloudNexus projects, so choose another",
-                requested_name.as_str()
-            ),
-        ),
-        other => ApiError::from(other),
-    })?;
-    tracing::info!(bucket.id = %bucket.id, project.id = %bucket.project_id, "bucket created");
+    let bucket = state.service.create_bucket(&principal, create).await?;
     let location = HeaderValue::from_str(&format!("/v1/buckets/{}", bucket.id)).expect("ids are ascii");
     Ok((
         StatusCode::CREATED,

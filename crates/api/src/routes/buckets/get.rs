@@ -1,13 +1,12 @@
 //! `GET /v1/buckets/{bucket}`: one bucket, by id or name.
 
-use super::{BucketResponse, find_bucket};
+use super::BucketResponse;
 use crate::AppState;
-use crate::auth::Principal;
-use crate::error::{ApiResult, Problem};
+use crate::auth::Caller;
+use crate::error::ApiResult;
 use crate::extract::BucketParam;
 use axum::Json;
 use axum::extract::State;
-use cloudnexus_core::Scope;
 
 /// Get a bucket
 ///
@@ -20,19 +19,13 @@ use cloudnexus_core::Scope;
     params(("bucket" = String, Path, description = "The bucket's id (`bkt_...`) or name")),
     responses(
         (status = 200, description = "The bucket", body = BucketResponse),
-        (status = 400, description = "`{bucket}` is neither an id nor a valid name", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn get_bucket(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     BucketParam(bucket): BucketParam,
 ) -> ApiResult<Json<BucketResponse>> {
-    principal.require(Scope::Read)?;
-    let found = find_bucket(&state, &principal, &bucket).await?;
-    Ok(Json(found.into()))
+    Ok(Json(state.service.get_bucket(&principal, &bucket).await?.into()))
 }

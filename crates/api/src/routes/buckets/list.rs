@@ -2,20 +2,22 @@
 //! page of the caller's buckets in `created_at, id` order, filtered, with `pagination`.
 //!
 //! A page rendered once is served again from [`list_cache`](super::list_cache) while the
-//! project's data version is unchanged.
+//! project's data version is unchanged, with its buckets' live usage.
 
 use super::BucketResponse;
+use super::list_page::PageTemplate;
 use super::list_query;
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cloudnexus_core::Scope;
-use cloudnexus_core::listing::{ListRequest, PageStart};
+use cloudnexus_service::Principal;
+use cloudnexus_service::listing::{BucketQuery, Start};
 use serde::Serialize;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// The answer of the list endpoint: `data`, then `pagination`, as on the reference page.
@@ -75,61 +77,82 @@ pub struct ListBucketsParams {
     responses(
         (status = 200, description = "A page of buckets and pagination metadata", body = ListBucketsResponse),
         (status = 400, description = "A parameter is unknown, malformed or out of range; `errors` names each", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key/token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exceeded; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal server error", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn list_buckets(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    principal.require(Scope::Read)?;
-    let project = &principal.project_id;
     let query = query.unwrap_or_default();
     // Read before anything is rendered: a page is only ever as old as this version.
-    let version = match principal.data_version {
-        Some(version) => version,
-        None => state.store.data_version(project).await?,
-    };
-    if let Some(body) = state.list_cache.get(project, &query, version) {
+    let version = state.service.listing_version(&principal).await?;
+    if let Some(body) = cached(&state, &principal, &query, version).await? {
         return Ok(json_response(body));
     }
-    let params = list_query::parse(Some(&query), &state.settings.regions)?;
-    let start = match &params.cursor {
-        Some(cursor) => PageStart::After(
-            state
-                .cursor_key
-                .decode(cursor, project, &params.filter)
-                .map_err(|e| ApiError::invalid("cursor", e.to_string()))?,
-        ),
-        None => PageStart::Offset(params.offset.unwrap_or(0)),
+    let params = list_query::parse(Some(&query), &state.service.settings().regions)?;
+    let start = match params.cursor {
+        Some(cursor) => Start::Cursor(cursor),
+        None => Start::Offset(params.offset.unwrap_or(0)),
     };
-    let request = ListRequest {
+    let request = BucketQuery {
         filter: params.filter,
         limit: params.limit,
         start,
     };
-    let page = state.store.list_buckets(project, &request).await?;
-    let next_cursor = page
-        .next
-        .as_ref()
-        .map(|p| state.cursor_key.encode(project, &request.filter, p));
-    let response = ListBucketsResponse {
-        data: page.buckets.into_iter().map(BucketResponse::from).collect(),
-        pagination: Pagination {
-            total: page.total,
-            limit: request.limit,
-            offset: page.offset,
-            next_cursor,
-        },
+    let listing = state.service.list_buckets(&principal, request).await?;
+    let pagination = Pagination {
+        total: listing.page.total,
+        limit: listing.limit,
+        offset: listing.page.offset,
+        next_cursor: listing.next_cursor,
     };
-    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
-    state.list_cache.insert(project, &query, version, body.clone());
+    if !state.list_cache.is_enabled() {
+        let response = ListBucketsResponse {
+            data: listing.page.buckets.into_iter().map(BucketResponse::from).collect(),
+            pagination,
+        };
+        return Ok(json_response(
+            serde_json::to_vec(&response).map_err(ApiError::internal)?.into(),
+        ));
+    }
+    let (template, usage) = PageTemplate::new(&listing.page.buckets, &pagination);
+    let body = template.render(&usage);
+    let project = &principal.project_id;
+    state
+        .list_cache
+        .insert(project, &query, version, Arc::new(template), usage.into(), body.clone());
     Ok(json_response(body))
+}
+
+/// The page kept for `query` at `version`, with its buckets' usage as it is now; `None` when
+/// there is none, or a bucket on it is gone.
+async fn cached(
+    state: &AppState,
+    principal: &Principal,
+    query: &str,
+    version: cloudnexus_store::DataVersion,
+) -> ApiResult<Option<Bytes>> {
+    let project = &principal.project_id;
+    let Some(page) = state.list_cache.get(project, query, version) else {
+        return Ok(None);
+    };
+    if page.template.ids.is_empty() {
+        return Ok(Some(page.body));
+    }
+    let usage = state.service.bucket_usage(principal, &page.template.ids).await?;
+    let Some(usage) = usage.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    if *usage == *page.usage {
+        return Ok(Some(page.body));
+    }
+    let body = page.template.render(&usage);
+    state
+        .list_cache
+        .insert(project, query, version, page.template, usage.into(), body.clone());
+    Ok(Some(body))
 }
 
 /// A 200 with a rendered page, exactly as `axum::Json` would answer it.
@@ -152,17 +175,13 @@ fn json_response(body: Bytes) -> Response {
     responses(
         (status = 200, description = "A page of buckets and pagination metadata", body = ListBucketsResponse),
         (status = 400, description = "A parameter is unknown, malformed or out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key/token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Internal server error", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn list_buckets_at_reference_path(
     state: State<AppState>,
-    principal: Principal,
+    caller: Caller,
     query: RawQuery,
 ) -> ApiResult<Response> {
-    list_buckets(state, principal, query).await
+    list_buckets(state, caller, query).await
 }

@@ -1,23 +1,28 @@
 //! Rendered list pages, kept per project and query string, and served again while the
-//! project's data version is unchanged.
+//! project's data version is unchanged, with the buckets' live usage spliced in.
 //!
 //! A listing is a function of the project's bucket data and the query alone (cursors carry no
-//! time), and the store's [`DataVersion`] changes with every committed change to that data, from
-//! this process or any other. So a page rendered at version `v` is exactly what the query would
-//! return again while the version is still `v`, and the consistency rule of the contract (a
-//! change made before a request starts is reflected in it) holds: each request reads the
-//! version after it started and uses a page only when it was rendered at that version.
+//! time). The store's [`DataVersion`] changes with every committed change to that data, from
+//! this process or any other, apart from usage (`size_bytes`, `object_count`), which object
+//! writes change all day. So a page rendered at version `v` holds the right buckets in the
+//! right order with the right fields while the version is still `v`, and only its usage may
+//! have moved: each hit reads the usage of its buckets (a few point reads, remembered until
+//! the next commit on SQLite) and splices it in when it changed ([`PageTemplate`]). Each
+//! request reads the version after it started, so the consistency rule of the contract (a
+//! change made before a request starts is reflected in it) holds for usage too.
 //!
 //! A page is stored with the version read *before* it was rendered; should a change land while
 //! it renders, the entry is simply stale at once and is rendered again next time. Only
-//! successful answers are kept. The cache is bounded by the bytes it holds (keys and bodies)
-//! and evicts with quick_cache's S3-FIFO policy.
+//! successful answers are kept. The cache is bounded by the bytes it holds (keys, bodies and
+//! templates) and evicts with quick_cache's S3-FIFO policy.
 
+use super::list_page::PageTemplate;
 use bytes::Bytes;
 use cloudnexus_core::ProjectId;
-use cloudnexus_store::DataVersion;
+use cloudnexus_store::{BucketUsage, DataVersion};
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
+use std::sync::Arc;
 
 /// What an entry costs beyond its query and body (key and value structs, table slot).
 const ENTRY_OVERHEAD_BYTES: u64 = 128;
@@ -43,10 +48,13 @@ impl Equivalent<PageKey> for PageKeyRef<'_> {
     }
 }
 
+/// A page as kept: its template, the usage it was last rendered with, and that rendering.
 #[derive(Debug, Clone)]
-struct CachedPage {
+pub struct CachedPage {
     version: DataVersion,
-    body: Bytes,
+    pub template: Arc<PageTemplate>,
+    pub usage: Arc<[BucketUsage]>,
+    pub body: Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +62,9 @@ struct ByteWeight;
 
 impl Weighter<PageKey, CachedPage> for ByteWeight {
     fn weight(&self, key: &PageKey, page: &CachedPage) -> u64 {
-        (key.query.len() + page.body.len()) as u64 + ENTRY_OVERHEAD_BYTES
+        // The template's pieces are about as long as the body; ids and usage add a little.
+        let per_bucket = 48 * page.usage.len();
+        (key.query.len() + 2 * page.body.len() + per_bucket) as u64 + ENTRY_OVERHEAD_BYTES
     }
 }
 
@@ -76,20 +86,40 @@ impl ListCache {
         Self { pages }
     }
 
-    /// The body rendered for `query` in `project` at `version`, if it is still held.
-    pub fn get(&self, project: &ProjectId, query: &str, version: DataVersion) -> Option<Bytes> {
-        let page = self.pages.as_ref()?.get(&PageKeyRef { project, query })?;
-        (page.version == version).then_some(page.body)
+    /// Whether pages are kept at all.
+    pub fn is_enabled(&self) -> bool {
+        self.pages.is_some()
     }
 
-    /// Keeps `body`, rendered for `query` in `project` from data at `version` or newer.
-    pub fn insert(&self, project: &ProjectId, query: &str, version: DataVersion, body: Bytes) {
+    /// The page rendered for `query` in `project` at `version`, if it is still held.
+    pub fn get(&self, project: &ProjectId, query: &str, version: DataVersion) -> Option<CachedPage> {
+        let page = self.pages.as_ref()?.get(&PageKeyRef { project, query })?;
+        (page.version == version).then_some(page)
+    }
+
+    /// Keeps a page rendered for `query` in `project` from data at `version` or newer: its
+    /// template, and `body`, its rendering with `usage`.
+    pub fn insert(
+        &self,
+        project: &ProjectId,
+        query: &str,
+        version: DataVersion,
+        template: Arc<PageTemplate>,
+        usage: Arc<[BucketUsage]>,
+        body: Bytes,
+    ) {
         if let Some(pages) = &self.pages {
             let key = PageKey {
                 project: project.clone(),
                 query: query.to_owned(),
             };
-            pages.insert(key, CachedPage { version, body });
+            let page = CachedPage {
+                version,
+                template,
+                usage,
+                body,
+            };
+            pages.insert(key, page);
         }
     }
 }
@@ -97,30 +127,49 @@ impl ListCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::buckets::list::Pagination;
 
     fn project(id: &str) -> ProjectId {
         ProjectId::parse(id).unwrap()
+    }
+
+    fn empty_page() -> Arc<PageTemplate> {
+        let pagination = Pagination {
+            total: 0,
+            limit: 25,
+            offset: 0,
+            next_cursor: None,
+        };
+        Arc::new(PageTemplate::new(&[], &pagination).0)
+    }
+
+    fn keep(cache: &ListCache, p: &ProjectId, query: &str, version: i64, body: Bytes) {
+        cache.insert(p, query, DataVersion(version), empty_page(), Arc::new([]), body);
+    }
+
+    fn body(cache: &ListCache, p: &ProjectId, query: &str, version: i64) -> Option<Bytes> {
+        cache.get(p, query, DataVersion(version)).map(|page| page.body)
     }
 
     #[test]
     fn a_page_is_served_only_at_the_version_it_was_rendered_at() {
         let cache = ListCache::new(1 << 20);
         let p = project("prj_aaaaaaaaaa");
-        cache.insert(&p, "limit=5", DataVersion(7), Bytes::from_static(b"seven"));
-        assert_eq!(cache.get(&p, "limit=5", DataVersion(7)).as_deref(), Some(&b"seven"[..]));
-        assert_eq!(cache.get(&p, "limit=5", DataVersion(8)), None);
-        assert_eq!(cache.get(&p, "limit=6", DataVersion(7)), None);
-        cache.insert(&p, "limit=5", DataVersion(8), Bytes::from_static(b"eight"));
-        assert_eq!(cache.get(&p, "limit=5", DataVersion(7)), None);
-        assert_eq!(cache.get(&p, "limit=5", DataVersion(8)).as_deref(), Some(&b"eight"[..]));
+        keep(&cache, &p, "limit=5", 7, Bytes::from_static(b"seven"));
+        assert_eq!(body(&cache, &p, "limit=5", 7).as_deref(), Some(&b"seven"[..]));
+        assert_eq!(body(&cache, &p, "limit=5", 8), None);
+        assert_eq!(body(&cache, &p, "limit=6", 7), None);
+        keep(&cache, &p, "limit=5", 8, Bytes::from_static(b"eight"));
+        assert_eq!(body(&cache, &p, "limit=5", 7), None);
+        assert_eq!(body(&cache, &p, "limit=5", 8).as_deref(), Some(&b"eight"[..]));
     }
 
     #[test]
     fn projects_never_share_pages() {
         let cache = ListCache::new(1 << 20);
         let (a, b) = (project("prj_aaaaaaaaaa"), project("prj_bbbbbbbbbb"));
-        cache.insert(&a, "", DataVersion(1), Bytes::from_static(b"a's buckets"));
-        assert_eq!(cache.get(&b, "", DataVersion(1)), None);
+        keep(&cache, &a, "", 1, Bytes::from_static(b"a's buckets"));
+        assert_eq!(body(&cache, &b, "", 1), None);
     }
 
     #[test]
@@ -128,12 +177,7 @@ mod tests {
         let cache = ListCache::new(64 * 1024);
         let p = project("prj_aaaaaaaaaa");
         for i in 0..100 {
-            cache.insert(
-                &p,
-                &format!("offset={i}"),
-                DataVersion(1),
-                Bytes::from(vec![b'x'; 4096]),
-            );
+            keep(&cache, &p, &format!("offset={i}"), 1, Bytes::from(vec![b'x'; 4096]));
         }
         let pages = cache.pages.as_ref().unwrap();
         assert!(pages.weight() <= 64 * 1024, "holds {} bytes", pages.weight());
@@ -145,7 +189,8 @@ mod tests {
     fn zero_capacity_turns_the_cache_off() {
         let cache = ListCache::new(0);
         let p = project("prj_aaaaaaaaaa");
-        cache.insert(&p, "", DataVersion(1), Bytes::from_static(b"x"));
-        assert_eq!(cache.get(&p, "", DataVersion(1)), None);
+        assert!(!cache.is_enabled());
+        keep(&cache, &p, "", 1, Bytes::from_static(b"x"));
+        assert_eq!(body(&cache, &p, "", 1), None);
     }
 }

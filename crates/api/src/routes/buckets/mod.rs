@@ -1,32 +1,43 @@
-//! `/v1/buckets`: one file per action, the bucket's JSON shape, and the lookup every action
-//! shares. A bucket of another project answers exactly as a bucket that does not exist.
+//! `/v1/buckets`: one file per action, and the bucket's JSON shape. A bucket of another
+//! project answers exactly as a bucket that does not exist (the service sees to it).
 
 mod create;
 mod delete;
 mod get;
 mod list;
 pub mod list_cache;
+mod list_page;
 mod list_query;
 mod restore;
 mod update;
 
+use super::guarded;
 use crate::AppState;
-use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
-use cloudnexus_core::{Bucket, BucketRef, StorageClass};
-use cloudnexus_store::StoreError;
+use cloudnexus_core::{Bucket, StorageClass};
+use cloudnexus_service::Operation;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list::list_buckets, create::create_bucket))
-        .routes(routes!(list::list_buckets_at_reference_path))
-        .routes(routes!(get::get_bucket, update::update_bucket, delete::delete_bucket))
-        .routes(routes!(restore::restore_bucket))
+        .routes(guarded(routes!(list::list_buckets), state, Operation::ListBuckets))
+        .routes(guarded(
+            routes!(list::list_buckets_at_reference_path),
+            state,
+            Operation::ListBuckets,
+        ))
+        .routes(guarded(routes!(create::create_bucket), state, Operation::CreateBucket))
+        .routes(guarded(routes!(get::get_bucket), state, Operation::GetBucket))
+        .routes(guarded(routes!(update::update_bucket), state, Operation::UpdateBucket))
+        .routes(guarded(routes!(delete::delete_bucket), state, Operation::DeleteBucket))
+        .routes(guarded(
+            routes!(restore::restore_bucket),
+            state,
+            Operation::RestoreBucket,
+        ))
 }
 
 /// A storage class, as the API spells it.
@@ -100,53 +111,5 @@ impl From<Bucket> for BucketResponse {
             deleted_at: b.deleted_at.map(|t| t.to_rfc3339()),
             purge_at: b.purge_at.map(|t| t.to_rfc3339()),
         }
-    }
-}
-
-fn describe(bucket: &BucketRef) -> String {
-    match bucket {
-        BucketRef::Id(id) => format!("with id {id}"),
-        BucketRef::Name(name) => format!("named {name:?}"),
-    }
-}
-
-pub(crate) fn bucket_not_found(bucket: &BucketRef) -> ApiError {
-    ApiError::not_found(
-        "bucket_not_found",
-        format!(
-            "there is no bucket {} in this project; check the id or name, or list buckets with GET /v1/buckets",
-            describe(bucket)
-        ),
-    )
-}
-
-/// Finds a bucket of the caller's project, soft-deleted ones included.
-pub(crate) async fn find_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef) -> ApiResult<Bucket> {
-    state
-        .store
-        .get_bucket(&principal.project_id, bucket)
-        .await?
-        .ok_or_else(|| bucket_not_found(bucket))
-}
-
-/// Turns the store's expected outcomes for a bucket change into their 4xx answers.
-pub(crate) fn change_failed(e: StoreError, bucket: &BucketRef) -> ApiError {
-    match e {
-        StoreError::NotFound => bucket_not_found(bucket),
-        StoreError::BucketDeleted => ApiError::conflict(
-            "bucket_deleted",
-            format!(
-                "the bucket {} is soft-deleted; restore it first with POST /v1/buckets/{{bucket}}/restore",
-                describe(bucket)
-            ),
-        ),
-        StoreError::BucketNotDeleted => ApiError::conflict(
-            "bucket_not_deleted",
-            format!(
-                "the bucket {} is not deleted; there is nothing to restore",
-                describe(bucket)
-            ),
-        ),
-        other => ApiError::from(other),
     }
 }

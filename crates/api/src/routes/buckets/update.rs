@@ -1,15 +1,14 @@
 //! `PATCH /v1/buckets/{bucket}`: change a live bucket's tags (replaced whole), `public` flag or
 //! storage class. Its name and region are fixed at creation.
 
+use super::BucketResponse;
 use super::create::{parse_storage_class, parse_tags};
-use super::{BucketResponse, change_failed, find_bucket};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ApiJson, BucketParam};
 use axum::Json;
 use axum::extract::State;
-use cloudnexus_core::Scope;
 use cloudnexus_store::BucketPatch;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -48,9 +47,6 @@ pub struct UpdateBucketRequest {
     responses(
         (status = 200, description = "The changed bucket", body = BucketResponse),
         (status = 400, description = "A field breaks a rule or cannot be changed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The bucket is soft-deleted (`bucket_deleted`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
@@ -59,11 +55,10 @@ pub struct UpdateBucketRequest {
 )]
 pub async fn update_bucket(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     BucketParam(bucket): BucketParam,
     ApiJson(body): ApiJson<UpdateBucketRequest>,
 ) -> ApiResult<Json<BucketResponse>> {
-    principal.require(Scope::Write)?;
     let mut errors = Vec::new();
     for (field, sent) in [("name", body.name.is_some()), ("region", body.region.is_some())] {
         if sent {
@@ -89,17 +84,11 @@ pub async fn update_bucket(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let found = find_bucket(&state, &principal, &bucket).await?;
     let patch = BucketPatch {
         tags,
         public: body.public,
         storage_class,
     };
-    let updated = state
-        .store
-        .update_bucket(&principal.project_id, &found.id, patch, state.clock.now())
-        .await
-        .map_err(|e| change_failed(e, &bucket))?;
-    tracing::info!(bucket.id = %updated.id, project.id = %updated.project_id, "bucket updated");
+    let updated = state.service.update_bucket(&principal, &bucket, patch).await?;
     Ok(Json(updated.into()))
 }

@@ -2,15 +2,17 @@
 //! `Range` (206, 416) and the conditional headers `If-Match`, `If-None-Match`,
 //! `If-Modified-Since` and `If-Unmodified-Since`, evaluated in RFC 9110's order.
 
-use super::{ObjectPath, etag_list, header_str, object_not_found, quoted, readable_bucket};
+use super::{ObjectPath, etag_list, header_str, quoted};
 use crate::AppState;
-use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::Caller;
+use crate::error::{ApiResult, Problem};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::{ByteRange, Object};
+use cloudnexus_service::Principal;
+use cloudnexus_service::objects::get::{GetObject, ObjectRead, ReadConditions};
 use std::time::{Duration, UNIX_EPOCH};
 
 fn http_date(o: &Object) -> String {
@@ -23,35 +25,14 @@ fn parse_http_date(value: &str) -> Option<i64> {
     i64::try_from(t.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()
 }
 
-/// What the conditional headers decide.
-enum Conditional {
-    Proceed,
-    NotModified,
-    Failed,
-}
-
-fn evaluate(headers: &HeaderMap, o: &Object) -> Conditional {
-    let matches = |list: Vec<String>| list.iter().any(|t| t == "*" || *t == o.etag);
-    let modified = o.last_modified.unix_seconds();
-    if let Some(v) = header_str(headers, header::IF_MATCH) {
-        if !matches(etag_list(v)) {
-            return Conditional::Failed;
-        }
-    } else if let Some(since) = header_str(headers, header::IF_UNMODIFIED_SINCE).and_then(parse_http_date)
-        && modified > since
-    {
-        return Conditional::Failed;
+/// The conditional headers of a read.
+fn read_conditions(headers: &HeaderMap) -> ReadConditions {
+    ReadConditions {
+        if_match: header_str(headers, header::IF_MATCH).map(etag_list),
+        if_none_match: header_str(headers, header::IF_NONE_MATCH).map(etag_list),
+        if_modified_since: header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date),
+        if_unmodified_since: header_str(headers, header::IF_UNMODIFIED_SINCE).and_then(parse_http_date),
     }
-    if let Some(v) = header_str(headers, header::IF_NONE_MATCH) {
-        if matches(etag_list(v)) {
-            return Conditional::NotModified;
-        }
-    } else if let Some(since) = header_str(headers, header::IF_MODIFIED_SINCE).and_then(parse_http_date)
-        && modified <= since
-    {
-        return Conditional::NotModified;
-    }
-    Conditional::Proceed
 }
 
 /// The headers every answer about the object carries.
@@ -66,7 +47,7 @@ fn object_headers(o: &Object) -> HeaderMap {
     h
 }
 
-/// Reads the object and decides the answer; `with_body` is false for HEAD.
+/// Reads the object and renders the answer; `with_body` is false for HEAD.
 async fn respond(
     state: &AppState,
     principal: Option<Principal>,
@@ -74,65 +55,36 @@ async fn respond(
     headers: &HeaderMap,
     with_body: bool,
 ) -> ApiResult<Response> {
-    let bucket = readable_bucket(state, principal.as_ref(), &path.bucket).await?;
-    let o = state
-        .store
-        .get_object(&bucket.id, &path.key)
-        .await?
-        .ok_or_else(|| object_not_found(&path.key))?;
-    let mut out = object_headers(&o);
-    match evaluate(headers, &o) {
-        Conditional::Proceed => {}
-        Conditional::NotModified => return Ok((StatusCode::NOT_MODIFIED, out).into_response()),
-        Conditional::Failed => {
-            return Err(ApiError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "Precondition failed",
-                "the object does not match If-Match / If-Unmodified-Since",
-            ));
-        }
-    }
-    let range = header_str(headers, header::RANGE).and_then(ByteRange::parse);
-    let (status, span) = match range {
-        None => (StatusCode::OK, None),
-        Some(r) => match r.resolve(o.size_bytes) {
-            Some(span) => (StatusCode::PARTIAL_CONTENT, Some(span)),
-            None => {
-                let unsatisfiable = format!("bytes */{}", o.size_bytes);
-                return Err(ApiError::new(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    "range_not_satisfiable",
-                    "Range not satisfiable",
-                    format!("the object has {} bytes; ask for a range within them", o.size_bytes),
-                )
-                .with_header(
-                    header::CONTENT_RANGE,
-                    HeaderValue::from_str(&unsatisfiable).expect("ascii"),
-                ));
-            }
-        },
+    let get = GetObject {
+        bucket: path.bucket,
+        key: path.key,
+        conditions: read_conditions(headers),
+        range: header_str(headers, header::RANGE).and_then(ByteRange::parse),
+        with_body,
     };
-    let length = span.map_or(o.size_bytes, |(first, last)| last - first + 1);
+    let (object, span, body) = match state.service.get_object(principal.as_ref(), get).await? {
+        ObjectRead::NotModified(o) => return Ok((StatusCode::NOT_MODIFIED, object_headers(&o)).into_response()),
+        ObjectRead::Content { object, span, body } => (object, span, body),
+    };
+    let mut out = object_headers(&object);
     if let Some((first, last)) = span {
-        let value = format!("bytes {first}-{last}/{}", o.size_bytes);
+        let value = format!("bytes {first}-{last}/{}", object.size_bytes);
         out.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
     }
     out.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&o.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&object.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    out.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    let body = if with_body && length > 0 {
-        let stream = state
-            .blobs
-            .read(&o.blob_id, span)
-            .await
-            .map_err(|e| ApiError::internal(format!("reading blob {} failed: {e}", o.blob_id)))?;
-        Body::from_stream(stream)
+    out.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(ObjectRead::length(&object, span)),
+    );
+    let status = if span.is_some() {
+        StatusCode::PARTIAL_CONTENT
     } else {
-        Body::empty()
+        StatusCode::OK
     };
+    let body = body.map_or_else(Body::empty, Body::from_stream);
     Ok((status, out, body).into_response())
 }
 
@@ -156,9 +108,7 @@ async fn respond(
         (status = 206, description = "The requested range", content_type = "application/octet-stream"),
         (status = 304, description = "Not modified"),
         (status = 400, description = "Bad bucket or key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credential missing (and the bucket is not public) or invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such bucket or object", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such bucket in this project, or no object with that key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The bucket is soft-deleted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match / If-Unmodified-Since failed", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range is outside the object", body = Problem, content_type = "application/problem+json"),
@@ -167,11 +117,11 @@ async fn respond(
 )]
 pub async fn get_object(
     State(state): State<AppState>,
-    principal: Option<Principal>,
+    caller: Option<Caller>,
     path: ObjectPath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    respond(&state, principal, path, &headers, true).await
+    respond(&state, caller.map(|c| c.0), path, &headers, true).await
 }
 
 /// Read an object's metadata
@@ -197,11 +147,11 @@ pub async fn get_object(
 )]
 pub async fn head_object(
     State(state): State<AppState>,
-    principal: Option<Principal>,
+    caller: Option<Caller>,
     path: ObjectPath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let response = respond(&state, principal, path, &headers, false).await;
+    let response = respond(&state, caller.map(|c| c.0), path, &headers, false).await;
     // A HEAD answer has no body, errors included.
     Ok(match response {
         Ok(r) => r,

@@ -2,16 +2,17 @@
 //! `prefix`, `delimiter` (keys rolled up into `common_prefixes`), `limit` and `cursor`, in the
 //! envelope of the bucket list.
 
-use super::{ObjectResponse, readable_bucket};
+use super::ObjectResponse;
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::BucketParam;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use cloudnexus_core::object::MAX_KEY_BYTES;
-use cloudnexus_store::{ObjectEntry, ObjectListRequest, ObjectPosition};
-use serde::{Deserialize, Serialize};
+use cloudnexus_service::objects::list::ObjectQuery;
+use cloudnexus_store::ObjectEntry;
+use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 const DEFAULT_LIMIT: u32 = 100;
@@ -48,25 +49,8 @@ pub struct ListObjectsParams {
     cursor: Option<String>,
 }
 
-/// What an object cursor carries: the bucket and filters it belongs to, and the position.
-#[derive(Serialize, Deserialize)]
-struct ObjectCursor {
-    b: String,
-    p: String,
-    d: Option<String>,
-    k: String,
-    c: bool,
-}
-
-struct Params {
-    prefix: String,
-    delimiter: Option<String>,
-    limit: u32,
-    cursor: Option<String>,
-}
-
-fn parse(raw: Option<&str>) -> ApiResult<Params> {
-    let mut p = Params {
+fn parse(raw: Option<&str>) -> ApiResult<ObjectQuery> {
+    let mut p = ObjectQuery {
         prefix: String::new(),
         delimiter: None,
         limit: DEFAULT_LIMIT,
@@ -126,70 +110,33 @@ fn parse(raw: Option<&str>) -> ApiResult<Params> {
     responses(
         (status = 200, description = "A page of objects", body = ListObjectsResponse),
         (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The credential lacks `storage:read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such bucket in this project", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The bucket is soft-deleted", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["storage:read"]), ("api_key" = ["storage:read"]))
 )]
 pub async fn list_objects(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal): Caller,
     BucketParam(bucket): BucketParam,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<ListObjectsResponse>> {
-    let bucket = readable_bucket(&state, Some(&principal), &bucket).await?;
-    let params = parse(query.as_deref())?;
-    let after = match &params.cursor {
-        None => None,
-        Some(c) => {
-            let cursor: ObjectCursor = state
-                .cursor_key
-                .open(c)
-                .map_err(|e| ApiError::invalid("cursor", e.to_string()))?;
-            if cursor.b != bucket.id.as_str() || cursor.p != params.prefix || cursor.d != params.delimiter {
-                return Err(ApiError::invalid(
-                    "cursor",
-                    "was issued for another bucket, prefix or delimiter; repeat those of the request that returned it, or omit `cursor`",
-                ));
-            }
-            Some(ObjectPosition {
-                key: cursor.k,
-                is_prefix: cursor.c,
-            })
-        }
-    };
-    let request = ObjectListRequest {
-        prefix: params.prefix.clone(),
-        delimiter: params.delimiter.clone(),
-        after,
-        limit: params.limit,
-    };
-    let page = state.store.list_objects(&bucket.id, &request).await?;
+    let query = parse(query.as_deref())?;
+    let limit = query.limit;
+    let listing = state.service.list_objects(&principal, &bucket, query).await?;
     let mut data = Vec::new();
     let mut common_prefixes = Vec::new();
-    for entry in &page.entries {
+    for entry in &listing.entries {
         match entry {
             ObjectEntry::Object(o) => data.push(ObjectResponse::from(o)),
             ObjectEntry::CommonPrefix(p) => common_prefixes.push(p.clone()),
         }
     }
-    let next_cursor = page.next.map(|pos| {
-        state.cursor_key.seal(&ObjectCursor {
-            b: bucket.id.to_string(),
-            p: params.prefix,
-            d: params.delimiter,
-            k: pos.key,
-            c: pos.is_prefix,
-        })
-    });
     Ok(Json(ListObjectsResponse {
         data,
         common_prefixes,
         pagination: ObjectPagination {
-            limit: params.limit,
-            next_cursor,
+            limit,
+            next_cursor: listing.next_cursor,
         },
     }))
 }

@@ -8,29 +8,31 @@ mod get;
 mod list;
 mod put;
 
+use super::{guard, guarded};
 use crate::AppState;
-use crate::auth::{Principal, credential_required};
-use crate::error::{ApiError, ApiResult};
-use crate::rate_limit::OBJECT_ROUTE;
-use crate::routes::buckets::{change_failed, find_bucket};
+use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::routing::put as put_route;
-use cloudnexus_core::{Bucket, BucketRef, Object, ObjectKey, Scope};
-use cloudnexus_store::StoreError;
+use axum::routing::{delete as delete_route, get as get_route, put as put_route};
+use cloudnexus_core::{BucketRef, Object, ObjectKey};
+use cloudnexus_service::Operation;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list::list_objects)).route(
-        OBJECT_ROUTE,
-        put_route(put::put_object)
-            .get(get::get_object)
-            .head(get::head_object)
-            .delete(delete::delete_object),
-    )
+/// The route of single objects.
+pub const OBJECT_ROUTE: &str = "/v1/buckets/{bucket}/objects/{*key}";
+
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let reads = get_route(get::get_object)
+        .head(get::head_object)
+        .route_layer(guard(state, Operation::GetObject));
+    let writes = put_route(put::put_object).route_layer(guard(state, Operation::PutObject));
+    let deletes = delete_route(delete::delete_object).route_layer(guard(state, Operation::DeleteObject));
+    OpenApiRouter::new()
+        .routes(guarded(routes!(list::list_objects), state, Operation::ListObjects))
+        .route(OBJECT_ROUTE, reads.merge(writes).merge(deletes))
 }
 
 /// The OpenAPI description of the single-object routes.
@@ -88,52 +90,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ObjectPath {
         let bucket = BucketRef::parse(&bucket).map_err(|e| ApiError::invalid("bucket", format!("{bucket:?} {e}")))?;
         let key = ObjectKey::parse(&key).map_err(|e| ApiError::invalid("key", format!("the object key {e}")))?;
         Ok(Self { bucket, key })
-    }
-}
-
-fn object_not_found(key: &ObjectKey) -> ApiError {
-    ApiError::not_found(
-        "object_not_found",
-        format!("there is no object with the key {:?} in this bucket", key.as_str()),
-    )
-}
-
-/// The bucket a read is about: the caller's own (with `storage:read`), or, for a request
-/// without credentials, a public bucket of any project. An anonymous request for anything
-/// else is a 401, so it learns nothing about which buckets exist.
-async fn readable_bucket(state: &AppState, principal: Option<&Principal>, bucket: &BucketRef) -> ApiResult<Bucket> {
-    match principal {
-        Some(p) => {
-            p.require(Scope::Read)?;
-            live(find_bucket(state, p, bucket).await?, bucket)
-        }
-        None => match state.store.get_bucket_any_project(bucket).await? {
-            Some(b) if b.public && !b.is_deleted() => Ok(b),
-            _ => Err(credential_required()),
-        },
-    }
-}
-
-/// The caller's bucket for a change, with `storage:write`.
-async fn writable_bucket(state: &AppState, principal: &Principal, bucket: &BucketRef) -> ApiResult<Bucket> {
-    principal.require(Scope::Write)?;
-    live(find_bucket(state, principal, bucket).await?, bucket)
-}
-
-/// A soft-deleted bucket keeps its objects but serves none of them until restored.
-fn live(b: Bucket, bucket: &BucketRef) -> ApiResult<Bucket> {
-    if b.is_deleted() {
-        Err(change_failed(StoreError::BucketDeleted, bucket))
-    } else {
-        Ok(b)
-    }
-}
-
-/// Removes, from disk, the blobs that committed changes dropped. Failures are logged and
-/// retried by the background task.
-async fn collect_garbage(state: &AppState) {
-    if let Err(e) = cloudnexus_store::gc::collect_garbage(state.store.as_ref(), state.blobs.as_ref()).await {
-        tracing::warn!(error = %e, "removing dropped blobs failed; will retry");
     }
 }
 

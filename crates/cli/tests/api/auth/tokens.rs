@@ -2,7 +2,6 @@
 
 use crate::helpers::TestApp;
 use cloudnexus_core::ApiKeySecret;
-use cloudnexus_store::MetadataStore;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,6 @@
 
 use crate::helpers::{NowTs, TestApp};
 use cloudnexus_core::{BucketRef, Timestamp};
-use cloudnexus_store::MetadataStore;
 use serde_json::{Value, json};
 use std::process::Command;
 

@@ -1,14 +1,19 @@
-//! Keeping the blob folder in step with the metadata: blobs queued as garbage (overwritten,
-//! deleted or purged objects) are removed from disk after the transaction that dropped them,
-//! and blobs that no row references (an upload interrupted by a crash between its rename and
-//! its commit) are swept after a restart.
+//! Keeping the blob store in step with the metadata: blobs queued as garbage (overwritten,
+//! deleted or purged objects) are removed after the transaction that dropped them commits, and
+//! blobs that no row references (an upload interrupted by a crash between its blob write and
+//! its commit) are swept after a restart. Both run in the background (`background`), never
+//! inside a request.
 
-use crate::{BlobStore, MetadataStore, StoreError, StoreResult};
+use cloudnexus_store::{BlobStore, MetadataStore, StoreError, StoreResult};
 use std::time::SystemTime;
 
 const BATCH: u32 = 500;
 
-/// Removes every queued blob from disk, then from the queue. Returns how many were removed.
+fn blob_failure(what: String, e: std::io::Error) -> StoreError {
+    StoreError::other(format!("{what}: {e}"))
+}
+
+/// Removes every queued blob from the blob store, then from the queue. Returns how many.
 pub async fn collect_garbage(meta: &dyn MetadataStore, blobs: &dyn BlobStore) -> StoreResult<usize> {
     let mut removed = 0;
     loop {
@@ -20,7 +25,7 @@ pub async fn collect_garbage(meta: &dyn MetadataStore, blobs: &dyn BlobStore) ->
             blobs
                 .delete(blob)
                 .await
-                .map_err(|e| StoreError::Backend(format!("cannot remove blob {blob}: {e}")))?;
+                .map_err(|e| blob_failure(format!("cannot remove blob {blob}"), e))?;
         }
         meta.forget_garbage(&queued).await?;
         removed += queued.len();
@@ -33,7 +38,7 @@ pub async fn sweep_orphans(meta: &dyn MetadataStore, blobs: &dyn BlobStore, befo
     let candidates = blobs
         .blobs_written_before(before)
         .await
-        .map_err(|e| StoreError::Backend(format!("cannot list blobs: {e}")))?;
+        .map_err(|e| blob_failure("cannot list blobs".to_owned(), e))?;
     let mut removed = 0;
     for chunk in candidates.chunks(BATCH as usize) {
         let known = meta.known_blobs(chunk).await?;
@@ -41,7 +46,7 @@ pub async fn sweep_orphans(meta: &dyn MetadataStore, blobs: &dyn BlobStore, befo
             blobs
                 .delete(blob)
                 .await
-                .map_err(|e| StoreError::Backend(format!("cannot remove blob {blob}: {e}")))?;
+                .map_err(|e| blob_failure(format!("cannot remove blob {blob}"), e))?;
             removed += 1;
         }
     }

@@ -1,7 +1,8 @@
 //! Projects, API keys and server secrets in SQLite.
 
-use super::{SqliteStore, backend, is_unique_violation, rows};
-use crate::{ApiKeyRecord, StoreError, StoreResult};
+use super::{SqliteStore, backend, rows};
+use crate::metadata::ApiKeyRecord;
+use crate::{StoreError, StoreResult};
 use cloudnexus_core::{ApiKeyId, Project, ProjectId, ProjectName, Timestamp};
 
 pub(super) async fn secret(
@@ -26,7 +27,7 @@ pub(super) async fn secret(
     tx.commit().await.map_err(backend)?;
     value
         .try_into()
-        .map_err(|_| StoreError::Backend(format!("secret {name} is not 32 bytes")))
+        .map_err(|_| StoreError::other(format!("secret {name} is not 32 bytes")))
 }
 
 pub(super) async fn create_project(
@@ -36,19 +37,17 @@ pub(super) async fn create_project(
     now: Timestamp,
 ) -> StoreResult<Project> {
     let mut tx = store.write_tx().await?;
-    sqlx::query("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)")
-        .bind(id.as_str())
-        .bind(name.as_str())
-        .bind(now.unix_seconds())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e, "projects.name") {
-                StoreError::ProjectNameTaken
-            } else {
-                backend(e)
-            }
-        })?;
+    let inserted =
+        sqlx::query("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(id.as_str())
+            .bind(name.as_str())
+            .bind(now.unix_seconds())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::ProjectNameTaken);
+    }
     tx.commit().await.map_err(backend)?;
     Ok(Project {
         id,
@@ -142,6 +141,6 @@ pub(super) async fn revoked_api_keys_since(store: &SqliteStore, since: Timestamp
             .await
             .map_err(backend)?;
     ids.iter()
-        .map(|id| ApiKeyId::parse(id).map_err(|e| StoreError::Backend(format!("stored key id does not parse: {e}"))))
+        .map(|id| ApiKeyId::parse(id).map_err(|e| StoreError::other(format!("stored key id does not parse: {e}"))))
         .collect()
 }

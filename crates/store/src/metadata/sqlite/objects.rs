@@ -2,7 +2,10 @@
 //! transaction, and replaced or deleted blobs queued in `blob_garbage` in that transaction too.
 
 use super::{SqliteStore, backend};
-use crate::{ObjectEntry, ObjectListRequest, ObjectPage, ObjectPosition, PutConditions, StoreError, StoreResult};
+use crate::metadata::object_listing::{self, KeyBatches, after_all_starting_with};
+use crate::metadata::{ObjectListRequest, ObjectPage, PutConditions};
+use crate::{StoreError, StoreResult};
+use async_trait::async_trait;
 use cloudnexus_core::{BlobId, BucketId, Object, ObjectKey, ProjectId, Timestamp};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite, Transaction};
@@ -10,7 +13,7 @@ use sqlx::{Executor, Row, Sqlite, Transaction};
 const OBJECT_COLUMNS: &str = "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified";
 
 fn object(row: &SqliteRow) -> StoreResult<Object> {
-    let corrupt = |what: &str| StoreError::Backend(format!("stored object {what} does not parse"));
+    let corrupt = |what: &str| StoreError::other(format!("stored object {what} does not parse"));
     let bucket: String = row.try_get("bucket_id").map_err(backend)?;
     let key: String = row.try_get("object_key").map_err(backend)?;
     let blob: String = row.try_get("blob_id").map_err(backend)?;
@@ -160,50 +163,30 @@ pub(super) async fn delete(
     Ok(Some(existing.blob_id))
 }
 
-/// The smallest string greater than every string starting with `prefix` (UTF-8 byte order is
-/// code point order), or `None` when no such string exists.
-pub(crate) fn after_all_starting_with(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let mut next = last as u32 + 1;
-        if (0xD800..0xE000).contains(&next) {
-            next = 0xE000;
-        }
-        if let Some(c) = char::from_u32(next) {
-            chars.push(c);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
+/// Batches of one bucket's keys, read inside one read transaction.
+struct KeysOf<'a> {
+    tx: Transaction<'static, Sqlite>,
+    bucket: &'a BucketId,
 }
 
-/// Reads up to `n` keys from `from` (inclusive or not) within the prefix, in key order.
-async fn batch(
-    store: &SqliteStore,
-    bucket: &BucketId,
-    prefix: &str,
-    from: &str,
-    inclusive: bool,
-    n: i64,
-) -> StoreResult<Vec<Object>> {
-    // Never read before the prefix itself.
-    let (start, op) = if from < prefix {
-        (prefix, ">=")
-    } else {
-        (from, if inclusive { ">=" } else { ">" })
-    };
-    let upper = after_all_starting_with(prefix);
-    let mut sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key {op} ?");
-    if upper.is_some() {
-        sql.push_str(" AND object_key < ?");
+#[async_trait]
+impl KeyBatches for KeysOf<'_> {
+    async fn batch(&mut self, prefix: &str, from: &str, inclusive: bool, n: usize) -> StoreResult<Vec<Object>> {
+        let op = if inclusive { ">=" } else { ">" };
+        let upper = after_all_starting_with(prefix);
+        let mut sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key {op} ?");
+        if upper.is_some() {
+            sql.push_str(" AND object_key < ?");
+        }
+        sql.push_str(" ORDER BY object_key LIMIT ?");
+        let mut q = sqlx::query(&sql).bind(self.bucket.as_str()).bind(from);
+        if let Some(u) = &upper {
+            q = q.bind(u);
+        }
+        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = q.bind(limit).fetch_all(&mut *self.tx).await.map_err(backend)?;
+        rows.iter().map(object).collect()
     }
-    sql.push_str(" ORDER BY object_key LIMIT ?");
-    let mut q = sqlx::query(&sql).bind(bucket.as_str()).bind(start);
-    if let Some(u) = &upper {
-        q = q.bind(u);
-    }
-    let rows = q.bind(n).fetch_all(&store.reader).await.map_err(backend)?;
-    rows.iter().map(object).collect()
 }
 
 pub(super) async fn list(
@@ -211,84 +194,13 @@ pub(super) async fn list(
     bucket: &BucketId,
     request: &ObjectListRequest,
 ) -> StoreResult<ObjectPage> {
-    let limit = request.limit as usize;
-    let prefix = request.prefix.as_str();
-    // Where to read from: after the last key, or past every key under the last common prefix.
-    let (mut from, mut inclusive) = match &request.after {
-        None => (prefix.to_owned(), true),
-        Some(ObjectPosition { key, is_prefix: false }) => (key.clone(), false),
-        Some(ObjectPosition { key, is_prefix: true }) => match after_all_starting_with(key) {
-            Some(next) => (next, true),
-            None => {
-                return Ok(ObjectPage {
-                    entries: Vec::new(),
-                    next: None,
-                });
-            }
-        },
+    let mut keys = KeysOf {
+        tx: store.read_tx().await?,
+        bucket,
     };
-    let mut entries: Vec<ObjectEntry> = Vec::new();
-    'pages: while entries.len() <= limit {
-        let rows = batch(
-            store,
-            bucket,
-            prefix,
-            &from,
-            inclusive,
-            (limit + 1 - entries.len()) as i64,
-        )
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for o in rows {
-            let rest = &o.key.as_str()[prefix.len()..];
-            let rolled = request.delimiter.as_deref().filter(|d| !d.is_empty()).and_then(|d| {
-                rest.find(d)
-                    .map(|i| o.key.as_str()[..prefix.len() + i + d.len()].to_owned())
-            });
-            match rolled {
-                Some(common) => {
-                    // Skip every other key under this common prefix.
-                    let next = after_all_starting_with(&common);
-                    entries.push(ObjectEntry::CommonPrefix(common));
-                    match next {
-                        Some(n) => {
-                            from = n;
-                            inclusive = true;
-                            continue 'pages;
-                        }
-                        None => break 'pages,
-                    }
-                }
-                None => {
-                    from = o.key.as_str().to_owned();
-                    inclusive = false;
-                    entries.push(ObjectEntry::Object(o));
-                    if entries.len() > limit {
-                        break 'pages;
-                    }
-                }
-            }
-        }
-    }
-    let has_more = entries.len() > limit;
-    entries.truncate(limit);
-    let next = if has_more {
-        entries.last().map(|e| match e {
-            ObjectEntry::Object(o) => ObjectPosition {
-                key: o.key.as_str().to_owned(),
-                is_prefix: false,
-            },
-            ObjectEntry::CommonPrefix(p) => ObjectPosition {
-                key: p.clone(),
-                is_prefix: true,
-            },
-        })
-    } else {
-        None
-    };
-    Ok(ObjectPage { entries, next })
+    let page = object_listing::list(&mut keys, request).await?;
+    keys.tx.commit().await.map_err(backend)?;
+    Ok(page)
 }
 
 pub(super) async fn garbage(store: &SqliteStore, limit: u32) -> StoreResult<Vec<BlobId>> {
@@ -329,19 +241,4 @@ pub(super) async fn known(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<
         }
     }
     Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::after_all_starting_with as after;
-
-    #[test]
-    fn the_bound_after_a_prefix() {
-        assert_eq!(after("abc").as_deref(), Some("abd"));
-        assert_eq!(after("a/").as_deref(), Some("a0"));
-        assert_eq!(after("\u{D7FF}").as_deref(), Some("\u{E000}"));
-        assert_eq!(after("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(after(""), None);
-        assert_eq!(after("\u{10FFFF}"), None);
-    }
 }

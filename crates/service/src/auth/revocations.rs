@@ -7,11 +7,11 @@ use super::token::MAX_TTL_SECONDS;
 use cloudnexus_core::{ApiKeyId, Clock};
 use cloudnexus_store::MetadataStore;
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::Duration;
-use tokio::sync::watch;
 
-/// How often the list is refreshed; the bound on how long a revoked key's tokens keep working.
+/// How often the list is refreshed (by `background`); the bound on how long a revoked key's
+/// tokens keep working.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The recently revoked keys.
@@ -34,34 +34,5 @@ impl RevocationList {
         let revoked: HashSet<ApiKeyId> = store.revoked_api_keys_since(since).await?.into_iter().collect();
         *self.0.write().expect("revocation list lock") = revoked;
         Ok(())
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.read().expect("revocation list lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Refreshes `list` every [`REFRESH_INTERVAL`] until `shutdown` turns true.
-pub async fn keep_fresh(
-    list: Arc<RevocationList>,
-    store: Arc<dyn MetadataStore>,
-    clock: Arc<dyn Clock>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {
-                if let Err(e) = list.refresh(store.as_ref(), clock.as_ref()).await {
-                    tracing::error!(error = %e, "refreshing the revocation list failed");
-                }
-            }
-            _ = shutdown.changed() => return,
-        }
     }
 }

@@ -2,10 +2,15 @@
 //! is one write transaction that also keeps `bucket_tags` and `bucket_counts` in step.
 
 use super::rows::{self, BUCKET_COLUMNS};
-use super::{SqliteStore, backend, counts, is_unique_violation};
-use crate::{BucketPatch, NewBucket, PurgedBucket, StoreError, StoreResult};
+use super::{SqliteStore, backend, counts};
+use crate::metadata::counts::{Delta, Tally};
+use crate::metadata::{BucketPatch, NewBucket, PurgedBucket};
+use crate::{StoreError, StoreResult};
 use cloudnexus_core::{Bucket, BucketId, BucketRef, ProjectId, Tags, Timestamp};
 use sqlx::{Executor, Sqlite, Transaction};
+
+/// A live bucket, counted once.
+const ONE_LIVE: Delta = Delta { live: 1, deleted: 0 };
 
 fn tags_json(tags: &Tags) -> String {
     serde_json::to_string(tags).expect("tags serialize")
@@ -49,11 +54,12 @@ fn new_bucket(new: NewBucket) -> Bucket {
     }
 }
 
-/// Inserts one bucket with its tags and counts, inside `tx`.
+/// Inserts one bucket with its tags and counts, inside `tx`. A taken name inserts nothing
+/// (`ON CONFLICT ... DO NOTHING`), which is how it is told apart from any other failure.
 async fn insert(tx: &mut Transaction<'_, Sqlite>, bucket: &Bucket) -> StoreResult<()> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
     )
     .bind(bucket.id.as_str())
     .bind(bucket.project_id.as_str())
@@ -66,16 +72,19 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, bucket: &Bucket) -> StoreResul
     .bind(bucket.created_at.unix_seconds())
     .execute(&mut **tx)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e, "buckets.name") {
-            StoreError::BucketNameTaken
-        } else {
-            backend(e)
-        }
-    })?;
+    .map_err(backend)?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::BucketNameTaken);
+    }
     insert_tags(tx, bucket).await?;
-    let dims = counts::dimensions_of(&bucket.region, &bucket.tags);
-    counts::adjust(tx, &bucket.project_id, &dims, bucket.created_at, 1, 0).await
+    let tally = Tally::of(
+        &bucket.project_id,
+        &bucket.region,
+        &bucket.tags,
+        bucket.created_at,
+        ONE_LIVE,
+    );
+    counts::write(tx, &tally).await
 }
 
 pub(super) async fn create(store: &SqliteStore, new: NewBucket) -> StoreResult<Bucket> {
@@ -91,7 +100,7 @@ pub(super) async fn create_many(store: &SqliteStore, buckets: Vec<NewBucket>) ->
     // to ROWS rows, and the counts summed in memory and written once per counts row.
     const ROWS: usize = 500;
     let buckets: Vec<Bucket> = buckets.into_iter().map(new_bucket).collect();
-    let mut tally = counts::Tally::default();
+    let mut tally = Tally::default();
     let mut tx = store.write_tx().await?;
     for chunk in buckets.chunks(ROWS) {
         let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
@@ -108,13 +117,12 @@ pub(super) async fn create_many(store: &SqliteStore, buckets: Vec<NewBucket>) ->
                 .push_bind(b.created_at.unix_seconds())
                 .push_bind(b.created_at.unix_seconds());
         });
-        insert.build().execute(&mut *tx).await.map_err(|e| {
-            if is_unique_violation(&e, "buckets.name") {
-                StoreError::BucketNameTaken
-            } else {
-                backend(e)
-            }
-        })?;
+        insert.push(" ON CONFLICT (name) DO NOTHING");
+        let inserted = insert.build().execute(&mut *tx).await.map_err(backend)?;
+        if inserted.rows_affected() < chunk.len() as u64 {
+            // A name was taken (or given twice): nothing of the batch is kept.
+            return Err(StoreError::BucketNameTaken);
+        }
         let tags: Vec<_> = chunk
             .iter()
             .flat_map(|b| b.tags.iter().map(move |(k, v)| (b, k, v)))
@@ -136,10 +144,10 @@ pub(super) async fn create_many(store: &SqliteStore, buckets: Vec<NewBucket>) ->
             insert.build().execute(&mut *tx).await.map_err(backend)?;
         }
         for b in chunk {
-            tally.add(&b.project_id, counts::dimensions_of(&b.region, &b.tags), b.created_at);
+            tally.add(&b.project_id, &b.region, &b.tags, b.created_at, ONE_LIVE);
         }
     }
-    tally.write(&mut tx).await?;
+    counts::write(&mut tx, &tally).await?;
     tx.commit().await.map_err(backend)
 }
 
@@ -197,8 +205,15 @@ pub(super) async fn update(
         return Err(StoreError::BucketDeleted);
     }
     if let Some(tags) = patch.tags {
-        let old_dims = counts::dimensions_of(&bucket.region, &bucket.tags);
-        counts::adjust(&mut tx, project, &old_dims, bucket.created_at, -1, 0).await?;
+        let (created_at, region) = (bucket.created_at, &bucket.region);
+        let mut tally = Tally::of(
+            project,
+            region,
+            &bucket.tags,
+            created_at,
+            Delta { live: -1, deleted: 0 },
+        );
+        tally.add(project, region, &tags, created_at, ONE_LIVE);
         sqlx::query("DELETE FROM bucket_tags WHERE bucket_id = ?")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -206,15 +221,7 @@ pub(super) async fn update(
             .map_err(backend)?;
         bucket.tags = tags;
         insert_tags(&mut tx, &bucket).await?;
-        counts::adjust(
-            &mut tx,
-            project,
-            &counts::dimensions_of(&bucket.region, &bucket.tags),
-            bucket.created_at,
-            1,
-            0,
-        )
-        .await?;
+        counts::write(&mut tx, &tally).await?;
     }
     if let Some(public) = patch.public {
         bucket.public = public;
@@ -256,16 +263,19 @@ async fn set_deleted(
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
-    let delta = if deleted.is_some() { -1 } else { 1 };
-    counts::adjust(
-        tx,
+    let moved = if deleted.is_some() { -1 } else { 1 };
+    let delta = Delta {
+        live: moved,
+        deleted: -moved,
+    };
+    let tally = Tally::of(
         &bucket.project_id,
-        &counts::dimensions_of(&bucket.region, &bucket.tags),
+        &bucket.region,
+        &bucket.tags,
         bucket.created_at,
         delta,
-        -delta,
-    )
-    .await
+    );
+    counts::write(tx, &tally).await
 }
 
 pub(super) async fn soft_delete(
@@ -340,8 +350,15 @@ pub(super) async fn purge_due(store: &SqliteStore, now: Timestamp, limit: u32) -
         if done.rows_affected() == 0 {
             continue;
         }
-        let dims = counts::dimensions_of(&candidate.region, &candidate.tags);
-        counts::adjust(&mut tx, &candidate.project_id, &dims, candidate.created_at, 0, -1).await?;
+        let gone = Delta { live: 0, deleted: -1 };
+        let tally = Tally::of(
+            &candidate.project_id,
+            &candidate.region,
+            &candidate.tags,
+            candidate.created_at,
+            gone,
+        );
+        counts::write(&mut tx, &tally).await?;
         tx.commit().await.map_err(backend)?;
         purged.push(PurgedBucket {
             id: candidate.id,

@@ -1,7 +1,8 @@
 //! Turning rows back into domain values. Values were validated when written; a row that no
 //! longer parses is reported as a backend failure rather than served.
 
-use crate::{ApiKeyRecord, StoreError, StoreResult};
+use crate::metadata::ApiKeyRecord;
+use crate::{StoreError, StoreResult};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, Bucket, BucketId, BucketName, Project, ProjectId, ProjectName, RegionSet, Scopes, Tags,
     Timestamp,
@@ -15,7 +16,7 @@ pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b
      b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("stored {what} does not parse: {detail}"))
+    StoreError::other(format!("stored {what} does not parse: {detail}"))
 }
 
 fn col<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(

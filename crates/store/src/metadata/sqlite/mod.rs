@@ -4,29 +4,35 @@
 //! Writes go through a single-connection pool and take the write lock up front
 //! (`BEGIN IMMEDIATE`); reads use a separate pool of read-only connections, which WAL lets run
 //! beside the writer. Other processes (the admin commands) may open the same file at once.
+//! The per-request point reads skip sqlx and remember their answers until the next commit
+//! (`point_reads`, `commit_watch`): tricks that only a file-backed, single-machine database
+//! allows, which is why they live here.
 
 mod buckets;
 mod commit_watch;
 mod counts;
+mod errors;
 mod listing;
 mod objects;
 mod point_reads;
 mod rows;
 mod tenancy;
 
-use crate::{
-    ApiKeyRecord, BucketPatch, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest, ObjectPage,
-    PurgedBucket, PutConditions, StoreError, StoreResult,
+use crate::StoreResult;
+use crate::metadata::{
+    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest,
+    ObjectPage, PurgedBucket, PutConditions,
 };
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
 };
+pub(crate) use errors::backend;
 use point_reads::PointReader;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,14 +51,12 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The per-request point reads, without sqlx's thread handoffs (see `point_reads`).
     point_reader: Arc<PointReader>,
-    path: PathBuf,
 }
 
 impl SqliteStore {
     /// Opens (creating when missing) the database in `data_dir` and applies pending migrations.
     pub async fn open(data_dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create data folder {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(errors::io)?;
         let path = data_dir.join(DATABASE_FILE);
         let base = SqliteConnectOptions::new()
             .filename(&path)
@@ -67,10 +71,7 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(backend)?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        MIGRATOR.run(&writer).await.map_err(errors::migration)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .test_before_acquire(false)
@@ -82,19 +83,7 @@ impl SqliteStore {
             writer,
             reader,
             point_reader,
-            path,
         })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Closes both pools, waiting for connections in use to come back.
-    pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
     }
 
     /// A write transaction holding SQLite's write lock from its first statement, so that it can
@@ -109,22 +98,17 @@ impl SqliteStore {
     }
 }
 
-/// Wraps a driver error; its text goes to the server log, never to a client.
-pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-/// Whether `e` is a violation of a UNIQUE constraint on `table.column`.
-pub(crate) fn is_unique_violation(e: &sqlx::Error, table_column: &str) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation() && d.message().contains(table_column))
-}
-
 #[async_trait]
 impl MetadataStore for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await.map_err(backend)?;
         Ok(())
+    }
+
+    /// Closes both pools, waiting for connections in use to come back.
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
     }
 
     async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]> {
@@ -209,6 +193,10 @@ impl MetadataStore for SqliteStore {
 
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
         listing::list(self, project, request).await
+    }
+
+    async fn bucket_usage(&self, project: &ProjectId, buckets: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {
+        self.point_reader.bucket_usage(project, buckets)
     }
 
     async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {

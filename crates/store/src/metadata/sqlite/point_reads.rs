@@ -1,5 +1,5 @@
-//! The two reads on the path of every request, answered on the calling thread: an API key by
-//! id, and a project's data version.
+//! The reads on the path of every request, answered on the calling thread: an API key by id,
+//! a project's data version, and the usage of the buckets on a cached list page.
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own, so every statement through
 //! it costs several handoffs between threads, tens of microseconds in all. These reads are
@@ -14,9 +14,11 @@
 //! index instead of a read transaction.
 
 use super::commit_watch::{CommitMark, CommitWatch};
+use super::errors::point_read as failed;
 use super::rows::{ApiKeyColumns, api_key_from_columns};
-use crate::{DataVersion, FoundApiKey, StoreError, StoreResult};
-use cloudnexus_core::{ApiKeyId, ProjectId};
+use crate::metadata::{BucketUsage, DataVersion, FoundApiKey};
+use crate::{StoreError, StoreResult};
+use cloudnexus_core::{ApiKeyId, BucketId, ProjectId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -33,6 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 const FIND_API_KEY: &str = "SELECT k.id, k.project_id, k.key_hash, k.scopes, k.created_at, k.revoked_at, \
      p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = ?1";
 const DATA_VERSION: &str = "SELECT data_version FROM projects WHERE id = ?1";
+const BUCKET_USAGE: &str = "SELECT size_bytes, object_count FROM buckets WHERE id = ?1 AND project_id = ?2";
 /// At most this many answers of each kind are remembered (one per key or project in use); when
 /// full, all are forgotten at once and read again as they are asked for.
 const REMEMBERED: usize = 10_000;
@@ -44,6 +47,8 @@ pub(super) struct PointReader {
     watch: Option<CommitWatch>,
     keys: Remembered<ApiKeyId, FoundApiKey>,
     versions: Remembered<ProjectId, DataVersion>,
+    /// Usage by bucket, with the bucket's project (a lookup by another project finds nothing).
+    usage: Remembered<BucketId, (ProjectId, BucketUsage)>,
 }
 
 /// Answers of one kind of read, each with the mark taken before it was read.
@@ -64,6 +69,27 @@ impl<K: Hash + Eq, V: Clone> Remembered<K, V> {
         let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
         let (mark, value) = answers.get(key)?;
         (*mark == now).then(|| value.clone())
+    }
+
+    /// For each of `keys`, what `answer` makes of its remembered value; `None` unless every one
+    /// of them is remembered as of `now` and `answer` accepts it. Takes the lock once.
+    fn get_all<'k, R>(
+        &self,
+        keys: impl IntoIterator<Item = &'k K>,
+        now: Option<CommitMark>,
+        answer: impl Fn(&V) -> Option<R>,
+    ) -> Option<Vec<R>>
+    where
+        K: 'k,
+    {
+        let now = now?;
+        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.into_iter()
+            .map(|key| {
+                let (mark, value) = answers.get(key)?;
+                if *mark == now { answer(value) } else { None }
+            })
+            .collect()
     }
 
     fn keep(&self, key: K, read_after: Option<CommitMark>, value: V) {
@@ -101,6 +127,7 @@ impl PointReader {
             watch: CommitWatch::open(path),
             keys: Remembered::new(),
             versions: Remembered::new(),
+            usage: Remembered::new(),
         })
     }
 
@@ -129,6 +156,49 @@ impl PointReader {
         let version = self.read_data_version(project)?;
         self.versions.keep(project.clone(), mark, version);
         Ok(version)
+    }
+
+    pub(super) fn bucket_usage(&self, project: &ProjectId, ids: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {
+        let mark = self.mark();
+        let remembered = self
+            .usage
+            .get_all(ids, mark, |(owner, usage)| (owner == project).then_some(Some(*usage)));
+        if let Some(all) = remembered {
+            return Ok(all);
+        }
+        // Anything missing: read them all again, in one snapshot.
+        let read = self.with_connection(|c| {
+            let tx = c.unchecked_transaction()?;
+            let mut statement = tx.prepare_cached(BUCKET_USAGE)?;
+            let read = ids
+                .iter()
+                .map(|id| {
+                    statement
+                        .query_row([id.as_str(), project.as_str()], |row| {
+                            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+                        })
+                        .optional()
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            drop(statement);
+            tx.commit()?;
+            Ok(read)
+        })?;
+        let usage: Vec<Option<BucketUsage>> = read
+            .into_iter()
+            .map(|found| {
+                found.map(|(size, count)| BucketUsage {
+                    size_bytes: u64::try_from(size).unwrap_or(0),
+                    object_count: u64::try_from(count).unwrap_or(0),
+                })
+            })
+            .collect();
+        for (id, found) in ids.iter().zip(&usage) {
+            if let Some(u) = found {
+                self.usage.keep(id.clone(), mark, (project.clone(), *u));
+            }
+        }
+        Ok(usage)
     }
 
     fn read_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
@@ -178,8 +248,4 @@ impl PointReader {
         };
         read(&connection).map_err(failed)
     }
-}
-
-fn failed(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
 }

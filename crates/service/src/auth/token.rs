@@ -33,7 +33,6 @@ pub struct VerifiedToken {
     pub key_id: ApiKeyId,
     pub project_id: ProjectId,
     pub scopes: Scopes,
-    pub expires_at: Timestamp,
 }
 
 /// Why a token was refused.
@@ -104,7 +103,6 @@ impl TokenSigner {
             key_id: ApiKeyId::parse(&claims.sub).map_err(|_| TokenError::Invalid)?,
             project_id: ProjectId::parse(&claims.prj).map_err(|_| TokenError::Invalid)?,
             scopes: Scopes::parse_list(&claims.scope).map_err(|_| TokenError::Invalid)?,
-            expires_at: Timestamp::from_unix_seconds(claims.exp),
         })
     }
 }

@@ -1,0 +1,125 @@
+//! The service's background tasks, started once per process and stopped together:
+//! - the purge of soft-deleted buckets whose retention has passed (which frees their names);
+//! - garbage collection: removing the blobs of overwritten, deleted and purged objects, woken
+//!   by each change that drops one and on every purge tick;
+//! - after start-up, the sweep of blobs a crash left unreferenced;
+//! - the refresh of the revoked-key list every second.
+
+use crate::auth::revocations::REFRESH_INTERVAL;
+use crate::{Service, garbage};
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Buckets purged per store call; the purge loops until none are due.
+const PURGE_BATCH: u32 = 100;
+
+/// The running tasks; [`BackgroundTasks::stop`] ends them.
+#[derive(Debug)]
+pub struct BackgroundTasks {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl BackgroundTasks {
+    /// Starts every task for `service`. `started` is when the process started: blobs written
+    /// before it and referenced by nothing are swept.
+    pub fn start(service: &Service, purge_interval: Duration, started: SystemTime) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(purge(service.clone(), purge_interval, stopped.clone()));
+        tasks.spawn(collect(service.clone(), stopped.clone()));
+        tasks.spawn(sweep(service.clone(), started));
+        tasks.spawn(refresh_revocations(service.clone(), stopped));
+        Self { stop, tasks }
+    }
+
+    /// Stops every task and waits for them.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        // The periodic tasks return at the signal; the one-off sweep finishes its work.
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Purges due buckets every `interval`, then removes their objects' blobs.
+async fn purge(service: Service, interval: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                service.purge_due_buckets().await;
+                service.collect_garbage_soon();
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Removes queued blobs whenever a change asks for it.
+async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = service.0.garbage.notified() => {
+                match garbage::collect_garbage(service.store(), service.blobs()).await {
+                    Ok(n) if n > 0 => tracing::debug!(removed = n, "removed dropped blobs"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "removing dropped blobs failed; will retry"),
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Finishes what a crash may have left: dropped blobs still queued, and unreferenced ones.
+async fn sweep(service: Service, started: SystemTime) {
+    match garbage::collect_garbage(service.store(), service.blobs()).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "removed dropped blobs"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "removing dropped blobs failed"),
+    }
+    match garbage::sweep_orphans(service.store(), service.blobs(), started).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "removed blobs of interrupted uploads"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "sweeping unreferenced blobs failed"),
+    }
+}
+
+async fn refresh_revocations(service: Service, mut stopped: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if let Err(e) = service.refresh_revocations().await {
+                    tracing::error!(error = %e, "refreshing the revocation list failed");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+impl Service {
+    /// Purges every bucket that is due now; failures are logged and retried on the next tick.
+    pub async fn purge_due_buckets(&self) {
+        loop {
+            match self.store().purge_due_buckets(self.clock().now(), PURGE_BATCH).await {
+                Ok(purged) => {
+                    for b in &purged {
+                        tracing::info!(bucket.id = %b.id, bucket.name = %b.name, project.id = %b.project_id, "bucket purged");
+                    }
+                    if purged.len() < PURGE_BATCH as usize {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "purging soft-deleted buckets failed");
+                    return;
+                }
+            }
+        }
+    }
+}

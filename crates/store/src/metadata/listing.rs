@@ -1,0 +1,202 @@
+//! One page of a project's buckets in `created_at, id` order, with `total` and `offset`, all
+//! read in one snapshot: which reads answer each filter shape (docs/architecture.md has the
+//! table), the same on every backend. A backend supplies the reads ([`ListingReads`]) in its
+//! own SQL, inside one read transaction.
+//!
+//! - **Driver.** With a tag filter, the page walks the tag rows of the first tag in listing
+//!   order and joins the bucket only for rows that pass; otherwise it walks the buckets in
+//!   listing order (overall, or by region). A prefix alone walks the listing order and checks
+//!   names, unless few names match the prefix, in which case it reads exactly those by name
+//!   and sorts them.
+//! - **Total.** From the counts of the filter's dimension when it has one (none, a region, or
+//!   one tag); otherwise a count over the driver's range.
+//! - **Offset of a cursor page.** For one dimension: the per-day counts before the cursor's
+//!   day plus a count within that day; otherwise a count up to the cursor.
+//! - **Deep offsets.** For one dimension, the per-day counts find the day holding the offset,
+//!   and the page skips only within that day.
+
+use super::counts;
+use crate::StoreResult;
+use async_trait::async_trait;
+use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, PageStart, Position};
+use cloudnexus_core::{Bucket, ProjectId, TagFilter};
+
+/// Up to this many prefix matches, a prefix-only page reads exactly the matches by name and
+/// sorts them; above it, it walks the listing order and checks names.
+pub(crate) const PREFIX_SORT_LIMIT: u64 = 2_000;
+/// From this offset on, a single-dimension offset page seeks its day before skipping.
+const SEEK_FROM_OFFSET: u64 = 1_000;
+
+/// The smallest string greater than every bucket name that starts with `prefix`: bucket names
+/// hold only `a-z 0-9 . -`, all of which sort below `{`.
+pub(crate) fn prefix_upper_bound(prefix: &str) -> String {
+    format!("{prefix}{{")
+}
+
+/// Which rows a query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driver<'a> {
+    /// The buckets in listing order (overall, or by region when the filter has one).
+    Buckets,
+    /// The buckets by name: every prefix match, then sorted.
+    BucketsByName,
+    /// The tag rows of this tag, in listing order.
+    Tag(&'a TagFilter),
+}
+
+/// How one list request is read: whose buckets, which filter, driven by which rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan<'a> {
+    pub project: &'a ProjectId,
+    pub filter: &'a BucketFilter,
+    pub driver: Driver<'a>,
+}
+
+impl<'a> Plan<'a> {
+    pub(crate) fn new(project: &'a ProjectId, filter: &'a BucketFilter, driver: Driver<'a>) -> Self {
+        Self {
+            project,
+            filter,
+            driver,
+        }
+    }
+
+    /// The plan for `filter`, before knowing how many names match a prefix.
+    pub(crate) fn for_filter(project: &'a ProjectId, filter: &'a BucketFilter) -> Self {
+        let driver = filter.tags.first().map_or(Driver::Buckets, Driver::Tag);
+        Self::new(project, filter, driver)
+    }
+
+    /// Tag filters other than the driving one, checked on each row.
+    pub(crate) fn other_tags(&self) -> &'a [TagFilter] {
+        match self.driver {
+            Driver::Tag(_) => &self.filter.tags[1..],
+            _ => &self.filter.tags,
+        }
+    }
+
+    /// Whether only a prefix filters (no region, no tag).
+    pub(crate) fn is_prefix_only(&self) -> bool {
+        let f = self.filter;
+        f.prefix.is_some() && f.region.is_none() && f.tags.is_empty()
+    }
+}
+
+/// Where a page query starts and how much of it to read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageBounds<'a> {
+    /// Only rows after this position.
+    pub after: Option<&'a Position>,
+    /// Only rows created on this day (`created_at / 86400`) or later.
+    pub from_day: Option<i64>,
+    /// Rows to return, at most.
+    pub limit: u32,
+    /// Rows to skip first.
+    pub skip: u64,
+}
+
+/// The reads of one listing, made by a backend inside one snapshot.
+#[async_trait]
+pub(crate) trait ListingReads: Send {
+    /// The buckets counted in `dimension` (live ones, or all with `include_deleted`).
+    async fn dimension_total(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+    ) -> StoreResult<u64>;
+    /// Like `dimension_total`, for buckets created on days before `day`.
+    async fn dimension_before_day(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+        day: i64,
+    ) -> StoreResult<u64>;
+    /// The per-day counts of `dimension` in day order: `(day, buckets)`.
+    async fn dimension_days(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+    ) -> StoreResult<Vec<(i64, u64)>>;
+    /// The matches of `plan`, optionally only those created from `from_day` on and up to and
+    /// including `upto`.
+    async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64>;
+    /// The matches of `plan` within `bounds`, in listing order.
+    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>>;
+}
+
+/// Reads one page of `request` through `reads`.
+pub(crate) async fn list(
+    reads: &mut dyn ListingReads,
+    project: &ProjectId,
+    request: &ListRequest,
+) -> StoreResult<BucketPage> {
+    let filter = &request.filter;
+    let deleted = filter.include_deleted;
+    let dimension = counts::dimension_for(filter);
+    let mut plan = Plan::for_filter(project, filter);
+
+    // A prefix alone is counted through the name order, which covers the listing order too.
+    let count_plan = if plan.is_prefix_only() {
+        Plan::new(project, filter, Driver::BucketsByName)
+    } else {
+        plan
+    };
+    let total = match &dimension {
+        Some(dim) => reads.dimension_total(project, dim, deleted).await?,
+        None => reads.count(&count_plan, None, None).await?,
+    };
+    if plan.is_prefix_only() && total <= PREFIX_SORT_LIMIT {
+        plan = count_plan;
+    }
+
+    // Where the page starts: after a position, or at an offset (seeking its day when deep).
+    let (after, from_day, skip) = match &request.start {
+        PageStart::After(position) => (Some(position), None, 0),
+        PageStart::Offset(offset) => match &dimension {
+            Some(dim) if *offset >= SEEK_FROM_OFFSET => {
+                let days = reads.dimension_days(project, dim, deleted).await?;
+                match counts::seek_day(&days, *offset) {
+                    Some((day, before)) => (None, Some(day), offset - before),
+                    None => (None, None, *offset),
+                }
+            }
+            _ => (None, None, *offset),
+        },
+    };
+    let bounds = PageBounds {
+        after,
+        from_day,
+        limit: request.limit + 1,
+        skip,
+    };
+    let mut buckets = reads.page(&plan, bounds).await?;
+    let has_more = buckets.len() > request.limit as usize;
+    buckets.truncate(request.limit as usize);
+
+    let offset = match (&request.start, after) {
+        (PageStart::Offset(offset), _) => *offset,
+        (PageStart::After(_), Some(position)) => match &dimension {
+            Some(dim) => {
+                let day = counts::day_of(position.created_at);
+                reads.dimension_before_day(project, dim, deleted, day).await?
+                    + reads.count(&plan, Some(position), Some(day)).await?
+            }
+            None => reads.count(&count_plan, Some(position), None).await?,
+        },
+        (PageStart::After(_), None) => 0,
+    };
+    let next = if has_more {
+        buckets.last().map(Position::of)
+    } else {
+        None
+    };
+    Ok(BucketPage {
+        buckets,
+        total,
+        offset,
+        next,
+    })
+}

@@ -1,0 +1,328 @@
+//! The SQL of a listing in SQLite: the reads of `metadata::listing` (which decides the plan of
+//! each filter shape) as queries on the indexes that give the listing order, each run inside
+//! one read transaction. SQLite's planner is told the index with `INDEXED BY` where its
+//! statistics-free choice would be wrong (prefix plans, tag counts); the tests below assert
+//! each shape's plan with `EXPLAIN QUERY PLAN`.
+
+use super::rows::{self, BUCKET_COLUMNS};
+use super::{SqliteStore, backend, counts};
+use crate::StoreResult;
+use crate::metadata::counts::DAY;
+use crate::metadata::listing::{self, Driver, ListingReads, PageBounds, Plan, prefix_upper_bound};
+use async_trait::async_trait;
+use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
+use cloudnexus_core::{Bucket, ProjectId};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+
+/// The columns of the listing order, on the driving table.
+fn order(plan: &Plan<'_>) -> (&'static str, &'static str) {
+    match plan.driver {
+        Driver::Tag(_) => ("d.created_at", "d.bucket_id"),
+        _ => ("b.created_at", "b.id"),
+    }
+}
+
+/// Appends `FROM ... WHERE ...`; `rows` says whether bucket columns are selected.
+fn push_from_where<'q>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, Sqlite>, rows: bool) {
+    let f = plan.filter;
+    let bucket_id = match plan.driver {
+        Driver::Tag(tag) => {
+            // Region and name are on the tag row too, so only selected rows and further tag
+            // conditions need the bucket. Pages walk the listing order; counts with a region
+            // or prefix read the covering scope index instead of joining every row.
+            let scoped = f.region.is_some() || f.prefix.is_some();
+            let index = match (&tag.value, rows || !scoped) {
+                (None, true) => "bucket_tags_key_order",
+                (Some(_), true) => "bucket_tags_value_order",
+                (None, false) => "bucket_tags_key_scope",
+                (Some(_), false) => "bucket_tags_value_scope",
+            };
+            qb.push(format!(" FROM bucket_tags d INDEXED BY {index}"));
+            if rows {
+                qb.push(" JOIN buckets b ON b.id = d.bucket_id");
+            }
+            qb.push(" WHERE d.project_id = ").push_bind(plan.project.as_str());
+            qb.push(" AND d.tag_key = ").push_bind(tag.key.as_str());
+            if let Some(value) = &tag.value {
+                qb.push(" AND d.tag_value = ").push_bind(value.as_str());
+            }
+            if !f.include_deleted {
+                qb.push(" AND d.live");
+            }
+            push_scope(plan, qb, "d");
+            "d.bucket_id"
+        }
+        Driver::Buckets | Driver::BucketsByName => {
+            qb.push(" FROM buckets b");
+            if plan.driver == Driver::BucketsByName {
+                qb.push(" INDEXED BY buckets_project_name");
+            } else if plan.is_prefix_only() {
+                qb.push(" INDEXED BY buckets_order");
+            }
+            qb.push(" WHERE b.project_id = ").push_bind(plan.project.as_str());
+            if !f.include_deleted {
+                qb.push(" AND b.deleted_at IS NULL");
+            }
+            push_scope(plan, qb, "b");
+            "b.id"
+        }
+    };
+    for tag in plan.other_tags() {
+        qb.push(format!(
+            " AND EXISTS (SELECT 1 FROM bucket_tags t WHERE t.bucket_id = {bucket_id} AND t.tag_key = "
+        ))
+        .push_bind(tag.key.as_str());
+        if let Some(value) = &tag.value {
+            qb.push(" AND t.tag_value = ").push_bind(value.as_str());
+        }
+        qb.push(")");
+    }
+}
+
+/// The prefix and region conditions, on the `table` alias that holds `name` and `region`.
+fn push_scope<'q>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, Sqlite>, table: &str) {
+    if let Some(prefix) = &plan.filter.prefix {
+        qb.push(format!(" AND {table}.name >= ")).push_bind(prefix.as_str());
+        qb.push(format!(" AND {table}.name < "))
+            .push_bind(prefix_upper_bound(prefix));
+    }
+    if let Some(region) = &plan.filter.region {
+        qb.push(format!(" AND {table}.region = ")).push_bind(region.as_str());
+    }
+}
+
+fn push_position<'q>(plan: &Plan<'_>, qb: &mut QueryBuilder<'q, Sqlite>, op: &str, position: &'q Position) {
+    let (time, id) = order(plan);
+    qb.push(format!(" AND ({time}, {id}) {op} ("))
+        .push_bind(position.created_at.unix_seconds())
+        .push(", ")
+        .push_bind(position.id.as_str())
+        .push(")");
+}
+
+fn push_from_day(plan: &Plan<'_>, qb: &mut QueryBuilder<'_, Sqlite>, day: i64) {
+    qb.push(format!(" AND {} >= ", order(plan).0)).push_bind(day * DAY);
+}
+
+/// `SELECT <bucket columns> ...` of the matches within `bounds`, in listing order.
+pub(super) fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Sqlite> {
+    let mut qb = QueryBuilder::new(format!("{head}SELECT {BUCKET_COLUMNS}"));
+    push_from_where(plan, &mut qb, true);
+    if let Some(position) = bounds.after {
+        push_position(plan, &mut qb, ">", position);
+    }
+    if let Some(day) = bounds.from_day {
+        push_from_day(plan, &mut qb, day);
+    }
+    let (time, id) = order(plan);
+    qb.push(format!(" ORDER BY {time}, {id} LIMIT "))
+        .push_bind(i64::from(bounds.limit));
+    if bounds.skip > 0 {
+        qb.push(" OFFSET ")
+            .push_bind(i64::try_from(bounds.skip).unwrap_or(i64::MAX));
+    }
+    qb
+}
+
+/// `SELECT COUNT(*) ...` of the matches, optionally only those from `from_day` on and up to
+/// and including `upto`.
+pub(super) fn count_query<'q>(
+    head: &str,
+    plan: &Plan<'q>,
+    upto: Option<&'q Position>,
+    from_day: Option<i64>,
+) -> QueryBuilder<'q, Sqlite> {
+    let mut qb = QueryBuilder::new(format!("{head}SELECT COUNT(*)"));
+    push_from_where(plan, &mut qb, false);
+    if let Some(position) = upto {
+        push_position(plan, &mut qb, "<=", position);
+    }
+    if let Some(day) = from_day {
+        push_from_day(plan, &mut qb, day);
+    }
+    qb
+}
+
+/// The reads of one listing, inside one read transaction.
+struct Snapshot(Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl ListingReads for Snapshot {
+    async fn dimension_total(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+    ) -> StoreResult<u64> {
+        counts::total(&mut self.0, project, dimension, include_deleted).await
+    }
+
+    async fn dimension_before_day(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+        day: i64,
+    ) -> StoreResult<u64> {
+        counts::before_day(&mut self.0, project, dimension, include_deleted, day).await
+    }
+
+    async fn dimension_days(
+        &mut self,
+        project: &ProjectId,
+        dimension: &str,
+        include_deleted: bool,
+    ) -> StoreResult<Vec<(i64, u64)>> {
+        counts::days(&mut self.0, project, dimension, include_deleted).await
+    }
+
+    async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64> {
+        let n: i64 = count_query("", plan, upto, from_day)
+            .build_query_scalar()
+            .fetch_one(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>> {
+        let found = page_query("", plan, bounds)
+            .build()
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        found.iter().map(rows::bucket).collect()
+    }
+}
+
+pub(super) async fn list(store: &SqliteStore, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+    let mut snapshot = Snapshot(store.read_tx().await?);
+    let page = listing::list(&mut snapshot, project, request).await?;
+    snapshot.0.commit().await.map_err(backend)?;
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The plan SQLite picks for each query shape: the index it walks, whether counts read the
+    //! index alone, and that no page sorts (which would mean reading every match).
+
+    use super::*;
+    use crate::MetadataStore;
+    use cloudnexus_core::listing::BucketFilter;
+    use cloudnexus_core::{BucketId, RegionSet, TagFilter, Timestamp};
+    use sqlx::Row;
+
+    fn bounds(after: Option<&Position>, from_day: Option<i64>, skip: u64) -> PageBounds<'_> {
+        PageBounds {
+            after,
+            from_day,
+            limit: 26,
+            skip,
+        }
+    }
+
+    async fn explain(store: &SqliteStore, mut qb: QueryBuilder<'_, Sqlite>) -> String {
+        let rows = qb.build().fetch_all(&store.reader).await.unwrap();
+        rows.iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    fn filter(prefix: Option<&str>, region: Option<&str>, tags: &[&str], include_deleted: bool) -> BucketFilter {
+        let regions = RegionSet::default();
+        BucketFilter::new(
+            prefix.map(Into::into),
+            region.map(|r| regions.parse(r).unwrap()),
+            tags.iter().map(|t| TagFilter::parse(t).unwrap()).collect(),
+            include_deleted,
+        )
+    }
+
+    #[tokio::test]
+    async fn each_shape_walks_the_index_that_gives_its_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let project = ProjectId::generate();
+        let at = Position {
+            created_at: Timestamp::from_unix_seconds(1_700_000_000),
+            id: BucketId::generate(),
+        };
+        const EQP: &str = "EXPLAIN QUERY PLAN ";
+
+        // (filter, driver, index the page walks, whether that index must be a covering one for counts)
+        let cases: Vec<(BucketFilter, &str)> = vec![
+            (filter(None, None, &[], false), "buckets_order"),
+            (filter(None, None, &[], true), "buckets_order"),
+            (filter(None, Some("us-east-1"), &[], false), "buckets_region_order"),
+            (filter(None, None, &["env"], false), "bucket_tags_key_order"),
+            (filter(None, None, &["env:prod"], false), "bucket_tags_value_order"),
+            (filter(Some("prod-"), None, &[], false), "buckets_order"),
+            (
+                filter(Some("prod-"), Some("us-east-1"), &["env:prod"], false),
+                "bucket_tags_value_order",
+            ),
+        ];
+        for (f, index) in &cases {
+            let plan = Plan::for_filter(&project, f);
+            for (label, qb) in [
+                ("first page", page_query(EQP, &plan, bounds(None, None, 0))),
+                ("cursor page", page_query(EQP, &plan, bounds(Some(&at), None, 0))),
+                ("day seek", page_query(EQP, &plan, bounds(None, Some(19_000), 10))),
+            ] {
+                let text = explain(&store, qb).await;
+                assert!(text.contains(index), "{label} of {f:?} should use {index}: {text}");
+                assert!(!text.contains("TEMP B-TREE"), "{label} of {f:?} must not sort: {text}");
+            }
+        }
+
+        // Counts inside one day, for cursor offsets of single-dimension filters, read an index only.
+        for (f, index) in &cases[..5] {
+            let plan = Plan::for_filter(&project, f);
+            let text = explain(&store, count_query(EQP, &plan, Some(&at), Some(19_000))).await;
+            assert!(text.contains(&format!("COVERING INDEX {index}")), "{f:?}: {text}");
+        }
+
+        // A tag with a region and a prefix is counted through the covering scope index, with no
+        // join to the buckets table, up to a cursor too.
+        let combined = filter(Some("prod-"), Some("us-east-1"), &["env:prod"], false);
+        let plan = Plan::for_filter(&project, &combined);
+        for qb in [
+            count_query(EQP, &plan, None, None),
+            count_query(EQP, &plan, Some(&at), None),
+        ] {
+            let text = explain(&store, qb).await;
+            assert!(text.contains("COVERING INDEX bucket_tags_value_scope"), "{text}");
+            assert!(
+                !text.contains("SEARCH b "),
+                "counting must not join the buckets: {text}"
+            );
+        }
+        let keyed = filter(None, Some("us-east-1"), &["env"], false);
+        let text = explain(
+            &store,
+            count_query(EQP, &Plan::for_filter(&project, &keyed), None, None),
+        )
+        .await;
+        assert!(
+            text.contains("COVERING INDEX bucket_tags_key_scope") && !text.contains("SEARCH b "),
+            "{text}"
+        );
+
+        // A prefix is counted through the name index alone, up to a cursor too; with few
+        // matches its page reads exactly them by name and sorts them.
+        let prefix = filter(Some("prod-"), None, &[], false);
+        let by_name = Plan::new(&project, &prefix, Driver::BucketsByName);
+        for qb in [
+            count_query(EQP, &by_name, None, None),
+            count_query(EQP, &by_name, Some(&at), None),
+        ] {
+            let text = explain(&store, qb).await;
+            assert!(text.contains("COVERING INDEX buckets_project_name"), "{text}");
+        }
+        let text = explain(&store, page_query(EQP, &by_name, bounds(None, None, 0))).await;
+        assert!(text.contains("buckets_project_name"), "{text}");
+        store.close().await;
+    }
+}
