@@ -318,3 +318,70 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudnexus_core::{BucketName, Scope, Scopes};
+    use cloudnexus_store::{BackendFailure, FailureKind};
+
+    fn failure(kind: FailureKind) -> ApiError {
+        ApiError::from(ServiceError::Store(StoreError::Backend(BackendFailure::new(
+            kind, "cause",
+        ))))
+    }
+
+    #[test]
+    fn transient_store_failures_are_503s_to_retry_and_the_rest_500s() {
+        for kind in [FailureKind::Unavailable, FailureKind::Conflict, FailureKind::Retryable] {
+            let e = failure(kind);
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE, "{kind}");
+            assert_eq!(e.code(), "service_unavailable");
+            let response = e.into_response();
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        }
+        for kind in [FailureKind::UniqueViolation, FailureKind::Other] {
+            assert_eq!(failure(kind).status(), StatusCode::INTERNAL_SERVER_ERROR, "{kind}");
+        }
+        // An outcome no operation expected is a bug, not the caller's fault.
+        let unexpected = ApiError::from(ServiceError::Store(StoreError::BucketNameTaken));
+        assert_eq!(unexpected.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn service_refusals_keep_their_codes() {
+        let name = BucketName::parse("taken").unwrap();
+        let cases = [
+            (ServiceError::BucketNameTaken(name.clone()), 409, "bucket_name_taken"),
+            (
+                ServiceError::BucketDeleted(BucketRef::Name(name.clone())),
+                409,
+                "bucket_deleted",
+            ),
+            (
+                ServiceError::BucketNotFound(BucketRef::Name(name)),
+                404,
+                "bucket_not_found",
+            ),
+            (ServiceError::CredentialRequired, 401, "unauthorized"),
+            (
+                ServiceError::RangeNotSatisfiable { size: 3 },
+                416,
+                "range_not_satisfiable",
+            ),
+            (ServiceError::BadDigest, 400, "bad_digest"),
+            (
+                ServiceError::MissingScope {
+                    needed: Scope::Write,
+                    held: Scopes::empty(),
+                },
+                403,
+                "insufficient_scope",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let e = ApiError::from(e);
+            assert_eq!((e.status().as_u16(), e.code()), (status, code));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The backends under test, each opened fresh for one test.
+
+use cloudnexus_store::{BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, RateLimiter, SqliteStore};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// A fresh, empty metadata store, and a way to open a second handle on the same data (what
+/// another process, an admin command or another node would see).
+pub struct MetadataFixture {
+    pub store: Arc<dyn MetadataStore>,
+    another: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn MetadataStore>> + Send + Sync>,
+    _dir: TempDir,
+}
+
+impl MetadataFixture {
+    pub async fn another_handle(&self) -> Arc<dyn MetadataStore> {
+        (self.another)().await
+    }
+}
+
+pub async fn sqlite() -> MetadataFixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let store: Arc<dyn MetadataStore> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    MetadataFixture {
+        store,
+        another: Box::new(move || {
+            let path = path.clone();
+            Box::pin(async move { Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn MetadataStore> })
+        }),
+        _dir: dir,
+    }
+}
+
+/// A fresh blob store.
+pub struct BlobFixture {
+    pub blobs: Arc<dyn BlobStore>,
+    _dir: TempDir,
+}
+
+pub async fn local_blobs() -> BlobFixture {
+    let dir = tempfile::tempdir().unwrap();
+    BlobFixture {
+        blobs: Arc::new(LocalBlobStore::open(dir.path()).await.unwrap()),
+        _dir: dir,
+    }
+}
+
+/// A fresh limiter, and a second handle on the same counts (another node's, for a shared
+/// limiter; the same one for an in-memory limiter, which has no other).
+pub struct LimiterFixture {
+    pub limiter: Arc<dyn RateLimiter>,
+    pub another: Arc<dyn RateLimiter>,
+}
+
+pub async fn memory_limiter() -> LimiterFixture {
+    let limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::default());
+    LimiterFixture {
+        another: limiter.clone(),
+        limiter,
+    }
+}

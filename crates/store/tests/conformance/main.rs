@@ -1,0 +1,57 @@
+//! One behavioural suite per trait of the store, written once and run against every backend:
+//! `metadata` against each [`MetadataStore`], `blobs` against each [`BlobStore`], `limiter`
+//! against each [`RateLimiter`]. A backend joins by adding a fixture here and one macro line;
+//! passing the suite is how it proves it behaves as its siblings do.
+//!
+//! [`MetadataStore`]: cloudnexus_store::MetadataStore
+//! [`BlobStore`]: cloudnexus_store::BlobStore
+//! [`RateLimiter`]: cloudnexus_store::RateLimiter
+
+mod blobs;
+mod fixtures;
+mod limiter;
+mod metadata;
+
+/// The metadata suite for one backend: `$fixture` is an async fn returning a
+/// [`fixtures::MetadataFixture`].
+macro_rules! metadata_suite {
+    ($backend:ident, $fixture:path) => {
+        mod $backend {
+            use crate::metadata;
+
+            metadata::suite_tests!($fixture);
+        }
+    };
+}
+
+macro_rules! blob_suite {
+    ($backend:ident, $fixture:path) => {
+        mod $backend {
+            use crate::blobs;
+
+            blobs::suite_tests!($fixture);
+        }
+    };
+}
+
+macro_rules! limiter_suite {
+    ($backend:ident, $fixture:path) => {
+        mod $backend {
+            use crate::limiter;
+
+            limiter::suite_tests!($fixture);
+        }
+    };
+}
+
+mod metadata_backends {
+    metadata_suite!(sqlite, crate::fixtures::sqlite);
+}
+
+mod blob_backends {
+    blob_suite!(local, crate::fixtures::local_blobs);
+}
+
+mod limiter_backends {
+    limiter_suite!(memory, crate::fixtures::memory_limiter);
+}
