@@ -212,8 +212,17 @@ pub async fn the_garbage_queue_and_known_blobs(f: MetadataFixture) {
     let mut expected = vec![live.blob_id.clone(), dropped.blob_id.clone()];
     expected.sort();
     assert_eq!(known, expected, "referenced and queued blobs are known, others are not");
-    assert_eq!(store.garbage_blobs(10).await.unwrap(), [dropped.blob_id.clone()]);
-    store.forget_garbage(&[dropped.blob_id.clone()]).await.unwrap();
+    assert_eq!(
+        store.garbage_blobs(10).await.unwrap(),
+        std::slice::from_ref(&dropped.blob_id)
+    );
+    store
+        .forget_garbage(std::slice::from_ref(&dropped.blob_id))
+        .await
+        .unwrap();
     assert!(store.garbage_blobs(10).await.unwrap().is_empty());
-    assert_eq!(store.known_blobs(&asked).await.unwrap(), [live.blob_id.clone()]);
+    assert_eq!(
+        store.known_blobs(&asked).await.unwrap(),
+        std::slice::from_ref(&live.blob_id)
+    );
 }
