@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
+pub mod step;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};

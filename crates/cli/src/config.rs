@@ -25,6 +25,15 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub rate_limits: RateLimitConfig,
     pub objects: ObjectsConfig,
+    pub metadata: MetadataConfig,
+}
+
+/// Where the metadata lives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetadataConfig {
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DB`; absent for SQLite in the data folder.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +162,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             rate_limits: RateLimitConfig::default(),
             objects: ObjectsConfig::default(),
+            metadata: MetadataConfig::default(),
         }
     }
 }
@@ -208,10 +218,12 @@ impl Config {
         Ok(())
     }
 
-    /// Where the backends are: the embedded ones in the data folder.
+    /// Where the backends are: the ones the configuration names, else the embedded ones in the
+    /// data folder.
     pub fn backends(&self) -> BackendConfig {
         BackendConfig {
             data_dir: self.data_dir.clone(),
+            metadata_url: self.metadata.url.clone(),
             ..BackendConfig::default()
         }
     }
@@ -263,6 +275,7 @@ mod tests {
         );
         assert_eq!(shipped.buckets.list_cache_mib, defaults.buckets.list_cache_mib);
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
+        assert_eq!(shipped.metadata.url, None);
         let (service, api) = shipped.settings().unwrap();
         assert_eq!(api.list_cache_bytes, ApiSettings::default().list_cache_bytes);
         assert_eq!(api.rate_limits, RateLimitSettings::default());

@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the API (on the embedded store: SQLite and blobs in the data folder).
+    /// Run the API (by default on the embedded store: SQLite and blobs in the data folder).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
         #[arg(long, env = "CLOUDNEXUS_LISTEN")]
@@ -32,7 +32,7 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Administer a data folder (works while a server runs on it).
+    /// Administer the metadata store (works while servers run on it).
     Admin {
         /// Print results as text for people or JSON for scripts.
         #[arg(long, global = true, value_enum, default_value = "text")]
@@ -46,9 +46,13 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// The data folder (metadata.db lives here).
+    /// The data folder (metadata.db and blobs/ live here).
     #[arg(long, global = true, env = "CLOUDNEXUS_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the metadata in PostgreSQL instead of the data folder's SQLite, e.g.
+    /// postgres://cloudnexus@db.internal:5432/cloudnexus (prefer the variable for a password).
+    #[arg(long, global = true, env = "CLOUDNEXUS_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
     /// A TOML configuration file; config/cloudnexus.toml documents every key.
     #[arg(long, global = true, env = "CLOUDNEXUS_CONFIG")]
     config: Option<PathBuf>,
@@ -63,6 +67,9 @@ impl CommonArgs {
         config.apply_env()?;
         if let Some(dir) = &self.data_dir {
             config.data_dir.clone_from(dir);
+        }
+        if let Some(url) = &self.database_url {
+            config.metadata.url = Some(url.clone());
         }
         Ok(config)
     }

@@ -3,7 +3,7 @@
 //! The server and the admin commands get them here and hold them only as trait objects.
 
 use crate::limiter::{InMemoryRateLimiter, RateLimiter};
-use crate::metadata::{MetadataStore, SqliteStore};
+use crate::metadata::{MetadataStore, PgStore, SqliteStore};
 use crate::{BlobStore, LocalBlobStore, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +13,8 @@ use std::sync::Arc;
 pub struct BackendConfig {
     /// The data folder: the embedded metadata database and the blob folder live here.
     pub data_dir: PathBuf,
-    /// The metadata store; `None` for SQLite in the data folder.
+    /// The metadata store: `postgres://USER[:PASSWORD]@HOST:PORT/DB`; `None` for SQLite in the
+    /// data folder.
     pub metadata_url: Option<String>,
     /// The blob store; `None` for the data folder's `blobs/`.
     pub blob_url: Option<String>,
@@ -30,9 +31,10 @@ pub enum OpenError {
         url: String,
         hint: &'static str,
     },
-    #[error("cannot open the metadata database in {}: {source}", .data_dir.display())]
+    #[error("cannot open the metadata database {location}: {source}")]
     Metadata {
-        data_dir: PathBuf,
+        /// The data folder, or the URL without its password.
+        location: String,
         #[source]
         source: StoreError,
     },
@@ -107,22 +109,59 @@ impl Backends {
     }
 }
 
+/// `url` with its password, if any, replaced by `***`: fit for messages and logs.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 /// Opens the metadata store alone (what the admin commands need), applying pending migrations.
 pub async fn open_metadata(config: &BackendConfig) -> Result<Arc<dyn MetadataStore>, OpenError> {
-    match &config.metadata_url {
+    match config.metadata_url.as_deref() {
         None => {
             let store = SqliteStore::open(&config.data_dir)
                 .await
                 .map_err(|source| OpenError::Metadata {
-                    data_dir: config.data_dir.clone(),
+                    location: format!("in the data folder {}", config.data_dir.display()),
                     source,
                 })?;
+            Ok(Arc::new(store))
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PgStore::open(url).await.map_err(|source| OpenError::Metadata {
+                location: format!("at {}", redacted(url)),
+                source,
+            })?;
             Ok(Arc::new(store))
         }
         Some(url) => Err(unsupported(
             "metadata store",
             url,
-            "leave it out to use the SQLite database in the data folder",
+            "use postgres://USER@HOST:PORT/DB, or leave it out for the SQLite database in the data folder",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            redacted("postgres://app:s3cret@db.internal:5432/cloudnexus"),
+            "postgres://app:***@db.internal:5432/cloudnexus"
+        );
+        assert_eq!(redacted("postgres://app@db:5432/x"), "postgres://app@db:5432/x");
+        assert_eq!(redacted("postgres://a:b:c@d/e"), "postgres://a:***@d/e");
+        assert_eq!(redacted("not a url"), "not a url");
     }
 }

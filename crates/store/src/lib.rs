@@ -1,7 +1,8 @@
 //! The state of CloudNexus Storage behind three traits, each with its backends side by side:
 //!
 //! - [`MetadataStore`] (`metadata/`): projects, API keys, buckets and objects. SQLite in the
-//!   data folder (`metadata/sqlite/`).
+//!   data folder (`metadata/sqlite/`), or PostgreSQL shared by several nodes
+//!   (`metadata/postgres/`).
 //! - [`BlobStore`] (`blob/`): object bytes, named by internal ids. A local folder
 //!   (`blob/local.rs`).
 //! - [`RateLimiter`] (`limiter/`): request counts per caller. In memory (`limiter/memory.rs`).
@@ -14,12 +15,14 @@ pub mod blob;
 mod error;
 pub mod limiter;
 pub mod metadata;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
-pub use backends::{BackendConfig, Backends, OpenError, open_metadata};
+pub use backends::{BackendConfig, Backends, OpenError, open_metadata, redacted};
 pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, WrittenBlob};
 pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, Verdict};
 pub use metadata::{
     ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectEntry,
-    ObjectListRequest, ObjectPage, ObjectPosition, PurgedBucket, PutConditions, SqliteStore,
+    ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore,
 };

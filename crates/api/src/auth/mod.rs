@@ -14,14 +14,16 @@
 
 use crate::AppState;
 use crate::error::{ApiError, credential_required};
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use crate::step::{Next, Step};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::ApiKeySecret;
 use cloudnexus_service::auth::AuthFailure;
 use cloudnexus_service::{Operation, Principal};
+use std::convert::Infallible;
+use tower::Service;
 
 /// Left on an answer whose request presented a malformed, unknown, expired or revoked
 /// credential: what the failed-auth gate counts.
@@ -85,40 +87,57 @@ async fn check(state: &AppState, credential: Credential<'_>) -> Result<Principal
 }
 
 /// Layer: authenticates the request for `operation` (see the module's documentation).
-pub async fn authenticate(
-    State((state, operation)): State<(AppState, Operation)>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let checked = match presented_credential(request.headers()) {
-        None if operation.may_be_anonymous() => return next.run(request).await,
-        None => return credential_required().into_response(),
-        Some(credential) => check(&state, credential).await,
-    };
-    match checked {
-        Ok(principal) => {
-            request.extensions_mut().insert(principal);
-            next.run(request).await
-        }
-        Err((answer, rejected)) => {
-            let mut response = answer.into_response();
-            if rejected {
-                response.extensions_mut().insert(CredentialRejected);
+#[derive(Debug, Clone)]
+pub struct Authenticate {
+    pub state: AppState,
+    pub operation: Operation,
+}
+
+impl Step for Authenticate {
+    async fn run<S>(&self, mut request: Request, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        let checked = match presented_credential(request.headers()) {
+            None if self.operation.may_be_anonymous() => return next.run(request).await,
+            None => return credential_required().into_response(),
+            Some(credential) => check(&self.state, credential).await,
+        };
+        match checked {
+            Ok(principal) => {
+                request.extensions_mut().insert(principal);
+                next.run(request).await
             }
-            response
+            Err((answer, rejected)) => {
+                let mut response = answer.into_response();
+                if rejected {
+                    response.extensions_mut().insert(CredentialRejected);
+                }
+                response
+            }
         }
     }
 }
 
 /// Layer: refuses a principal without the scope `operation` needs. Requests without one (an
 /// anonymous read) are the operation's to decide.
-pub async fn authorize(State(operation): State<Operation>, request: Request, next: Next) -> Response {
-    if let Some(principal) = request.extensions().get::<Principal>()
-        && let Err(e) = principal.authorize(operation)
+#[derive(Debug, Clone, Copy)]
+pub struct Authorize(pub Operation);
+
+impl Step for Authorize {
+    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
     {
-        return ApiError::from(e).into_response();
+        if let Some(principal) = request.extensions().get::<Principal>()
+            && let Err(e) = principal.authorize(self.0)
+        {
+            return ApiError::from(e).into_response();
+        }
+        next.run(request).await
     }
-    next.run(request).await
 }
 
 /// The principal [`authenticate`] found. A route that does not wear that layer has none, and

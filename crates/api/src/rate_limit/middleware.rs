@@ -13,15 +13,17 @@
 use super::header_values;
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, Request, State};
+use crate::step::{Next, Step};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::{Policy, Principal};
 use cloudnexus_store::{Admission, LimiterUnavailable, Verdict};
+use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use tower::Service;
 
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
@@ -38,7 +40,40 @@ impl ClientAddress {
 }
 
 /// Layer: the failed-auth gate (see the module's documentation).
-pub async fn failed_auth_gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+#[derive(Debug, Clone)]
+pub struct FailedAuthGate(pub AppState);
+
+impl Step for FailedAuthGate {
+    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        failed_auth_gate(&self.0, request, next).await
+    }
+}
+
+/// Layer: admits the request under `policy` (see the module's documentation).
+#[derive(Debug, Clone)]
+pub struct Admit {
+    pub state: AppState,
+    pub policy: Policy,
+}
+
+impl Step for Admit {
+    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        admit(&self.state, self.policy, request, next).await
+    }
+}
+
+async fn failed_auth_gate<S>(state: &AppState, mut request: Request, next: Next<S>) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let settings = &state.settings.rate_limits;
     let client = ClientAddress(client_address(&request, &settings.trusted_proxies).into());
     request.extensions_mut().insert(client.clone());
@@ -62,8 +97,10 @@ pub async fn failed_auth_gate(State(state): State<AppState>, mut request: Reques
     }
 }
 
-/// Layer: admits the request under `policy` (see the module's documentation).
-pub async fn admit(State((state, policy)): State<(AppState, Policy)>, request: Request, next: Next) -> Response {
+async fn admit<S>(state: &AppState, policy: Policy, request: Request, next: Next<S>) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let settings = &state.settings.rate_limits;
     let quota = settings.quota(policy);
     let client = request.extensions().get::<ClientAddress>().cloned();

@@ -8,7 +8,7 @@
 
 mod middleware;
 
-pub use middleware::{ClientAddress, admit, failed_auth_gate};
+pub use middleware::{Admit, ClientAddress, FailedAuthGate};
 
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::Policy;

@@ -6,11 +6,13 @@ pub mod health;
 pub mod objects;
 pub mod tokens;
 
+use crate::AppState;
+use crate::auth::{Authenticate, Authorize};
 use crate::error::ApiError;
-use crate::{AppState, auth, rate_limit};
+use crate::rate_limit::{Admit, FailedAuthGate};
+use crate::step::StepLayer;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
 use cloudnexus_service::Operation;
@@ -55,13 +57,16 @@ pub fn guard(
 + Sync
 + 'static {
     tower::ServiceBuilder::new()
-        .layer(from_fn_with_state(state.clone(), rate_limit::failed_auth_gate))
-        .layer(from_fn_with_state((state.clone(), operation), auth::authenticate))
-        .layer(from_fn_with_state(
-            (state.clone(), operation.policy()),
-            rate_limit::admit,
-        ))
-        .layer(from_fn_with_state(operation, auth::authorize))
+        .layer(StepLayer(FailedAuthGate(state.clone())))
+        .layer(StepLayer(Authenticate {
+            state: state.clone(),
+            operation,
+        }))
+        .layer(StepLayer(Admit {
+            state: state.clone(),
+            policy: operation.policy(),
+        }))
+        .layer(StepLayer(Authorize(operation)))
 }
 
 pub async fn not_found() -> ApiError {

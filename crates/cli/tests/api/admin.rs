@@ -2,17 +2,10 @@
 
 use crate::helpers::TestApp;
 use serde_json::Value;
-use std::process::Command;
 
 fn cloudnexus(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
-        .args([
-            "admin",
-            "--data-dir",
-            app.data_dir.path().to_str().unwrap(),
-            "--output",
-            "json",
-        ])
+    app.admin_command()
+        .args(["--output", "json"])
         .args(args)
         .output()
         .expect("binary runs")

@@ -1,5 +1,9 @@
 //! `TestApp`: a real server on 127.0.0.1:0 with a fresh data folder, a manual clock, an admin
 //! key, and typed helpers for what the tests do often.
+//!
+//! The metadata backend is chosen by `CLOUDNEXUS_TEST_BACKEND`: `sqlite` (the default: the data
+//! folder's database) or `postgres` (a new database on the server named by
+//! `CLOUDNEXUS_TEST_POSTGRES_URL`, for each server started). The same tests run on both.
 
 use cloudnexus::config::Config;
 use cloudnexus::keys::issue_api_key;
@@ -11,6 +15,31 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::Arc;
 use tempfile::TempDir;
+
+/// The variable choosing the metadata backend of the tests' servers.
+pub const BACKEND_VARIABLE: &str = "CLOUDNEXUS_TEST_BACKEND";
+
+/// Whether the tests' servers keep their metadata in PostgreSQL.
+pub fn on_postgres() -> bool {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("{BACKEND_VARIABLE} must be `sqlite` or `postgres`, not {other:?}"),
+    }
+}
+
+/// The environment a `cloudnexus` process needs to use a fresh metadata store of the tests'
+/// backend: nothing on SQLite (the data folder is enough), a new database's URL on PostgreSQL.
+pub async fn fresh_backend_env() -> Vec<(&'static str, String)> {
+    if on_postgres() {
+        vec![(
+            "CLOUDNEXUS_DATABASE_URL",
+            cloudnexus_store::testing::new_postgres_database().await,
+        )]
+    } else {
+        Vec::new()
+    }
+}
 
 /// 2024-08-12T14:32:00Z, the first `created_at` of the reference page's example.
 pub const START: i64 = 1_723_473_120;
@@ -86,6 +115,9 @@ impl TestApp {
             ..Config::default()
         };
         config.buckets.purge_interval_seconds = 1;
+        if on_postgres() {
+            config.metadata.url = Some(cloudnexus_store::testing::new_postgres_database().await);
+        }
         // Most tests make far more requests than a minute's quota under a frozen clock; the
         // rate-limit tests put the real policies back.
         for quota in [
@@ -138,6 +170,18 @@ impl TestApp {
         cloudnexus_store::open_metadata(&self.config.backends())
             .await
             .expect("store opens")
+    }
+
+    /// The real binary's admin commands, on this server's metadata store.
+    pub fn admin_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cloudnexus"));
+        command.args(["admin", "--data-dir", self.data_dir.path().to_str().unwrap()]);
+        command.env_remove("CLOUDNEXUS_CONFIG");
+        match &self.config.metadata.url {
+            Some(url) => command.env("CLOUDNEXUS_DATABASE_URL", url),
+            None => command.env_remove("CLOUDNEXUS_DATABASE_URL"),
+        };
+        command
     }
 
     /// A new key on the first project with `scopes` (comma-separated).

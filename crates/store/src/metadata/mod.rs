@@ -1,13 +1,19 @@
 //! The metadata store: projects, API keys, buckets and objects behind one trait,
-//! [`MetadataStore`], with one folder per backend (`sqlite/`, ...). What every SQL backend needs
-//! beyond its SQL text lives here, above the backends: the count dimensions and their per-day
-//! tallies (`counts`), the choice of a listing's plan by its shape (`listing`), and the roll-up
-//! of object keys under a delimiter (`object_listing`).
+//! [`MetadataStore`], with one folder per backend (`sqlite/`, `postgres/`). What every SQL
+//! backend needs beyond its SQL text lives here, above the backends: the sequence of every
+//! change (`writes`), the count dimensions and their per-day tallies (`counts`), the choice of a
+//! listing's plan by its shape (`listing`), the roll-up of object keys under a delimiter
+//! (`object_listing`), turning rows into domain values (`rows`) and driver errors into kinds
+//! (`sql_errors`).
 
 pub(crate) mod counts;
 pub(crate) mod listing;
 pub(crate) mod object_listing;
+pub mod postgres;
+pub(crate) mod rows;
+pub(crate) mod sql_errors;
 pub mod sqlite;
+pub(crate) mod writes;
 
 use crate::StoreResult;
 use async_trait::async_trait;
@@ -17,6 +23,7 @@ use cloudnexus_core::{
     ProjectName, Region, Scopes, StorageClass, Tags, Timestamp,
 };
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// An API key as stored: never the key itself, only its hash.

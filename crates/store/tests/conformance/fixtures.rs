@@ -1,6 +1,8 @@
 //! The backends under test, each opened fresh for one test.
 
-use cloudnexus_store::{BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, RateLimiter, SqliteStore};
+use cloudnexus_store::{
+    BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, PgStore, RateLimiter, SqliteStore,
+};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -10,7 +12,8 @@ use tempfile::TempDir;
 pub struct MetadataFixture {
     pub store: Arc<dyn MetadataStore>,
     another: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn MetadataStore>> + Send + Sync>,
-    _dir: TempDir,
+    /// The data folder of a file-backed store.
+    _dir: Option<TempDir>,
 }
 
 impl MetadataFixture {
@@ -29,7 +32,20 @@ pub async fn sqlite() -> MetadataFixture {
             let path = path.clone();
             Box::pin(async move { Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn MetadataStore> })
         }),
-        _dir: dir,
+        _dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> MetadataFixture {
+    let url = cloudnexus_store::testing::new_postgres_database().await;
+    let store: Arc<dyn MetadataStore> = Arc::new(PgStore::open(&url).await.unwrap());
+    MetadataFixture {
+        store,
+        another: Box::new(move || {
+            let url = url.clone();
+            Box::pin(async move { Arc::new(PgStore::open(&url).await.unwrap()) as Arc<dyn MetadataStore> })
+        }),
+        _dir: None,
     }
 }
 

@@ -46,6 +46,7 @@ macro_rules! limiter_suite {
 
 mod metadata_backends {
     metadata_suite!(sqlite, crate::fixtures::sqlite);
+    metadata_suite!(postgres, crate::fixtures::postgres);
 }
 
 mod blob_backends {

@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 #[tokio::test]
 async fn keys_and_tokens_never_reach_the_logs_or_the_database() {
     let dir = tempfile::tempdir().unwrap();
+    let backend = crate::helpers::fresh_backend_env().await;
     let mut server = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
         .args([
             "serve",
@@ -16,6 +17,7 @@ async fn keys_and_tokens_never_reach_the_logs_or_the_database() {
         ])
         .env("CLOUDNEXUS_LOG", "trace")
         .env_remove("CLOUDNEXUS_CONFIG")
+        .envs(backend.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -118,15 +120,42 @@ async fn keys_and_tokens_never_reach_the_logs_or_the_database() {
     assert!(!logs.contains(signature), "the token's signature appears in the logs");
 
     // At rest only the hash is kept.
-    let files: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    assert!(files.iter().any(|p| p.ends_with("metadata.db")));
-    for file in files {
-        let bytes = std::fs::read(file).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(secret_part), "the API key is stored in plain text");
+    match backend.first() {
+        None => {
+            let files: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|f| f.unwrap().path())
+                .filter(|p| p.is_file())
+                .collect();
+            assert!(files.iter().any(|p| p.ends_with("metadata.db")));
+            for file in files {
+                let bytes = std::fs::read(file).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains(secret_part), "the API key is stored in plain text");
+            }
+        }
+        Some((_, url)) => {
+            // Every row of every table, as text.
+            let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+            assert!(tables.iter().any(|t| t == "api_keys"));
+            for table in tables {
+                let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+                    .fetch_all(&mut db)
+                    .await
+                    .unwrap();
+                for row in rows {
+                    assert!(
+                        !row.contains(secret_part),
+                        "the API key is stored in plain text in {table}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -5,7 +5,6 @@
 use crate::helpers::{NowTs, TestApp};
 use cloudnexus_core::{BucketRef, Timestamp};
 use serde_json::{Value, json};
-use std::process::Command;
 
 const PAGE: &str = "/v1/buckets?limit=100&include=deleted";
 
@@ -145,8 +144,8 @@ async fn changes_by_other_processes_show_on_the_next_request() {
     );
 
     // An admin command: another process writing the same database.
-    let demo = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
-        .args(["admin", "--data-dir", app.data_dir.path().to_str().unwrap()])
+    let demo = app
+        .admin_command()
         .args(["demo", "--project", "default"])
         .output()
         .expect("binary runs");

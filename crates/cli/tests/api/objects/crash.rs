@@ -19,8 +19,9 @@ struct Server {
     base: String,
 }
 
-/// Starts `cloudnexus serve` on a free port; returns it and the first-run key, if printed.
-fn start(data: &std::path::Path) -> (Server, Option<String>) {
+/// Starts `cloudnexus serve` on a free port with the environment `backend` (the tests'
+/// metadata backend); returns it and the first-run key, if printed.
+fn start(data: &std::path::Path, backend: &[(&str, String)]) -> (Server, Option<String>) {
     // The writers make far more requests than the shipped write quota allows.
     let config = data.with_extension("toml");
     std::fs::write(&config, "[rate_limits.write]\nrequests = 1000000\nwindow_seconds = 60\n[rate_limits.read]\nrequests = 1000000\nwindow_seconds = 60\n").unwrap();
@@ -29,6 +30,7 @@ fn start(data: &std::path::Path) -> (Server, Option<String>) {
         .arg("--config")
         .arg(&config)
         .env("CLOUDNEXUS_LOG", "warn")
+        .envs(backend.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -77,7 +79,8 @@ struct KeyState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, key) = start(dir.path());
+    let backend = crate::helpers::fresh_backend_env().await;
+    let (mut server, key) = start(dir.path(), &backend);
     let key = key.expect("first run prints a key");
     let http = reqwest::Client::new();
     let created = http
@@ -138,7 +141,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
             acknowledged_total += w.await.unwrap();
         }
 
-        let (restarted, _) = start(dir.path());
+        let (restarted, _) = start(dir.path(), &backend);
         server = restarted;
         let temp: Vec<_> = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().collect();
         assert!(temp.is_empty(), "round {round}: temp files left: {temp:?}");

@@ -4,48 +4,12 @@
 
 use super::backend;
 use crate::StoreResult;
-use crate::metadata::counts::Tally;
 use cloudnexus_core::ProjectId;
 use sqlx::{Sqlite, Transaction};
 
 /// The SQL expression counting a row of either counts table under a liveness rule.
 fn counted(include_deleted: bool) -> &'static str {
     if include_deleted { "live + deleted" } else { "live" }
-}
-
-/// Writes what `tally` gathered, inside `tx`: one upsert per row it changes.
-pub(super) async fn write(tx: &mut Transaction<'_, Sqlite>, tally: &Tally) -> StoreResult<()> {
-    for (project, dimension, delta) in tally.totals() {
-        sqlx::query(
-            "INSERT INTO bucket_counts (project_id, dimension, live, deleted) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (project_id, dimension) DO UPDATE \
-             SET live = bucket_counts.live + excluded.live, deleted = bucket_counts.deleted + excluded.deleted",
-        )
-        .bind(project)
-        .bind(dimension)
-        .bind(delta.live)
-        .bind(delta.deleted)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    for (project, dimension, day, delta) in tally.days() {
-        sqlx::query(
-            "INSERT INTO bucket_counts_by_day (project_id, dimension, day, live, deleted) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (project_id, dimension, day) DO UPDATE \
-             SET live = bucket_counts_by_day.live + excluded.live, \
-                 deleted = bucket_counts_by_day.deleted + excluded.deleted",
-        )
-        .bind(project)
-        .bind(dimension)
-        .bind(day)
-        .bind(delta.live)
-        .bind(delta.deleted)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    Ok(())
 }
 
 fn non_negative(n: i64) -> u64 {

@@ -1,6 +1,7 @@
 //! SQLite's failures as the store's [`FailureKind`]s, read from SQLite's extended result codes
 //! (https://sqlite.org/rescode.html), whichever driver (sqlx or rusqlite) reported them.
 
+use crate::metadata::sql_errors;
 use crate::{BackendFailure, FailureKind, StoreError};
 
 /// The kind of a failure with this extended result code.
@@ -22,23 +23,14 @@ fn kind_of_code(extended: i32) -> FailureKind {
     }
 }
 
-/// The kind of a sqlx failure.
-fn kind_of_sqlx(e: &sqlx::Error) -> FailureKind {
-    match e {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .map_or(FailureKind::Other, kind_of_code),
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
-            FailureKind::Unavailable
-        }
-        _ => FailureKind::Other,
-    }
+/// The kind of a failure whose extended result code is `code`, as text.
+fn kind_of_text(code: &str) -> FailureKind {
+    code.parse().map_or(FailureKind::Other, kind_of_code)
 }
 
 /// Wraps a sqlx error; its text goes to the server log, never to a client.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    StoreError::Backend(BackendFailure::new(kind_of_sqlx(&e), e))
+    sql_errors::failure(e, kind_of_text)
 }
 
 /// Wraps a rusqlite error (the point reads).
@@ -57,13 +49,7 @@ pub(super) fn io(e: std::io::Error) -> StoreError {
 
 /// A failure to bring the schema up to date.
 pub(super) fn migration(e: sqlx::migrate::MigrateError) -> StoreError {
-    let kind = match &e {
-        sqlx::migrate::MigrateError::Execute(inner) | sqlx::migrate::MigrateError::ExecuteMigration(inner, _) => {
-            kind_of_sqlx(inner)
-        }
-        _ => FailureKind::Other,
-    };
-    StoreError::Backend(BackendFailure::new(kind, e))
+    sql_errors::migration(e, kind_of_text)
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 //! statistics-free choice would be wrong (prefix plans, tag counts); the tests below assert
 //! each shape's plan with `EXPLAIN QUERY PLAN`.
 
-use super::rows::{self, BUCKET_COLUMNS};
 use super::{SqliteStore, backend, counts};
 use crate::StoreResult;
 use crate::metadata::counts::DAY;
 use crate::metadata::listing::{self, Driver, ListingReads, PageBounds, Plan, prefix_upper_bound};
+use crate::metadata::rows::{self, BUCKET_COLUMNS};
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
 use cloudnexus_core::{Bucket, ProjectId};

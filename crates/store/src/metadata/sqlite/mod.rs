@@ -8,17 +8,16 @@
 //! (`point_reads`, `commit_watch`): tricks that only a file-backed, single-machine database
 //! allows, which is why they live here.
 
-mod buckets;
 mod commit_watch;
 mod counts;
 mod errors;
 mod listing;
-mod objects;
 mod point_reads;
-mod rows;
-mod tenancy;
+mod reads;
+mod statements;
 
 use crate::StoreResult;
+use crate::metadata::writes::{self, WriteTx};
 use crate::metadata::{
     ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest,
     ObjectPage, PurgedBucket, PutConditions,
@@ -42,7 +41,7 @@ pub const DATABASE_FILE: &str = "metadata.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite implementation of [`MetadataStore`].
 #[derive(Debug, Clone)]
@@ -88,8 +87,9 @@ impl SqliteStore {
 
     /// A write transaction holding SQLite's write lock from its first statement, so that it can
     /// read and then write without ever failing to upgrade its lock.
-    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    async fn write(&self) -> StoreResult<Box<dyn WriteTx>> {
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        Ok(Box::new(statements::Write(tx)))
     }
 
     /// A read transaction: every statement in it sees the same snapshot.
@@ -112,23 +112,28 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]> {
-        tenancy::secret(self, name, candidate, now).await
+        writes::secret(self.write().await?, name, candidate, now).await
     }
 
     async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project> {
-        tenancy::create_project(self, id, name, now).await
+        let project = Project {
+            id,
+            name,
+            created_at: now,
+        };
+        writes::create_project(self.write().await?, project).await
     }
 
     async fn find_project(&self, id_or_name: &str) -> StoreResult<Option<Project>> {
-        tenancy::find_project(self, id_or_name).await
+        reads::project(self, id_or_name).await
     }
 
     async fn list_projects(&self) -> StoreResult<Vec<Project>> {
-        tenancy::list_projects(self).await
+        reads::projects(self).await
     }
 
     async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()> {
-        tenancy::create_api_key(self, record).await
+        writes::create_api_key(self.write().await?, record).await
     }
 
     async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
@@ -136,27 +141,27 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
-        tenancy::list_api_keys(self, project).await
+        reads::api_keys(self, project).await
     }
 
     async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord> {
-        tenancy::revoke_api_key(self, id, now).await
+        writes::revoke_api_key(self.write().await?, id, now).await
     }
 
     async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
-        tenancy::revoked_api_keys_since(self, since).await
+        reads::revoked_since(self, since).await
     }
 
     async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket> {
-        buckets::create(self, bucket).await
+        writes::create_bucket(self.write().await?, bucket).await
     }
 
     async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()> {
-        buckets::create_many(self, buckets).await
+        writes::create_buckets(self.write().await?, buckets).await
     }
 
     async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
-        buckets::get(&self.reader, project, bucket).await
+        reads::bucket(self, Some(project), bucket).await
     }
 
     async fn update_bucket(
@@ -166,7 +171,7 @@ impl MetadataStore for SqliteStore {
         patch: BucketPatch,
         now: Timestamp,
     ) -> StoreResult<Bucket> {
-        buckets::update(self, project, id, patch, now).await
+        writes::update_bucket(self.write().await?, project, id, patch, now).await
     }
 
     async fn soft_delete_bucket(
@@ -176,15 +181,19 @@ impl MetadataStore for SqliteStore {
         now: Timestamp,
         purge_at: Timestamp,
     ) -> StoreResult<Bucket> {
-        buckets::soft_delete(self, project, id, now, purge_at).await
+        writes::soft_delete_bucket(self.write().await?, project, id, now, purge_at).await
     }
 
     async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
-        buckets::restore(self, project, id, now).await
+        writes::restore_bucket(self.write().await?, project, id, now).await
     }
 
     async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
-        buckets::purge_due(self, now, limit).await
+        let mut purged = Vec::new();
+        for candidate in reads::due_buckets(self, now, limit).await? {
+            purged.extend(writes::purge_bucket(self.write().await?, candidate, now).await?);
+        }
+        Ok(purged)
     }
 
     async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion> {
@@ -200,7 +209,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
-        buckets::get_any_project(&self.reader, bucket).await
+        reads::bucket(self, None, bucket).await
     }
 
     async fn put_object(
@@ -209,11 +218,11 @@ impl MetadataStore for SqliteStore {
         object: Object,
         conditions: &PutConditions,
     ) -> StoreResult<Option<BlobId>> {
-        objects::put(self, project, object, conditions).await
+        writes::put_object(self.write().await?, project, object, conditions).await
     }
 
     async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
-        objects::get(self, bucket, key).await
+        reads::object(&self.reader, bucket, key).await
     }
 
     async fn delete_object(
@@ -223,22 +232,22 @@ impl MetadataStore for SqliteStore {
         key: &ObjectKey,
         now: Timestamp,
     ) -> StoreResult<Option<BlobId>> {
-        objects::delete(self, project, bucket, key, now).await
+        writes::delete_object(self.write().await?, project, bucket, key, now).await
     }
 
     async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage> {
-        objects::list(self, bucket, request).await
+        reads::objects(self, bucket, request).await
     }
 
     async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>> {
-        objects::garbage(self, limit).await
+        reads::garbage(self, limit).await
     }
 
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()> {
-        objects::forget_garbage(self, blobs).await
+        writes::forget_garbage(self.write().await?, blobs).await
     }
 
     async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
-        objects::known(self, blobs).await
+        reads::known_blobs(self, blobs).await
     }
 }

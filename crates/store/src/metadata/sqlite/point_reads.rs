@@ -15,13 +15,13 @@
 
 use super::commit_watch::{CommitMark, CommitWatch};
 use super::errors::point_read as failed;
-use super::rows::{ApiKeyColumns, api_key_from_columns};
+use crate::metadata::rows::{ApiKeyColumns, api_key_from_columns};
 use crate::metadata::{BucketUsage, DataVersion, FoundApiKey};
 use crate::{StoreError, StoreResult};
 use cloudnexus_core::{ApiKeyId, BucketId, ProjectId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -47,8 +47,25 @@ pub(super) struct PointReader {
     watch: Option<CommitWatch>,
     keys: Remembered<ApiKeyId, FoundApiKey>,
     versions: Remembered<ProjectId, DataVersion>,
-    /// Usage by bucket, with the bucket's project (a lookup by another project finds nothing).
-    usage: Remembered<BucketId, (ProjectId, BucketUsage)>,
+    /// The usage of a page's buckets, by a digest of the question (project and ids) it answers.
+    usage: Remembered<u64, UsageAnswer>,
+}
+
+/// An answer of `bucket_usage`, with its question, so that a digest that collides is never
+/// taken for another question's.
+#[derive(Debug, Clone)]
+struct UsageAnswer {
+    project: ProjectId,
+    buckets: Vec<BucketId>,
+    usage: Vec<Option<BucketUsage>>,
+}
+
+/// The digest of a question to `bucket_usage`.
+fn digest(project: &ProjectId, buckets: &[BucketId]) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    project.hash(&mut hasher);
+    buckets.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Answers of one kind of read, each with the mark taken before it was read.
@@ -65,31 +82,15 @@ impl<K: Hash + Eq, V: Clone> Remembered<K, V> {
     }
 
     fn get(&self, key: &K, now: Option<CommitMark>) -> Option<V> {
+        self.read(key, now, |value| Some(value.clone()))
+    }
+
+    /// What `answer` makes of the remembered value, if it is still current.
+    fn read<R>(&self, key: &K, now: Option<CommitMark>, answer: impl FnOnce(&V) -> Option<R>) -> Option<R> {
         let now = now?;
         let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
         let (mark, value) = answers.get(key)?;
-        (*mark == now).then(|| value.clone())
-    }
-
-    /// For each of `keys`, what `answer` makes of its remembered value; `None` unless every one
-    /// of them is remembered as of `now` and `answer` accepts it. Takes the lock once.
-    fn get_all<'k, R>(
-        &self,
-        keys: impl IntoIterator<Item = &'k K>,
-        now: Option<CommitMark>,
-        answer: impl Fn(&V) -> Option<R>,
-    ) -> Option<Vec<R>>
-    where
-        K: 'k,
-    {
-        let now = now?;
-        let answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.into_iter()
-            .map(|key| {
-                let (mark, value) = answers.get(key)?;
-                if *mark == now { answer(value) } else { None }
-            })
-            .collect()
+        if *mark == now { answer(value) } else { None }
     }
 
     fn keep(&self, key: K, read_after: Option<CommitMark>, value: V) {
@@ -160,13 +161,15 @@ impl PointReader {
 
     pub(super) fn bucket_usage(&self, project: &ProjectId, ids: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {
         let mark = self.mark();
-        let remembered = self
+        let digest = digest(project, ids);
+        let same_question = |a: &UsageAnswer| a.project == *project && a.buckets == ids;
+        if let Some(usage) = self
             .usage
-            .get_all(ids, mark, |(owner, usage)| (owner == project).then_some(Some(*usage)));
-        if let Some(all) = remembered {
-            return Ok(all);
+            .read(&digest, mark, |a| same_question(a).then(|| a.usage.clone()))
+        {
+            return Ok(usage);
         }
-        // Anything missing: read them all again, in one snapshot.
+        // Read them all, in one snapshot.
         let read = self.with_connection(|c| {
             let tx = c.unchecked_transaction()?;
             let mut statement = tx.prepare_cached(BUCKET_USAGE)?;
@@ -193,11 +196,12 @@ impl PointReader {
                 })
             })
             .collect();
-        for (id, found) in ids.iter().zip(&usage) {
-            if let Some(u) = found {
-                self.usage.keep(id.clone(), mark, (project.clone(), *u));
-            }
-        }
+        let answer = UsageAnswer {
+            project: project.clone(),
+            buckets: ids.to_vec(),
+            usage: usage.clone(),
+        };
+        self.usage.keep(digest, mark, answer);
         Ok(usage)
     }
 

@@ -1,0 +1,283 @@
+//! The metadata store on PostgreSQL, for several API nodes sharing one database: the same
+//! tables, indexes and triggers as SQLite's (`migrations/postgres`), the same sequences of
+//! statements (`metadata::writes`), in PostgreSQL's dialect.
+//!
+//! Writes run at READ COMMITTED and lock the rows they depend on (`FOR UPDATE`); a listing
+//! reads its page, `total` and `offset` in one REPEATABLE READ, READ ONLY transaction (one
+//! snapshot). The per-request reads (an API key with its project's data version, a data
+//! version, the usage of a page's buckets) are one indexed statement each, with no memory of
+//! earlier answers: every node sees every other node's commits on its next request.
+//! Migrations run at start-up under PostgreSQL's advisory lock (sqlx takes it), so nodes that
+//! start together migrate once.
+
+mod counts;
+mod errors;
+mod listing;
+mod reads;
+mod statements;
+
+use crate::metadata::rows::{self, KEY_COLUMNS};
+use crate::metadata::writes::{self, WriteTx};
+use crate::metadata::{
+    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest,
+    ObjectPage, PurgedBucket, PutConditions,
+};
+use crate::{StoreError, StoreResult};
+use async_trait::async_trait;
+use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::{
+    ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
+};
+pub(crate) use errors::backend;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction};
+use std::collections::HashMap;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections each node keeps at most. Requests hold one for a statement or a short
+/// transaction; 16 per node serve thousands of requests a second and leave a server with the
+/// default `max_connections` (100) room for several nodes and the admin commands.
+const POOL_SIZE: u32 = 16;
+/// How long a request waits for a connection (or the first connect for one) before it answers
+/// 503: past it, the database is unreachable or saturated.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The PostgreSQL implementation of [`MetadataStore`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST:PORT/DB`) and applies
+    /// pending migrations. Fails at once when the database cannot be reached within a few
+    /// seconds, or when its schema is newer than this binary's.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options: PgConnectOptions = url.parse().map_err(backend)?;
+        let options = options.application_name("cloudnexus");
+        // A connection that broke (the server restarted) fails its statement once and is
+        // dropped; checking each one before use would cost a round trip per request.
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        MIGRATOR.run(&pool).await.map_err(errors::migration)?;
+        Ok(Self { pool })
+    }
+
+    /// A write transaction (READ COMMITTED; the sequences lock what they read).
+    async fn write(&self) -> StoreResult<Box<dyn WriteTx>> {
+        let tx = self.pool.begin().await.map_err(backend)?;
+        Ok(Box::new(statements::Write(tx)))
+    }
+
+    /// A read transaction: every statement in it sees the same snapshot.
+    async fn read_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(backend)
+    }
+}
+
+fn non_negative(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+#[async_trait]
+impl MetadataStore for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]> {
+        writes::secret(self.write().await?, name, candidate, now).await
+    }
+
+    async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project> {
+        let project = Project {
+            id,
+            name,
+            created_at: now,
+        };
+        writes::create_project(self.write().await?, project).await
+    }
+
+    async fn find_project(&self, id_or_name: &str) -> StoreResult<Option<Project>> {
+        reads::project(self, id_or_name).await
+    }
+
+    async fn list_projects(&self) -> StoreResult<Vec<Project>> {
+        reads::projects(self).await
+    }
+
+    async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()> {
+        writes::create_api_key(self.write().await?, record).await
+    }
+
+    async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
+        let columns = KEY_COLUMNS
+            .split(", ")
+            .map(|c| format!("k.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {columns}, p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|row| {
+            Ok(FoundApiKey {
+                record: rows::api_key(&row)?,
+                data_version: DataVersion(row.try_get("data_version").map_err(backend)?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn list_api_keys(&self, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
+        reads::api_keys(self, project).await
+    }
+
+    async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord> {
+        writes::revoke_api_key(self.write().await?, id, now).await
+    }
+
+    async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
+        reads::revoked_since(self, since).await
+    }
+
+    async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket> {
+        writes::create_bucket(self.write().await?, bucket).await
+    }
+
+    async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()> {
+        writes::create_buckets(self.write().await?, buckets).await
+    }
+
+    async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
+        reads::bucket(self, Some(project), bucket).await
+    }
+
+    async fn update_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        patch: BucketPatch,
+        now: Timestamp,
+    ) -> StoreResult<Bucket> {
+        writes::update_bucket(self.write().await?, project, id, patch, now).await
+    }
+
+    async fn soft_delete_bucket(
+        &self,
+        project: &ProjectId,
+        id: &BucketId,
+        now: Timestamp,
+        purge_at: Timestamp,
+    ) -> StoreResult<Bucket> {
+        writes::soft_delete_bucket(self.write().await?, project, id, now, purge_at).await
+    }
+
+    async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
+        writes::restore_bucket(self.write().await?, project, id, now).await
+    }
+
+    async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
+        let mut purged = Vec::new();
+        for candidate in reads::due_buckets(self, now, limit).await? {
+            purged.extend(writes::purge_bucket(self.write().await?, candidate, now).await?);
+        }
+        Ok(purged)
+    }
+
+    async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion> {
+        let version: Option<i64> = sqlx::query_scalar("SELECT data_version FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        version.map(DataVersion).ok_or(StoreError::NotFound)
+    }
+
+    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+        listing::list(self, project, request).await
+    }
+
+    async fn bucket_usage(&self, project: &ProjectId, buckets: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {
+        let ids: Vec<&str> = buckets.iter().map(BucketId::as_str).collect();
+        let found: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT id, size_bytes, object_count FROM buckets WHERE project_id = $1 AND id = ANY($2)")
+                .bind(project.as_str())
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        let by_id: HashMap<String, BucketUsage> = found
+            .into_iter()
+            .map(|(id, size, count)| {
+                let usage = BucketUsage {
+                    size_bytes: non_negative(size),
+                    object_count: non_negative(count),
+                };
+                (id, usage)
+            })
+            .collect();
+        Ok(buckets.iter().map(|id| by_id.get(id.as_str()).copied()).collect())
+    }
+
+    async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
+        reads::bucket(self, None, bucket).await
+    }
+
+    async fn put_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>> {
+        writes::put_object(self.write().await?, project, object, conditions).await
+    }
+
+    async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
+        reads::object(&self.pool, bucket, key).await
+    }
+
+    async fn delete_object(
+        &self,
+        project: &ProjectId,
+        bucket: &BucketId,
+        key: &ObjectKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<BlobId>> {
+        writes::delete_object(self.write().await?, project, bucket, key, now).await
+    }
+
+    async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage> {
+        reads::objects(self, bucket, request).await
+    }
+
+    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>> {
+        reads::garbage(self, limit).await
+    }
+
+    async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()> {
+        writes::forget_garbage(self.write().await?, blobs).await
+    }
+
+    async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+        reads::known_blobs(self, blobs).await
+    }
+}

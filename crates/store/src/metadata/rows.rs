@@ -1,0 +1,164 @@
+//! Turning rows back into domain values, for every sqlx backend alike. Values were validated
+//! when written; a row that no longer parses is reported as a backend failure rather than
+//! served.
+
+use super::ApiKeyRecord;
+use crate::{StoreError, StoreResult};
+use cloudnexus_core::{
+    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, Object, ObjectKey, Project, ProjectId, ProjectName,
+    RegionSet, Scopes, Tags, Timestamp,
+};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use std::collections::BTreeMap;
+
+/// The bucket columns every bucket query selects, on the alias `b`.
+pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b.storage_class, b.public, b.tags, \
+     b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
+/// The object columns every object query selects.
+pub(crate) const OBJECT_COLUMNS: &str = "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified";
+/// The API key columns every key query selects.
+pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at";
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::other(format!("stored {what} does not parse: {detail}"))
+}
+
+/// A row of any sqlx backend whose columns decode into the types the store uses.
+pub(crate) trait StoredRow: Row
+where
+    for<'a> &'a str: ColumnIndex<Self>,
+{
+    fn col<'r, T>(&'r self, name: &str) -> StoreResult<T>
+    where
+        T: Decode<'r, Self::Database> + Type<Self::Database>,
+    {
+        self.try_get(name).map_err(|e| corrupt(name, e))
+    }
+}
+
+impl<R: Row> StoredRow for R where for<'a> &'a str: ColumnIndex<R> {}
+
+/// A bucket from the row of a query selecting [`BUCKET_COLUMNS`].
+pub(crate) fn bucket<R>(row: &R) -> StoreResult<Bucket>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: String = row.col("id")?;
+    let project_id: String = row.col("project_id")?;
+    let name: String = row.col("name")?;
+    let storage_class: String = row.col("storage_class")?;
+    let tags: String = row.col("tags")?;
+    let tags: BTreeMap<String, String> = serde_json::from_str(&tags).map_err(|e| corrupt("tags", e))?;
+    let size_bytes: i64 = row.col("size_bytes")?;
+    let object_count: i64 = row.col("object_count")?;
+    Ok(Bucket {
+        id: BucketId::parse(&id).map_err(|e| corrupt("bucket id", e))?,
+        project_id: ProjectId::parse(&project_id).map_err(|e| corrupt("project id", e))?,
+        name: BucketName::parse(&name).map_err(|e| corrupt("bucket name", e))?,
+        region: RegionSet::trusted(row.col("region")?),
+        storage_class: storage_class.parse().map_err(|e| corrupt("storage class", e))?,
+        public: row.col("public")?,
+        tags: Tags::trusted(tags),
+        created_at: Timestamp::from_unix_seconds(row.col("created_at")?),
+        size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+        object_count: u64::try_from(object_count).unwrap_or(0),
+        deleted_at: row.col::<Option<i64>>("deleted_at")?.map(Timestamp::from_unix_seconds),
+        purge_at: row.col::<Option<i64>>("purge_at")?.map(Timestamp::from_unix_seconds),
+    })
+}
+
+/// An object from the row of a query selecting [`OBJECT_COLUMNS`].
+pub(crate) fn object<R>(row: &R) -> StoreResult<Object>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let bucket: String = row.col("bucket_id")?;
+    let key: String = row.col("object_key")?;
+    let blob: String = row.col("blob_id")?;
+    let size: i64 = row.col("size_bytes")?;
+    Ok(Object {
+        bucket_id: BucketId::parse(&bucket).map_err(|e| corrupt("object's bucket id", e))?,
+        key: ObjectKey::parse(&key).map_err(|e| corrupt("object key", e))?,
+        blob_id: BlobId::parse(&blob).ok_or_else(|| corrupt("blob id", &blob))?,
+        size_bytes: u64::try_from(size).map_err(|e| corrupt("object size", e))?,
+        etag: row.col("etag")?,
+        content_type: row.col("content_type")?,
+        last_modified: Timestamp::from_unix_seconds(row.col("last_modified")?),
+    })
+}
+
+/// A project from a row of `id, name, created_at`.
+pub(crate) fn project<R>(row: &R) -> StoreResult<Project>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: String = row.col("id")?;
+    let name: String = row.col("name")?;
+    Ok(Project {
+        id: ProjectId::parse(&id).map_err(|e| corrupt("project id", e))?,
+        name: ProjectName::parse(&name).map_err(|e| corrupt("project name", e))?,
+        created_at: Timestamp::from_unix_seconds(row.col("created_at")?),
+    })
+}
+
+/// An API key from the row of a query selecting [`KEY_COLUMNS`].
+pub(crate) fn api_key<R>(row: &R) -> StoreResult<ApiKeyRecord>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    api_key_from_columns(ApiKeyColumns {
+        id: row.col("id")?,
+        project_id: row.col("project_id")?,
+        key_hash: row.col("key_hash")?,
+        scopes: row.col("scopes")?,
+        created_at: row.col("created_at")?,
+        revoked_at: row.col("revoked_at")?,
+    })
+}
+
+/// The columns of an `api_keys` row as stored, whichever driver read them.
+pub(crate) struct ApiKeyColumns {
+    pub id: String,
+    pub project_id: String,
+    pub key_hash: Vec<u8>,
+    pub scopes: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub(crate) fn api_key_from_columns(c: ApiKeyColumns) -> StoreResult<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: ApiKeyId::parse(&c.id).map_err(|e| corrupt("key id", e))?,
+        project_id: ProjectId::parse(&c.project_id).map_err(|e| corrupt("project id", e))?,
+        hash: ApiKeyHash(c.key_hash.try_into().map_err(|_| corrupt("key hash", "not 32 bytes"))?),
+        scopes: Scopes::parse_list(&c.scopes).map_err(|e| corrupt("scopes", e))?,
+        created_at: Timestamp::from_unix_seconds(c.created_at),
+        revoked_at: c.revoked_at.map(Timestamp::from_unix_seconds),
+    })
+}
+
+/// Ids read back as text, e.g. from `SELECT id ...`.
+pub(crate) fn key_ids(ids: &[String]) -> StoreResult<Vec<ApiKeyId>> {
+    ids.iter()
+        .map(|id| ApiKeyId::parse(id).map_err(|e| corrupt("key id", e)))
+        .collect()
+}
+
+/// Blob ids read back as text; ones that do not parse are skipped (they name no file).
+pub(crate) fn blob_ids(ids: &[String]) -> Vec<BlobId> {
+    ids.iter().filter_map(|id| BlobId::parse(id)).collect()
+}

@@ -1,0 +1,173 @@
+//! The reads of the SQLite store that are one statement each (the listing's are in `listing`,
+//! the per-request point reads in `point_reads`), on the read-only pool.
+
+use super::{SqliteStore, backend};
+use crate::StoreResult;
+use crate::metadata::object_listing::{self, KeyBatches, after_all_starting_with};
+use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS};
+use crate::metadata::{ApiKeyRecord, ObjectListRequest, ObjectPage};
+use async_trait::async_trait;
+use cloudnexus_core::{
+    ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, Timestamp,
+};
+use sqlx::{Executor, Sqlite, Transaction};
+
+/// A bucket by id or name, of `project` only, or of any project when `project` is `None`.
+pub(super) async fn bucket(
+    store: &SqliteStore,
+    project: Option<&ProjectId>,
+    bucket: &BucketRef,
+) -> StoreResult<Option<Bucket>> {
+    let (column, value) = match bucket {
+        BucketRef::Id(id) => ("id", id.as_str()),
+        BucketRef::Name(name) => ("name", name.as_str()),
+    };
+    let scope = if project.is_some() { " AND b.project_id = ?" } else { "" };
+    let sql = format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?{scope}");
+    let mut query = sqlx::query(&sql).bind(value);
+    if let Some(p) = project {
+        query = query.bind(p.as_str());
+    }
+    let row = query.fetch_optional(&store.reader).await.map_err(backend)?;
+    row.as_ref().map(rows::bucket).transpose()
+}
+
+/// Up to `limit` soft-deleted buckets whose `purge_at` has passed, soonest first.
+pub(super) async fn due_buckets(store: &SqliteStore, now: Timestamp, limit: u32) -> StoreResult<Vec<Bucket>> {
+    let due = sqlx::query(&format!(
+        "SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.purge_at IS NOT NULL AND b.purge_at <= ? ORDER BY b.purge_at LIMIT ?"
+    ))
+    .bind(now.unix_seconds())
+    .bind(i64::from(limit))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
+    due.iter().map(rows::bucket).collect()
+}
+
+/// The object at `key`, read by `executor` (a write transaction or the read pool).
+pub(super) async fn object<'e, E>(executor: E, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key = ?"
+    ))
+    .bind(bucket.as_str())
+    .bind(key.as_str())
+    .fetch_optional(executor)
+    .await
+    .map_err(backend)?;
+    row.as_ref().map(rows::object).transpose()
+}
+
+/// Batches of one bucket's keys, read inside one read transaction.
+struct KeysOf<'a> {
+    tx: Transaction<'static, Sqlite>,
+    bucket: &'a BucketId,
+}
+
+#[async_trait]
+impl KeyBatches for KeysOf<'_> {
+    async fn batch(&mut self, prefix: &str, from: &str, inclusive: bool, n: usize) -> StoreResult<Vec<Object>> {
+        let op = if inclusive { ">=" } else { ">" };
+        let upper = after_all_starting_with(prefix);
+        let mut sql = format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key {op} ?");
+        if upper.is_some() {
+            sql.push_str(" AND object_key < ?");
+        }
+        sql.push_str(" ORDER BY object_key LIMIT ?");
+        let mut q = sqlx::query(&sql).bind(self.bucket.as_str()).bind(from);
+        if let Some(u) = &upper {
+            q = q.bind(u);
+        }
+        let limit = i64::try_from(n).unwrap_or(i64::MAX);
+        let found = q.bind(limit).fetch_all(&mut *self.tx).await.map_err(backend)?;
+        found.iter().map(rows::object).collect()
+    }
+}
+
+pub(super) async fn objects(
+    store: &SqliteStore,
+    bucket: &BucketId,
+    request: &ObjectListRequest,
+) -> StoreResult<ObjectPage> {
+    let mut keys = KeysOf {
+        tx: store.read_tx().await?,
+        bucket,
+    };
+    let page = object_listing::list(&mut keys, request).await?;
+    keys.tx.commit().await.map_err(backend)?;
+    Ok(page)
+}
+
+pub(super) async fn garbage(store: &SqliteStore, limit: u32) -> StoreResult<Vec<BlobId>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT ?")
+        .bind(i64::from(limit))
+        .fetch_all(&store.reader)
+        .await
+        .map_err(backend)?;
+    Ok(rows::blob_ids(&ids))
+}
+
+pub(super) async fn known_blobs(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+    let mut found = Vec::new();
+    for blob in blobs {
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = ?) \
+             OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = ?)",
+        )
+        .bind(blob.as_str())
+        .bind(blob.as_str())
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(backend)?;
+        if hit.is_some() {
+            found.push(blob.clone());
+        }
+    }
+    Ok(found)
+}
+
+pub(super) async fn project(store: &SqliteStore, id_or_name: &str) -> StoreResult<Option<Project>> {
+    let column = if id_or_name.starts_with(ProjectId::PREFIX) {
+        "id"
+    } else {
+        "name"
+    };
+    let row = sqlx::query(&format!("SELECT id, name, created_at FROM projects WHERE {column} = ?"))
+        .bind(id_or_name)
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(rows::project).transpose()
+}
+
+pub(super) async fn projects(store: &SqliteStore) -> StoreResult<Vec<Project>> {
+    let found = sqlx::query("SELECT id, name, created_at FROM projects ORDER BY created_at, id")
+        .fetch_all(&store.reader)
+        .await
+        .map_err(backend)?;
+    found.iter().map(rows::project).collect()
+}
+
+pub(super) async fn api_keys(store: &SqliteStore, project: &ProjectId) -> StoreResult<Vec<ApiKeyRecord>> {
+    let found = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE project_id = ? ORDER BY created_at, id"
+    ))
+    .bind(project.as_str())
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
+    found.iter().map(rows::api_key).collect()
+}
+
+pub(super) async fn revoked_since(store: &SqliteStore, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL AND revoked_at >= ?")
+            .bind(since.unix_seconds())
+            .fetch_all(&store.reader)
+            .await
+            .map_err(backend)?;
+    rows::key_ids(&ids)
+}

@@ -1,0 +1,28 @@
+//! Helpers for tests that need a real PostgreSQL server (the store's conformance suite and the
+//! API suite on PostgreSQL). Built only with the `testing` feature.
+
+/// The variable naming the PostgreSQL server the tests may create databases on, as a URL
+/// ending in a database they can connect to (`scripts/postgres.sh start` prints one).
+pub const POSTGRES_URL_VARIABLE: &str = "CLOUDNEXUS_TEST_POSTGRES_URL";
+
+/// The URL of a new, empty database on the test server. Panics, loudly, when no server is
+/// configured: a test that needs PostgreSQL is never skipped.
+pub async fn new_postgres_database() -> String {
+    let server = std::env::var(POSTGRES_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{POSTGRES_URL_VARIABLE} is not set: this test needs a PostgreSQL server. Run the tests \
+             with scripts/test.sh, or start one with scripts/postgres.sh start and export \
+             {POSTGRES_URL_VARIABLE}=<the URL it prints>"
+        )
+    });
+    let name = format!("cnx_test_{}", cloudnexus_core::ids::random_lower_alnum(12));
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {server}: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
+    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
+    format!("{base}/{name}")
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every test, on a fresh machine too (README's test command; CI runs it after fmt and clippy):
+#   1. starts a private PostgreSQL (scripts/postgres.sh: installed from Debian's packages when
+#      missing) for the tests that need one;
+#   2. runs every crate's tests: the API suite on SQLite, the store's conformance suite on every
+#      backend (SQLite and PostgreSQL alike);
+#   3. runs the API suite again with its servers on PostgreSQL;
+#   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
+# A missing service fails the run; nothing is skipped. Each install and wait is bounded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "installing cargo-nextest"
+  timeout 1200 cargo install cargo-nextest --locked
+fi
+
+step "PostgreSQL"
+# A fresh cluster each run: the tests create a database per server they start.
+scripts/postgres.sh stop
+rm -rf "${CLOUDNEXUS_PG_DIR:-target/postgres}"
+CLOUDNEXUS_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+export CLOUDNEXUS_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop' EXIT
+echo "test server: $CLOUDNEXUS_TEST_POSTGRES_URL"
+
+step "every crate's tests (API suite on SQLite; store suites on every backend)"
+cargo nextest run --workspace
+
+step "the API suite on PostgreSQL"
+CLOUDNEXUS_TEST_BACKEND=postgres cargo nextest run -p cloudnexus --test api
+
+step "reference examples (cURL, Python, Node) against a seeded server"
+cargo build -p cloudnexus
+scripts/check-examples.sh target/debug/cloudnexus
