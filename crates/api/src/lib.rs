@@ -98,7 +98,7 @@ pub fn app(
     let routes = api
         .merge(openapi::docs_router(openapi))
         .merge(routes::health::router())
-        .route_layer(axum::middleware::from_fn(request_id::keep_matched_path))
+        .route_layer(step::StepLayer(request_id::KeepMatchedPath))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);

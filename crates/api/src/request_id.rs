@@ -1,6 +1,7 @@
 //! `X-Request-Id` on every response, and one log line per request in a span that carries it.
 //! The client's own id is echoed when it is a sane token of at most 128 characters.
 
+use crate::step::{self, Step};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
@@ -73,15 +74,25 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     response
 }
 
-/// Leaves the route the router matched on the response, for the request log and metrics of
-/// [`middleware`] (which runs outside the router and sees no routing). Worn by every route.
-pub async fn keep_matched_path(request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(request).await;
-    if let Some(matched) = matched {
-        response.extensions_mut().insert(matched);
+/// Layer: leaves the route the router matched on the response, for the request log and
+/// metrics of [`middleware`] (which runs outside the router and sees no routing). Worn by
+/// every route.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepMatchedPath;
+
+impl Step for KeepMatchedPath {
+    async fn run<S>(&self, request: Request, next: step::Next<S>) -> Response
+    where
+        S: tower::Service<Request, Response = Response, Error = std::convert::Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        let matched = request.extensions().get::<MatchedPath>().cloned();
+        let mut response = next.run(request).await;
+        if let Some(matched) = matched {
+            response.extensions_mut().insert(matched);
+        }
+        response
     }
-    response
 }
 
 /// `http_requests_total` and `http_request_duration_seconds` of one method, route and status.

@@ -4,7 +4,7 @@
 
 use crate::limiter::{InMemoryRateLimiter, RateLimiter};
 use crate::metadata::{MetadataStore, PgStore, SqliteStore};
-use crate::{BlobStore, LocalBlobStore, StoreError};
+use crate::{BlobStore, FailureKind, LocalBlobStore, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,12 +31,14 @@ pub enum OpenError {
         url: String,
         hint: &'static str,
     },
-    #[error("cannot open the metadata database {location}: {source}")]
+    #[error("cannot open the metadata database {location}: {source}{hint}")]
     Metadata {
         /// The data folder, or the URL without its password.
         location: String,
         #[source]
         source: StoreError,
+        /// What to do about it, when the failure says.
+        hint: String,
     },
     #[error("cannot open the blob folder in {}: {source}", .data_dir.display())]
     Blobs {
@@ -109,6 +111,14 @@ impl Backends {
     }
 }
 
+/// The advice for a failure to open a store, when it could not be reached.
+fn hint(e: &StoreError, unavailable: &str) -> String {
+    match e.failure_kind() {
+        Some(FailureKind::Unavailable) => format!("; {unavailable}"),
+        _ => String::new(),
+    }
+}
+
 /// `url` with its password, if any, replaced by `***`: fit for messages and logs.
 pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -131,6 +141,10 @@ pub async fn open_metadata(config: &BackendConfig) -> Result<Arc<dyn MetadataSto
                 .await
                 .map_err(|source| OpenError::Metadata {
                     location: format!("in the data folder {}", config.data_dir.display()),
+                    hint: hint(
+                        &source,
+                        "check that the data folder exists and is writable, and the disk has room",
+                    ),
                     source,
                 })?;
             Ok(Arc::new(store))
@@ -138,6 +152,10 @@ pub async fn open_metadata(config: &BackendConfig) -> Result<Arc<dyn MetadataSto
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store = PgStore::open(url).await.map_err(|source| OpenError::Metadata {
                 location: format!("at {}", redacted(url)),
+                hint: hint(
+                    &source,
+                    "check that PostgreSQL is running and reachable at that address, and that the URL's user, password and database are right",
+                ),
                 source,
             })?;
             Ok(Arc::new(store))

@@ -59,6 +59,15 @@ pub struct TestApp {
     server: Option<Server>,
 }
 
+/// Another API node of a `TestApp` (see [`TestApp::another_node`]).
+#[derive(Debug)]
+pub struct Node {
+    pub base_url: String,
+    /// A client using the app's admin key.
+    pub client: Client,
+    _server: Server,
+}
+
 /// A raw answer, for the tests that check status codes, headers and exact bodies.
 #[derive(Debug)]
 pub struct Answer {
@@ -170,6 +179,20 @@ impl TestApp {
         cloudnexus_store::open_metadata(&self.config.backends())
             .await
             .expect("store opens")
+    }
+
+    /// A second server on the same metadata store and data folder: another API node.
+    pub async fn another_node(&self) -> Node {
+        let (server, first_run) = Server::start(&self.config, Arc::new(self.clock.clone()))
+            .await
+            .expect("a second node starts");
+        assert!(first_run.is_none(), "a second node creates no first project");
+        let base_url = format!("http://{}", server.addr());
+        Node {
+            client: Client::new(base_url.clone(), Some(self.admin_key.clone())),
+            base_url,
+            _server: server,
+        }
     }
 
     /// The real binary's admin commands, on this server's metadata store.

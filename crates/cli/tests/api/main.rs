@@ -7,6 +7,8 @@ mod buckets;
 mod errors;
 mod health;
 mod helpers;
+mod nodes;
 mod objects;
 mod restart;
+mod startup;
 mod tenancy;

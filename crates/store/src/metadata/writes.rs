@@ -13,6 +13,10 @@ use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Pro
 /// The statements of one write transaction, in a backend's SQL. Reads here lock what they read
 /// until the transaction ends (SQLite's transaction holds the write lock from its start;
 /// PostgreSQL's reads say `FOR UPDATE`), so what a sequence checks still holds when it writes.
+///
+/// Rows are locked in one order by every sequence: the bucket, then the project's row (moved
+/// by the data version's triggers when a bucket's listed fields change), then the count rows
+/// (in the tally's sorted order); so writers that meet never wait for each other in a cycle.
 #[async_trait]
 pub(crate) trait WriteTx: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -140,20 +144,21 @@ pub(crate) async fn update_bucket(
     if bucket.is_deleted() {
         return Err(StoreError::BucketDeleted);
     }
+    let mut tally = None;
     if let Some(tags) = patch.tags {
         let (created_at, region) = (bucket.created_at, &bucket.region);
-        let mut tally = Tally::of(
+        let mut change = Tally::of(
             project,
             region,
             &bucket.tags,
             created_at,
             Delta { live: -1, deleted: 0 },
         );
-        tally.add(project, region, &tags, created_at, ONE_LIVE);
+        change.add(project, region, &tags, created_at, ONE_LIVE);
         tx.delete_tags(id).await?;
         bucket.tags = tags;
         tx.insert_tags(std::slice::from_ref(&bucket)).await?;
-        tx.write_counts(&tally).await?;
+        tally = Some(change);
     }
     if let Some(public) = patch.public {
         bucket.public = public;
@@ -161,7 +166,13 @@ pub(crate) async fn update_bucket(
     if let Some(class) = patch.storage_class {
         bucket.storage_class = class;
     }
+    // The fields first: their change moves the project's data version, and every sequence
+    // takes the project's row before the count rows, so concurrent writers never wait on each
+    // other in opposite orders.
     tx.update_bucket_fields(&bucket, now).await?;
+    if let Some(tally) = &tally {
+        tx.write_counts(tally).await?;
+    }
     tx.commit().await?;
     Ok(bucket)
 }

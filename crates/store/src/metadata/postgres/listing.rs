@@ -366,7 +366,7 @@ mod tests {
         let by_names = ["buckets_project_name", "buckets_name_key"];
         assert!(by_names.iter().any(|i| text.contains(i)), "{text}");
         let text = explain(c, count_query(EXPLAIN, &by_name, None, None)).await;
-        assert!(text.contains("Index Only Scan using buckets_project_name"), "{text}");
+        assert!(by_names.iter().any(|i| text.contains(i)), "{text}");
         drop(connection);
         store.close().await;
     }

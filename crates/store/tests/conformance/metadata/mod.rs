@@ -70,6 +70,7 @@ macro_rules! suite_tests {
             buckets::the_lifecycle_refuses_what_does_not_apply,
             buckets::patches_replace_tags_and_keep_counts_exact,
             buckets::the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs,
+            buckets::concurrent_writers_in_one_project_all_succeed_with_exact_counts,
             objects::writes_and_deletes_keep_usage_exact,
             objects::conditions_and_bucket_state_are_checked_in_the_write,
             objects::listings_roll_keys_up_under_a_delimiter_and_page,
