@@ -2,6 +2,7 @@
 # The list-endpoint benchmark (docs/benchmarks.md explains it and holds the latest results).
 #
 # Usage: scripts/bench.sh [N ...]        (default: 10000 1000000)
+#        BENCH_BACKEND=postgres scripts/bench.sh [N ...]   the same with the metadata on PostgreSQL
 #
 # For each N: builds in release mode (once), seeds a new data folder with project "bench" and N
 # buckets through the store's bulk path (target/release/seed), starts `cloudnexus serve` on
@@ -21,7 +22,14 @@
 # wrk is installed with apt-get when missing. All traffic goes to 127.0.0.1. Every wait and
 # run is bounded, and the servers are stopped on exit, whatever happens.
 #
+# With BENCH_BACKEND=postgres, a private PostgreSQL (scripts/postgres.sh, in the work folder, on
+# the server's CPU) holds the metadata: each N gets a new database, seeded through the same bulk
+# path and then analysed (VACUUM ANALYZE), and the results go to the PostgreSQL section of
+# docs/benchmarks.md.
+#
 # Tunables (environment):
+#   BENCH_BACKEND (sqlite)         sqlite (the data folder) or postgres
+#   BENCH_PG_PORT (54339)          the private PostgreSQL's port
 #   BENCH_LATENCY_SECONDS (10)     one-connection run per shape
 #   BENCH_THROUGHPUT_SECONDS (10)  many-connection run per shape
 #   BENCH_WARMUP_SECONDS (2)       unmeasured run before each shape
@@ -58,6 +66,11 @@ INSTALL_TIMEOUT=${BENCH_INSTALL_TIMEOUT:-600}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN="$TARGET_DIR/release"
 
+BACKEND=${BENCH_BACKEND:-sqlite}
+PG_PORT=${BENCH_PG_PORT:-54339}
+[[ $BACKEND == sqlite || $BACKEND == postgres ]] ||
+  { echo "bench: BENCH_BACKEND must be sqlite or postgres (got '$BACKEND')" >&2; exit 2; }
+
 SIZES=("$@")
 ((${#SIZES[@]} > 0)) || SIZES=(10000 1000000)
 for n in "${SIZES[@]}"; do
@@ -77,6 +90,7 @@ die() { log "error: $*"; exit 1; }
 SERVER_PID=
 BASELINE_PID=
 WORK=
+PG_URL=
 
 stop_pid() { # pid, name: SIGTERM, up to 15 s for a graceful stop, then SIGKILL
   local pid=$1 name=$2
@@ -99,8 +113,11 @@ cleanup() {
   SERVER_PID=
   stop_pid "$BASELINE_PID" baseline
   BASELINE_PID=
+  if [[ -n $PG_URL ]]; then
+    CLOUDNEXUS_PG_DIR="$WORK/postgres" "$ROOT/scripts/postgres.sh" stop || true
+  fi
   if [[ -n $WORK && $KEEP != 1 ]]; then
-    rm -rf "$WORK"/n*/data
+    rm -rf "$WORK"/n*/data "$WORK/postgres"
   fi
   exit "$rc"
 }
@@ -156,7 +173,13 @@ else
 fi
 WORK="$WORK_BASE/$STAMP"
 mkdir -p "$WORK" "$ROOT/bench/results"
-log "work folder $WORK; sizes ${SIZES[*]}; latency ${LAT_SECONDS}s x1 conn, throughput ${THR_SECONDS}s x${CONNECTIONS} conn; server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU"
+if [[ $BACKEND == postgres ]]; then
+  command -v psql >/dev/null || die "psql is needed for BENCH_BACKEND=postgres (Debian: postgresql-client)"
+  PG_URL=$(CLOUDNEXUS_PG_DIR="$WORK/postgres" CLOUDNEXUS_PG_PORT="$PG_PORT" \
+    taskset -c "$SERVER_CPU" "$ROOT/scripts/postgres.sh" start) || die "could not start PostgreSQL"
+  log "PostgreSQL at $PG_URL (CPU $SERVER_CPU)"
+fi
+log "backend $BACKEND; work folder $WORK; sizes ${SIZES[*]}; latency ${LAT_SECONDS}s x1 conn, throughput ${THR_SECONDS}s x${CONNECTIONS} conn; server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU"
 
 # wrk writes its summary as JSON to $WRK_JSON (latency in microseconds).
 cat >"$WORK/report.lua" <<'LUA'
@@ -239,9 +262,21 @@ run_size() {
   mkdir -p "$run/responses" "$run/wrk"
   cp /proc/loadavg "$run/loadavg-before"
 
+  local metadata_toml=
+  if [[ $BACKEND == postgres ]]; then
+    psql "$PG_URL" -qc "CREATE DATABASE bench_n$n" >/dev/null || die "could not create database bench_n$n"
+    export CLOUDNEXUS_DATABASE_URL="${PG_URL%/*}/bench_n$n"
+    metadata_toml=$'[metadata]\n'"url = \"$CLOUDNEXUS_DATABASE_URL\""
+  fi
   log "N=$n: seeding $n buckets (seed $SEED)..."
   timeout "$SEED_TIMEOUT" "$BIN/seed" "$data" "$n" "$SEED" >"$run/seed.json" 2> >(tee "$run/seed.log" >&2) ||
     die "seeding failed or took over ${SEED_TIMEOUT} s (see $run/seed.log)"
+  if [[ $BACKEND == postgres ]]; then
+    # What autovacuum would do soon after a bulk load: statistics for the planner, and the
+    # visibility map that lets counts read an index alone.
+    timeout "$SEED_TIMEOUT" psql "$CLOUDNEXUS_DATABASE_URL" -qc "VACUUM ANALYZE" || die "VACUUM ANALYZE failed"
+    unset CLOUDNEXUS_DATABASE_URL
+  fi
   local key
   key=$("$BIN/report" field "$run/seed.json" api_key) || die "no API key in $run/seed.json"
   log "N=$n: seeded in $("$BIN/report" field "$run/seed.json" seed_seconds) s"
@@ -263,6 +298,8 @@ list_cache_mib = $2
 [rate_limits.list-buckets]
 requests = 1000000000
 window_seconds = 60
+
+$metadata_toml
 TOML
   }
   local base
@@ -334,13 +371,16 @@ TOML
   stop_pid "$SERVER_PID" server
   SERVER_PID=
 
-  local out="$ROOT/bench/results/$STAMP-N$n.json"
+  local out="$ROOT/bench/results/$STAMP-N$n$([[ $BACKEND == postgres ]] && echo -postgres).json"
   "$BIN/report" collect --dir "$run" --n "$n" --out "$out" --started "$STARTED" --git "$GIT_REV" \
     --load-generator "$WRK_VERSION" --latency-seconds "$LAT_SECONDS" --throughput-seconds "$THR_SECONDS" \
-    --connections "$CONNECTIONS" --server-cpu "$SERVER_CPU" --loadgen-cpu "$LOADGEN_CPU" ||
+    --connections "$CONNECTIONS" --server-cpu "$SERVER_CPU" --loadgen-cpu "$LOADGEN_CPU" --backend "$BACKEND" ||
     die "could not write the results of N=$n"
   RESULTS+=("$out")
   log "N=$n: results in ${out#"$ROOT"/}"
+  if [[ $BACKEND == postgres ]]; then
+    psql "$PG_URL" -qc "DROP DATABASE bench_n$n" >/dev/null || log "warning: could not drop bench_n$n"
+  fi
   [[ $KEEP == 1 ]] || rm -rf "$data"
 }
 
@@ -348,6 +388,8 @@ for n in "${SIZES[@]}"; do
   run_size "$n"
 done
 
-"$BIN/report" markdown --doc "$ROOT/docs/benchmarks.md" "${RESULTS[@]}" ||
+SECTION=results
+[[ $BACKEND == postgres ]] && SECTION=results-postgres
+"$BIN/report" markdown --doc "$ROOT/docs/benchmarks.md" --section "$SECTION" "${RESULTS[@]}" ||
   die "could not update docs/benchmarks.md"
 log "done: ${RESULTS[*]#"$ROOT"/}; docs/benchmarks.md updated (compare runs with: target/release/report compare OLD.json NEW.json)"

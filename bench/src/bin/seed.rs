@@ -2,7 +2,9 @@
 //! of `cloudnexus_bench::dataset`), inserted through the store's bulk path in chunks of
 //! 10,000, then soft-deletes about 1 % of them, and issues a `storage:read` API key.
 //!
-//! Prints one JSON object on stdout: the project, the key, and how long each step took.
+//! The metadata store is the data folder's SQLite, or the PostgreSQL database named by
+//! `CLOUDNEXUS_DATABASE_URL`. Prints one JSON object on stdout: the project, the key, and how
+//! long each step took.
 //! Progress goes to stderr. The data folder should be new (the project name is unique).
 
 use anyhow::{Context, bail};
@@ -40,8 +42,10 @@ async fn main() -> anyhow::Result<()> {
 
     let now_seconds = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
     let now = Timestamp::from_unix_seconds(now_seconds);
+    // The metadata store: the data folder's SQLite, or CLOUDNEXUS_DATABASE_URL's PostgreSQL.
     let config = BackendConfig {
         data_dir: data_dir.clone(),
+        metadata_url: std::env::var("CLOUDNEXUS_DATABASE_URL").ok(),
         ..BackendConfig::default()
     };
     let store = cloudnexus_store::open_metadata(&config)
