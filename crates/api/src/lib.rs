@@ -15,7 +15,7 @@ pub mod routes;
 pub mod step;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::Response;
 use axum::serve::{IncomingStream, Listener, ListenerExt};
 use cloudnexus_service::Service;
@@ -126,9 +126,17 @@ pub async fn serve(
         .await
 }
 
-/// Gives each accepted connection the app with the peer's address as `ConnectInfo` (what the
-/// failed-auth limit keys on), as `Router::into_make_service_with_connect_info` does for a
-/// router.
+/// The address of a connection's peer, written out once per connection (the rate limits key
+/// on it, request after request).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub ip: std::net::IpAddr,
+    pub text: Arc<str>,
+}
+
+/// Gives each accepted connection the app with the peer's address as a [`Peer`] (what the
+/// failed-auth limit and anonymous reads key on), as `Router::into_make_service_with_connect_info`
+/// does for a router.
 #[derive(Debug, Clone)]
 struct WithPeerAddress<S>(S);
 
@@ -137,7 +145,7 @@ where
     L: Listener<Addr = SocketAddr>,
     S: Clone,
 {
-    type Response = <Extension<ConnectInfo<SocketAddr>> as Layer<S>>::Service;
+    type Response = <Extension<Peer> as Layer<S>>::Service;
     type Error = Infallible;
     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
 
@@ -146,7 +154,11 @@ where
     }
 
     fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
-        let peer = ConnectInfo(*stream.remote_addr());
+        let ip = stream.remote_addr().ip();
+        let peer = Peer {
+            ip,
+            text: ip.to_string().into(),
+        };
         std::future::ready(Ok(Extension(peer).layer(self.0.clone())))
     }
 }

@@ -3,7 +3,7 @@
 use crate::ServiceError;
 use crate::operation::Operation;
 use cloudnexus_core::{ApiKeyId, ProjectId, Scope, Scopes};
-use cloudnexus_store::DataVersion;
+use cloudnexus_store::{DataVersion, StoreStamp};
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct Principal {
     /// The project's data version, when it was read with the credential (API keys): read after
     /// the request started, so an operation may use it as "the data as of this request".
     pub data_version: Option<DataVersion>,
+    /// The stamp of the store's state when the credential was read, where the store can name
+    /// one: nothing has committed since a read that saw the same stamp.
+    pub stamp: Option<StoreStamp>,
 }
 
 impl Principal {

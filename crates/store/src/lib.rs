@@ -24,5 +24,5 @@ pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, Verdict};
 pub use metadata::{
     ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectEntry,
-    ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore,
+    ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore, StoreStamp,
 };

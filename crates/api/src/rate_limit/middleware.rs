@@ -12,16 +12,17 @@
 
 use super::header_values;
 use crate::AppState;
+use crate::Peer;
 use crate::error::ApiError;
 use crate::step::{Next, Step};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::{Policy, Principal};
 use cloudnexus_store::{Admission, LimiterUnavailable, Verdict};
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tower::Service;
 
@@ -75,7 +76,7 @@ where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     let settings = &state.settings.rate_limits;
-    let client = ClientAddress(client_address(&request, &settings.trusted_proxies).into());
+    let client = ClientAddress(client_address(&request, &settings.trusted_proxies));
     request.extensions_mut().insert(client.clone());
     let response = next.run(request).await;
     if response.extensions().get::<crate::auth::CredentialRejected>().is_none() {
@@ -114,10 +115,9 @@ where
     let (caller, who) = match request.extensions().get::<Principal>() {
         Some(principal) => (principal.key_id.as_str(), "this API key"),
         None => {
-            let address = client.as_ref().map_or_else(
-                || client_address(&request, &settings.trusted_proxies),
-                |c| c.as_str().to_owned(),
-            );
+            let address = client
+                .as_ref()
+                .map_or_else(|| client_address(&request, &settings.trusted_proxies), |c| c.0.clone());
             anonymous = format!("anonymous:{address}");
             (anonymous.as_str(), "this address (reading without credentials)")
         }
@@ -199,13 +199,12 @@ fn limiter_unavailable(e: &LimiterUnavailable) -> ApiError {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the last address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
-fn client_address(request: &Request, trusted: &[IpAddr]) -> String {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let Some(peer) = peer else {
-        return "unknown".to_owned();
+fn client_address(request: &Request, trusted: &[IpAddr]) -> Arc<str> {
+    let Some(peer) = request.extensions().get::<Peer>() else {
+        return Arc::from("unknown");
     };
-    if !trusted.contains(&peer) {
-        return peer.to_string();
+    if !trusted.contains(&peer.ip) {
+        return peer.text.clone();
     }
     let forwarded = request
         .headers()
@@ -219,14 +218,14 @@ fn client_address(request: &Request, trusted: &[IpAddr]) -> String {
     hops.into_iter()
         .rev()
         .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
-        .to_string()
+        .map_or_else(|| peer.text.clone(), |ip| ip.to_string().into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::body::Body;
+    use std::net::SocketAddr;
 
     fn request(peer: &str, forwarded: Option<&str>) -> Request {
         let mut builder = axum::http::Request::builder().uri("/v1/buckets");
@@ -234,8 +233,11 @@ mod tests {
             builder = builder.header("x-forwarded-for", f);
         }
         let mut r = builder.body(Body::empty()).unwrap();
-        r.extensions_mut()
-            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        let ip = peer.parse::<SocketAddr>().unwrap().ip();
+        r.extensions_mut().insert(Peer {
+            ip,
+            text: ip.to_string().into(),
+        });
         r
     }
 
@@ -243,18 +245,18 @@ mod tests {
     fn forwarded_addresses_count_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(
-            client_address(&request("192.0.2.7:5000", Some("203.0.113.9")), &[proxy]),
+            &*client_address(&request("192.0.2.7:5000", Some("203.0.113.9")), &[proxy]),
             "192.0.2.7"
         );
         assert_eq!(
-            client_address(&request("10.0.0.1:5000", Some("203.0.113.9")), &[proxy]),
+            &*client_address(&request("10.0.0.1:5000", Some("203.0.113.9")), &[proxy]),
             "203.0.113.9"
         );
         // A client cannot hide behind a forged first hop: the last untrusted hop counts.
         assert_eq!(
-            client_address(&request("10.0.0.1:5000", Some("1.2.3.4, 203.0.113.9")), &[proxy]),
+            &*client_address(&request("10.0.0.1:5000", Some("1.2.3.4, 203.0.113.9")), &[proxy]),
             "203.0.113.9"
         );
-        assert_eq!(client_address(&request("10.0.0.1:5000", None), &[proxy]), "10.0.0.1");
+        assert_eq!(&*client_address(&request("10.0.0.1:5000", None), &[proxy]), "10.0.0.1");
     }
 }

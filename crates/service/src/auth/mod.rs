@@ -49,6 +49,7 @@ impl Service {
             scopes: record.scopes,
             kind: CredentialKind::ApiKey,
             data_version: Some(found.data_version),
+            stamp: found.stamp,
         })
     }
 
@@ -71,6 +72,7 @@ impl Service {
             scopes: verified.scopes,
             kind: CredentialKind::AccessToken,
             data_version: None,
+            stamp: None,
         })
     }
 

@@ -46,11 +46,25 @@ pub struct ApiKeyRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DataVersion(pub i64);
 
-/// An API key found for a request, with its project's [`DataVersion`] read in the same snapshot.
+/// A stamp of a store's committed state, where a backend can name it without a round trip:
+/// two reads that saw equal stamps saw the same committed state, so nothing committed between
+/// them. Opaque; `None` where a backend cannot tell (then callers read again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreStamp([u8; 48]);
+
+impl StoreStamp {
+    pub(crate) fn new(bytes: [u8; 48]) -> Self {
+        Self(bytes)
+    }
+}
+
+/// An API key found for a request, with its project's [`DataVersion`] read in the same snapshot,
+/// and the stamp of that snapshot when the backend can name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundApiKey {
     pub record: ApiKeyRecord,
     pub data_version: DataVersion,
+    pub stamp: Option<StoreStamp>,
 }
 
 /// A bucket to create; the store assigns nothing, the caller has decided every field.

@@ -5,6 +5,7 @@
 //! project's data version is unchanged, with its buckets' live usage.
 
 use super::BucketResponse;
+use super::list_cache::PageToKeep;
 use super::list_page::PageTemplate;
 use super::list_query;
 use crate::AppState;
@@ -119,10 +120,14 @@ pub async fn list_buckets(
     }
     let (template, usage) = PageTemplate::new(&listing.page.buckets, &pagination);
     let body = template.render(&usage);
-    let project = &principal.project_id;
-    state
-        .list_cache
-        .insert(project, &query, version, Arc::new(template), usage.into(), body.clone());
+    // The usage was read after the credential: it is current as of the credential's stamp.
+    let page = PageToKeep {
+        template: Arc::new(template),
+        usage: usage.into(),
+        body: body.clone(),
+        checked_at: principal.stamp,
+    };
+    state.list_cache.insert(&principal.project_id, &query, version, page);
     Ok(json_response(body))
 }
 
@@ -138,20 +143,26 @@ async fn cached(
     let Some(page) = state.list_cache.get(project, query, version) else {
         return Ok(None);
     };
-    if page.template.ids.is_empty() {
+    // Nothing committed since the usage on the page was last known current: it still is.
+    if page.template.ids.is_empty() || page.is_current_at(principal.stamp) {
         return Ok(Some(page.body));
     }
     let usage = state.service.bucket_usage(principal, &page.template.ids).await?;
     let Some(usage) = usage.into_iter().collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
-    if *usage == *page.usage {
-        return Ok(Some(page.body));
-    }
-    let body = page.template.render(&usage);
-    state
-        .list_cache
-        .insert(project, query, version, page.template, usage.into(), body.clone());
+    let body = if *usage == *page.usage {
+        page.body
+    } else {
+        page.template.render(&usage)
+    };
+    let kept = PageToKeep {
+        template: page.template,
+        usage: usage.into(),
+        body: body.clone(),
+        checked_at: principal.stamp,
+    };
+    state.list_cache.insert(project, query, version, kept);
     Ok(Some(body))
 }
 

@@ -19,7 +19,7 @@
 use super::list_page::PageTemplate;
 use bytes::Bytes;
 use cloudnexus_core::ProjectId;
-use cloudnexus_store::{BucketUsage, DataVersion};
+use cloudnexus_store::{BucketUsage, DataVersion, StoreStamp};
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
 use std::sync::Arc;
@@ -48,13 +48,32 @@ impl Equivalent<PageKey> for PageKeyRef<'_> {
     }
 }
 
-/// A page as kept: its template, the usage it was last rendered with, and that rendering.
+/// A page as kept: its template, the usage it was last rendered with, that rendering, and the
+/// store's stamp when that usage was last known current (if the store names stamps).
 #[derive(Debug, Clone)]
 pub struct CachedPage {
     version: DataVersion,
     pub template: Arc<PageTemplate>,
     pub usage: Arc<[BucketUsage]>,
     pub body: Bytes,
+    pub checked_at: Option<StoreStamp>,
+}
+
+impl CachedPage {
+    /// Whether nothing has committed since the page's usage was last known current: `now` is
+    /// the stamp of a read made after the request started.
+    pub fn is_current_at(&self, now: Option<StoreStamp>) -> bool {
+        self.checked_at.is_some() && self.checked_at == now
+    }
+}
+
+/// A page to keep (see [`ListCache::insert`]).
+#[derive(Debug)]
+pub struct PageToKeep {
+    pub template: Arc<PageTemplate>,
+    pub usage: Arc<[BucketUsage]>,
+    pub body: Bytes,
+    pub checked_at: Option<StoreStamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,17 +116,8 @@ impl ListCache {
         (page.version == version).then_some(page)
     }
 
-    /// Keeps a page rendered for `query` in `project` from data at `version` or newer: its
-    /// template, and `body`, its rendering with `usage`.
-    pub fn insert(
-        &self,
-        project: &ProjectId,
-        query: &str,
-        version: DataVersion,
-        template: Arc<PageTemplate>,
-        usage: Arc<[BucketUsage]>,
-        body: Bytes,
-    ) {
+    /// Keeps a page rendered for `query` in `project` from data at `version` or newer.
+    pub fn insert(&self, project: &ProjectId, query: &str, version: DataVersion, page: PageToKeep) {
         if let Some(pages) = &self.pages {
             let key = PageKey {
                 project: project.clone(),
@@ -115,9 +125,10 @@ impl ListCache {
             };
             let page = CachedPage {
                 version,
-                template,
-                usage,
-                body,
+                template: page.template,
+                usage: page.usage,
+                body: page.body,
+                checked_at: page.checked_at,
             };
             pages.insert(key, page);
         }
@@ -144,7 +155,13 @@ mod tests {
     }
 
     fn keep(cache: &ListCache, p: &ProjectId, query: &str, version: i64, body: Bytes) {
-        cache.insert(p, query, DataVersion(version), empty_page(), Arc::new([]), body);
+        let page = PageToKeep {
+            template: empty_page(),
+            usage: Arc::new([]),
+            body,
+            checked_at: None,
+        };
+        cache.insert(p, query, DataVersion(version), page);
     }
 
     fn body(cache: &ListCache, p: &ProjectId, query: &str, version: i64) -> Option<Bytes> {

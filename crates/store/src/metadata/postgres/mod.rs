@@ -142,6 +142,7 @@ impl MetadataStore for PgStore {
             Ok(FoundApiKey {
                 record: rows::api_key(&row)?,
                 data_version: DataVersion(row.try_get("data_version").map_err(backend)?),
+                stamp: None,
             })
         })
         .transpose()

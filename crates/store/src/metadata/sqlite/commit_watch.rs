@@ -34,7 +34,7 @@ const IS_INIT: usize = 12;
 
 /// The WAL-index header at one moment: equal marks mean no commit happened between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct CommitMark([u8; HEADER_BYTES]);
+pub(super) struct CommitMark(pub(super) [u8; HEADER_BYTES]);
 
 #[derive(Debug)]
 pub(super) struct CommitWatch {

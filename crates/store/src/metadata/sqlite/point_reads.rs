@@ -16,7 +16,7 @@
 use super::commit_watch::{CommitMark, CommitWatch};
 use super::errors::point_read as failed;
 use crate::metadata::rows::{ApiKeyColumns, api_key_from_columns};
-use crate::metadata::{BucketUsage, DataVersion, FoundApiKey};
+use crate::metadata::{BucketUsage, DataVersion, FoundApiKey, StoreStamp};
 use crate::{StoreError, StoreResult};
 use cloudnexus_core::{ApiKeyId, BucketId, ProjectId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -141,7 +141,11 @@ impl PointReader {
         if let Some(found) = self.keys.get(id, mark) {
             return Ok(Some(found));
         }
-        let found = self.read_api_key(id)?;
+        let mut found = self.read_api_key(id)?;
+        // The mark was taken before the read: the answer is the committed state as of it or later.
+        if let Some(found) = &mut found {
+            found.stamp = mark.map(|m| StoreStamp::new(m.0));
+        }
         // Unknown ids are not remembered: guesses must not crowd out real keys.
         if let Some(found) = &found {
             self.keys.keep(id.clone(), mark, found.clone());
@@ -228,6 +232,7 @@ impl PointReader {
                 Ok(FoundApiKey {
                     record: api_key_from_columns(columns)?,
                     data_version: DataVersion(version),
+                    stamp: None,
                 })
             })
             .transpose()
