@@ -38,6 +38,29 @@ async fn an_unreachable_database_stops_start_up_with_one_line_that_says_what_to_
     assert!(!error.contains("s3cret"), "the password is never printed: {error}");
     assert!(took < Duration::from_secs(15), "it gave up after {took:?}");
 
+    // `serve` stops the same way, before it listens.
+    let started = Instant::now();
+    let serve = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .args(["--database-url", "postgres://cloudnexus@127.0.0.1:1/cloudnexus"])
+        .env_remove("CLOUDNEXUS_CONFIG")
+        .env_remove("CLOUDNEXUS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let error = one_line_error(&serve);
+    assert!(
+        error.contains("cannot open the metadata database at postgres://cloudnexus@127.0.0.1:1/cloudnexus"),
+        "{error}"
+    );
+    assert!(!String::from_utf8_lossy(&serve.stdout).contains("listening"));
+    assert!(started.elapsed() < Duration::from_secs(15));
+
     let (output, _) = admin_with_database("mysql://localhost/db", dir.path());
     let error = one_line_error(&output);
     assert!(

@@ -282,3 +282,32 @@ impl MetadataStore for PgStore {
         reads::known_blobs(self, blobs).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nodes_that_start_together_on_a_new_database_migrate_it_once() {
+        let url = crate::testing::new_postgres_database().await;
+        let opening = (0..3).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PgStore::open(&url).await })
+        });
+        let mut stores = Vec::new();
+        for task in opening {
+            stores.push(task.await.unwrap().expect("every node opens the store"));
+        }
+        let applied: Vec<(i64, bool)> =
+            sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&stores[0].pool)
+                .await
+                .unwrap();
+        let expected: Vec<(i64, bool)> = MIGRATOR.iter().map(|m| (m.version, true)).collect();
+        assert_eq!(applied, expected, "each migration applied once");
+        for store in &stores {
+            store.ping().await.unwrap();
+            store.close().await;
+        }
+    }
+}
