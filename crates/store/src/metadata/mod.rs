@@ -2,12 +2,13 @@
 //! [`MetadataStore`], with one folder per backend (`sqlite/`, `postgres/`). What every SQL
 //! backend needs beyond its SQL text lives here, above the backends: the sequence of every
 //! change (`writes`), the count dimensions and their per-day tallies (`counts`), the choice of a
-//! listing's plan by its shape (`listing`), the roll-up of object keys under a delimiter
+//! listing's plan by its shape (`listing`) and its statements (`listing_sql`), the roll-up of object keys under a delimiter
 //! (`object_listing`), turning rows into domain values (`rows`) and driver errors into kinds
 //! (`sql_errors`).
 
 pub(crate) mod counts;
 pub(crate) mod listing;
+pub(crate) mod listing_sql;
 pub(crate) mod object_listing;
 pub mod postgres;
 pub(crate) mod rows;

@@ -1,6 +1,6 @@
-//! The SQL of a listing in PostgreSQL: the reads of `metadata::listing` (which decides the plan
-//! of each filter shape) as queries on the indexes that give the listing order, each run inside
-//! one REPEATABLE READ transaction. PostgreSQL's planner picks the index from its statistics
+//! A listing in PostgreSQL: the reads of `metadata::listing` (which decides the plan of each
+//! filter shape) inside one REPEATABLE READ transaction, with the statements of
+//! `metadata::listing_sql`. PostgreSQL's planner picks the index from its statistics
 //! (SQLite's is told with `INDEXED BY`); the test below asserts each shape's plan with
 //! `EXPLAIN` on a seeded, analysed table.
 //!
@@ -12,128 +12,25 @@
 
 use super::{PgStore, backend, counts};
 use crate::StoreResult;
-use crate::metadata::counts::DAY;
-use crate::metadata::listing::{self, Driver, ListingReads, PageBounds, Plan, prefix_upper_bound};
-use crate::metadata::rows::{self, BUCKET_COLUMNS};
+use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
+use crate::metadata::listing_sql::{self, IndexHints};
+use crate::metadata::rows;
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
 use cloudnexus_core::{Bucket, ProjectId};
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
-/// The columns of the listing order, on the driving table.
-fn order(plan: &Plan<'_>) -> (&'static str, &'static str) {
-    match plan.driver {
-        Driver::Tag(_) => ("d.created_at", "d.bucket_id"),
-        _ => ("b.created_at", "b.id"),
-    }
+fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Postgres> {
+    listing_sql::page_query(head, plan, bounds, IndexHints::None)
 }
 
-/// Appends `FROM ... WHERE ...`; `rows` says whether bucket columns are selected.
-fn push_from_where<'q>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, Postgres>, rows: bool) {
-    let f = plan.filter;
-    let bucket_id = match plan.driver {
-        Driver::Tag(tag) => {
-            // Region and name are on the tag row too, so only selected rows and further tag
-            // conditions need the bucket: counts read a covering index without a join.
-            qb.push(" FROM bucket_tags d");
-            if rows {
-                qb.push(" JOIN buckets b ON b.id = d.bucket_id");
-            }
-            qb.push(" WHERE d.project_id = ").push_bind(plan.project.as_str());
-            qb.push(" AND d.tag_key = ").push_bind(tag.key.as_str());
-            if let Some(value) = &tag.value {
-                qb.push(" AND d.tag_value = ").push_bind(value.as_str());
-            }
-            if !f.include_deleted {
-                qb.push(" AND d.live");
-            }
-            push_scope(plan, qb, "d");
-            "d.bucket_id"
-        }
-        Driver::Buckets | Driver::BucketsByName => {
-            qb.push(" FROM buckets b");
-            qb.push(" WHERE b.project_id = ").push_bind(plan.project.as_str());
-            if !f.include_deleted {
-                qb.push(" AND b.deleted_at IS NULL");
-            }
-            push_scope(plan, qb, "b");
-            "b.id"
-        }
-    };
-    for tag in plan.other_tags() {
-        qb.push(format!(
-            " AND EXISTS (SELECT 1 FROM bucket_tags t WHERE t.bucket_id = {bucket_id} AND t.tag_key = "
-        ))
-        .push_bind(tag.key.as_str());
-        if let Some(value) = &tag.value {
-            qb.push(" AND t.tag_value = ").push_bind(value.as_str());
-        }
-        qb.push(")");
-    }
-}
-
-/// The prefix and region conditions, on the `table` alias that holds `name` and `region`.
-fn push_scope<'q>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, Postgres>, table: &str) {
-    if let Some(prefix) = &plan.filter.prefix {
-        qb.push(format!(" AND {table}.name >= ")).push_bind(prefix.as_str());
-        qb.push(format!(" AND {table}.name < "))
-            .push_bind(prefix_upper_bound(prefix));
-    }
-    if let Some(region) = &plan.filter.region {
-        qb.push(format!(" AND {table}.region = ")).push_bind(region.as_str());
-    }
-}
-
-fn push_position<'q>(plan: &Plan<'_>, qb: &mut QueryBuilder<'q, Postgres>, op: &str, position: &'q Position) {
-    let (time, id) = order(plan);
-    qb.push(format!(" AND ({time}, {id}) {op} ("))
-        .push_bind(position.created_at.unix_seconds())
-        .push(", ")
-        .push_bind(position.id.as_str())
-        .push(")");
-}
-
-fn push_from_day(plan: &Plan<'_>, qb: &mut QueryBuilder<'_, Postgres>, day: i64) {
-    qb.push(format!(" AND {} >= ", order(plan).0)).push_bind(day * DAY);
-}
-
-/// `SELECT <bucket columns> ...` of the matches within `bounds`, in listing order.
-pub(super) fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Postgres> {
-    let mut qb = QueryBuilder::new(format!("{head}SELECT {BUCKET_COLUMNS}"));
-    push_from_where(plan, &mut qb, true);
-    if let Some(position) = bounds.after {
-        push_position(plan, &mut qb, ">", position);
-    }
-    if let Some(day) = bounds.from_day {
-        push_from_day(plan, &mut qb, day);
-    }
-    let (time, id) = order(plan);
-    qb.push(format!(" ORDER BY {time}, {id} LIMIT "))
-        .push_bind(i64::from(bounds.limit));
-    if bounds.skip > 0 {
-        qb.push(" OFFSET ")
-            .push_bind(i64::try_from(bounds.skip).unwrap_or(i64::MAX));
-    }
-    qb
-}
-
-/// `SELECT COUNT(*) ...` of the matches, optionally only those from `from_day` on and up to
-/// and including `upto`.
-pub(super) fn count_query<'q>(
+fn count_query<'q>(
     head: &str,
     plan: &Plan<'q>,
     upto: Option<&'q Position>,
     from_day: Option<i64>,
 ) -> QueryBuilder<'q, Postgres> {
-    let mut qb = QueryBuilder::new(format!("{head}SELECT COUNT(*)"));
-    push_from_where(plan, &mut qb, false);
-    if let Some(position) = upto {
-        push_position(plan, &mut qb, "<=", position);
-    }
-    if let Some(day) = from_day {
-        push_from_day(plan, &mut qb, day);
-    }
-    qb
+    listing_sql::count_query(head, plan, upto, from_day, IndexHints::None)
 }
 
 /// Whether a plan's statements must be planned with their values: a filter that combines
@@ -219,6 +116,7 @@ mod tests {
     use super::*;
     use crate::MetadataStore;
     use crate::metadata::NewBucket;
+    use crate::metadata::listing::Driver;
     use cloudnexus_core::listing::BucketFilter;
     use cloudnexus_core::{BucketId, BucketName, ProjectName, RegionSet, StorageClass, TagFilter, Tags, Timestamp};
     use sqlx::Row;
