@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine too (README's test command; CI runs it after fmt and clippy):
-#   1. starts a private PostgreSQL (scripts/postgres.sh: installed from Debian's packages when
-#      missing) for the tests that need one;
-#   2. runs every crate's tests: the API suite on SQLite, the store's conformance suite on every
-#      backend (SQLite and PostgreSQL alike);
-#   3. runs the API suite again with its servers on PostgreSQL;
+#   1. starts a private PostgreSQL and a private Redis (scripts/postgres.sh, scripts/redis.sh:
+#      installed from Debian's packages when missing) for the tests that need them;
+#   2. runs every crate's tests: the API suite on the embedded default (SQLite, limits in
+#      memory), the store's conformance suites on every backend (SQLite and PostgreSQL; memory
+#      and Redis);
+#   3. runs the API suite again with its servers on PostgreSQL and Redis;
 #   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
 # A missing service fails the run; nothing is skipped. Each install and wait is bounded.
 set -euo pipefail
@@ -23,14 +24,20 @@ scripts/postgres.sh stop
 rm -rf "${CLOUDNEXUS_PG_DIR:-target/postgres}"
 CLOUDNEXUS_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
 export CLOUDNEXUS_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh stop' EXIT
+trap 'scripts/postgres.sh stop; scripts/redis.sh stop' EXIT
 echo "test server: $CLOUDNEXUS_TEST_POSTGRES_URL"
+
+step "Redis"
+scripts/redis.sh stop
+CLOUDNEXUS_TEST_REDIS_URL=$(scripts/redis.sh start)
+export CLOUDNEXUS_TEST_REDIS_URL
+echo "test server: $CLOUDNEXUS_TEST_REDIS_URL"
 
 step "every crate's tests (API suite on SQLite; store suites on every backend)"
 cargo nextest run --workspace
 
-step "the API suite on PostgreSQL"
-CLOUDNEXUS_TEST_BACKEND=postgres cargo nextest run -p cloudnexus --test api
+step "the API suite on PostgreSQL and Redis"
+CLOUDNEXUS_TEST_BACKEND=postgres CLOUDNEXUS_TEST_LIMITER=redis cargo nextest run -p cloudnexus --test api
 
 step "reference examples (cURL, Python, Node) against a seeded server"
 cargo build -p cloudnexus

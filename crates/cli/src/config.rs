@@ -87,6 +87,10 @@ pub struct LimitsConfig {
 pub struct RateLimitConfig {
     /// Proxies whose `X-Forwarded-For` is believed for the failed-auth limit.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The Redis server that counts for every node; `None` for this process's memory.
+    pub redis_url: Option<String>,
+    /// What every rate-limit key in Redis starts with (several deployments on one server).
+    pub redis_key_prefix: String,
     #[serde(rename = "list-buckets")]
     pub list_buckets: QuotaConfig,
     pub read: QuotaConfig,
@@ -130,6 +134,8 @@ impl Default for RateLimitConfig {
         let d = RateLimitSettings::default();
         Self {
             trusted_proxies: d.trusted_proxies,
+            redis_url: None,
+            redis_key_prefix: cloudnexus_store::DEFAULT_LIMITER_KEY_PREFIX.to_owned(),
             list_buckets: d.list_buckets.into(),
             read: d.read.into(),
             write: d.write.into(),
@@ -224,6 +230,8 @@ impl Config {
         BackendConfig {
             data_dir: self.data_dir.clone(),
             metadata_url: self.metadata.url.clone(),
+            limiter_url: self.rate_limits.redis_url.clone(),
+            limiter_key_prefix: Some(self.rate_limits.redis_key_prefix.clone()),
             ..BackendConfig::default()
         }
     }
@@ -276,6 +284,11 @@ mod tests {
         assert_eq!(shipped.buckets.list_cache_mib, defaults.buckets.list_cache_mib);
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
         assert_eq!(shipped.metadata.url, None);
+        assert_eq!(shipped.rate_limits.redis_url, None);
+        assert_eq!(
+            shipped.rate_limits.redis_key_prefix,
+            defaults.rate_limits.redis_key_prefix
+        );
         let (service, api) = shipped.settings().unwrap();
         assert_eq!(api.list_cache_bytes, ApiSettings::default().list_cache_bytes);
         assert_eq!(api.rate_limits, RateLimitSettings::default());

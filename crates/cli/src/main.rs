@@ -29,6 +29,10 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
         #[arg(long, env = "CLOUDNEXUS_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Count rate limits in Redis, shared by every node, instead of this process's memory,
+        /// e.g. redis://cache.internal:6379 (prefer the variable for a URL with a password).
+        #[arg(long, env = "CLOUDNEXUS_REDIS_URL", value_name = "URL")]
+        redis_url: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -107,10 +111,17 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, common } => {
+        Command::Serve {
+            listen,
+            redis_url,
+            common,
+        } => {
             let mut config = common.load()?;
             if let Some(addr) = listen {
                 config.listen = addr;
+            }
+            if let Some(url) = redis_url {
+                config.rate_limits.redis_url = Some(url);
             }
             telemetry::init_logging(&config.log);
             let (server, first_run) = Server::start(&config, Arc::new(SystemClock)).await?;

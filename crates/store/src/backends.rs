@@ -2,7 +2,7 @@
 //! it out for the embedded default (SQLite and blobs in the data folder, limits in memory).
 //! The server and the admin commands get them here and hold them only as trait objects.
 
-use crate::limiter::{InMemoryRateLimiter, RateLimiter};
+use crate::limiter::{InMemoryRateLimiter, RateLimiter, RedisError, RedisRateLimiter};
 use crate::metadata::{MetadataStore, PgStore, SqliteStore};
 use crate::{BlobStore, FailureKind, LocalBlobStore, StoreError};
 use std::path::PathBuf;
@@ -18,9 +18,16 @@ pub struct BackendConfig {
     pub metadata_url: Option<String>,
     /// The blob store; `None` for the data folder's `blobs/`.
     pub blob_url: Option<String>,
-    /// The rate limiter's shared counters; `None` for this process's memory.
+    /// The rate limiter's shared counters: `redis://HOST:PORT[/DB]`; `None` for this process's
+    /// memory.
     pub limiter_url: Option<String>,
+    /// What every key the limiter writes starts with, so that deployments can share one
+    /// server; `None` for [`DEFAULT_LIMITER_KEY_PREFIX`].
+    pub limiter_key_prefix: Option<String>,
 }
+
+/// The default start of the rate limiter's keys in a shared server.
+pub const DEFAULT_LIMITER_KEY_PREFIX: &str = "cloudnexus";
 
 /// Why the backends could not be opened. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +46,16 @@ pub enum OpenError {
         source: StoreError,
         /// What to do about it, when the failure says.
         hint: String,
+    },
+    #[error(
+        "cannot reach the rate limiter at {location}: {source}; start Redis there, or leave the \
+         URL out to count requests in this process's memory (one node only)"
+    )]
+    Limiter {
+        /// The URL without its password.
+        location: String,
+        #[source]
+        source: RedisError,
     },
     #[error("cannot open the blob folder in {}: {source}", .data_dir.display())]
     Blobs {
@@ -89,12 +106,28 @@ impl Backends {
         };
         let limiter: Arc<dyn RateLimiter> = match &config.limiter_url {
             None => Arc::new(InMemoryRateLimiter::default()),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                let prefix = config
+                    .limiter_key_prefix
+                    .as_deref()
+                    .unwrap_or(DEFAULT_LIMITER_KEY_PREFIX);
+                match RedisRateLimiter::connect(url, prefix).await {
+                    Ok(limiter) => Arc::new(limiter),
+                    Err(source) => {
+                        metadata.close().await;
+                        return Err(OpenError::Limiter {
+                            location: redacted(url),
+                            source,
+                        });
+                    }
+                }
+            }
             Some(url) => {
                 metadata.close().await;
                 return Err(unsupported(
                     "rate limiter",
                     url,
-                    "leave it out to count requests in memory",
+                    "use redis://HOST:PORT, or leave it out to count requests in memory",
                 ));
             }
         };

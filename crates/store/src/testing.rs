@@ -1,5 +1,5 @@
-//! Helpers for tests that need a real PostgreSQL server (the store's conformance suite and the
-//! API suite on PostgreSQL). Built only with the `testing` feature.
+//! Helpers for tests that need a real PostgreSQL or Redis server (the store's conformance suite
+//! and the API suite on the shared backends). Built only with the `testing` feature.
 
 /// The variable naming the PostgreSQL server the tests may create databases on, as a URL
 /// ending in a database they can connect to (`scripts/postgres.sh start` prints one).
@@ -25,4 +25,23 @@ pub async fn new_postgres_database() -> String {
         .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
     let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
     format!("{base}/{name}")
+}
+
+/// The variable naming the Redis server the tests may use (`scripts/redis.sh start` prints one).
+pub const REDIS_URL_VARIABLE: &str = "CLOUDNEXUS_TEST_REDIS_URL";
+
+/// The URL of the test Redis server. Panics, loudly, when none is configured.
+pub fn redis_url() -> String {
+    std::env::var(REDIS_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{REDIS_URL_VARIABLE} is not set: this test needs a Redis server. Run the tests with \
+             scripts/test.sh, or start one with scripts/redis.sh start and export \
+             {REDIS_URL_VARIABLE}=<the URL it prints>"
+        )
+    })
+}
+
+/// A key prefix no other test uses, so that tests can share one Redis server.
+pub fn unique_redis_key_prefix() -> String {
+    format!("cnx-test-{}", cloudnexus_core::ids::random_lower_alnum(12))
 }

@@ -3,7 +3,10 @@
 //!
 //! The metadata backend is chosen by `CLOUDNEXUS_TEST_BACKEND`: `sqlite` (the default: the data
 //! folder's database) or `postgres` (a new database on the server named by
-//! `CLOUDNEXUS_TEST_POSTGRES_URL`, for each server started). The same tests run on both.
+//! `CLOUDNEXUS_TEST_POSTGRES_URL`, for each server started). The rate limiter is chosen by
+//! `CLOUDNEXUS_TEST_LIMITER`: `memory` (the default) or `redis` (the server named by
+//! `CLOUDNEXUS_TEST_REDIS_URL`, under a key prefix of each app's own, shared by its nodes).
+//! The same tests run on every combination.
 
 use cloudnexus::config::Config;
 use cloudnexus::keys::issue_api_key;
@@ -25,6 +28,18 @@ pub fn on_postgres() -> bool {
         Ok("postgres") => true,
         Ok("sqlite") | Err(_) => false,
         Ok(other) => panic!("{BACKEND_VARIABLE} must be `sqlite` or `postgres`, not {other:?}"),
+    }
+}
+
+/// The variable choosing the rate limiter of the tests' servers.
+pub const LIMITER_VARIABLE: &str = "CLOUDNEXUS_TEST_LIMITER";
+
+/// Whether the tests' servers count their rate limits in Redis.
+pub fn on_redis() -> bool {
+    match std::env::var(LIMITER_VARIABLE).as_deref() {
+        Ok("redis") => true,
+        Ok("memory") | Err(_) => false,
+        Ok(other) => panic!("{LIMITER_VARIABLE} must be `memory` or `redis`, not {other:?}"),
     }
 }
 
@@ -126,6 +141,10 @@ impl TestApp {
         config.buckets.purge_interval_seconds = 1;
         if on_postgres() {
             config.metadata.url = Some(cloudnexus_store::testing::new_postgres_database().await);
+        }
+        if on_redis() {
+            config.rate_limits.redis_url = Some(cloudnexus_store::testing::redis_url());
+            config.rate_limits.redis_key_prefix = cloudnexus_store::testing::unique_redis_key_prefix();
         }
         // Most tests make far more requests than a minute's quota under a frozen clock; the
         // rate-limit tests put the real policies back.

@@ -1,5 +1,5 @@
 //! Rate-limit counters behind one trait, [`RateLimiter`]: the in-memory limiter of a single
-//! node (`memory`), and later a shared one for several nodes. The rule itself (at most N in any
+//! node (`memory`), and the one every node shares (`redis`). The rule itself (at most N in any
 //! rolling window) is `cloudnexus_core::rate_limit`'s; a limiter keeps the logs and decides.
 //!
 //! One call decides one request: it admits the request against its caller's quota, and may
@@ -8,8 +8,10 @@
 //! trip to a shared limiter, never a peek and then an admission.
 
 mod memory;
+mod redis;
 
 pub use memory::InMemoryRateLimiter;
+pub use redis::{RedisError, RedisRateLimiter};
 
 use async_trait::async_trait;
 use cloudnexus_core::rate_limit::{Decision, Quota};

@@ -1,7 +1,7 @@
 //! The backends under test, each opened fresh for one test.
 
 use cloudnexus_store::{
-    BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, PgStore, RateLimiter, SqliteStore,
+    BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, PgStore, RateLimiter, RedisRateLimiter, SqliteStore,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -75,5 +75,22 @@ pub async fn memory_limiter() -> LimiterFixture {
     LimiterFixture {
         another: limiter.clone(),
         limiter,
+    }
+}
+
+pub async fn redis_limiter() -> LimiterFixture {
+    let url = cloudnexus_store::testing::redis_url();
+    let prefix = cloudnexus_store::testing::unique_redis_key_prefix();
+    let connect = || async {
+        let limiter: Arc<dyn RateLimiter> = Arc::new(
+            RedisRateLimiter::connect(&url, &prefix)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach the test Redis at {url}: {e}")),
+        );
+        limiter
+    };
+    LimiterFixture {
+        limiter: connect().await,
+        another: connect().await,
     }
 }

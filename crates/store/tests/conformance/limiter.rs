@@ -3,8 +3,9 @@
 //! record nothing; a gate is checked and never recorded.
 
 use crate::fixtures::LimiterFixture;
-use cloudnexus_core::rate_limit::Quota;
+use cloudnexus_core::rate_limit::{Quota, SlidingLog};
 use cloudnexus_store::{Admission, RateLimiter, Verdict};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const MINUTE: Quota = Quota {
@@ -120,6 +121,61 @@ pub async fn a_shut_gate_refuses_and_records_nothing(f: LimiterFixture) {
     assert!(later.is_admitted());
 }
 
+/// A few hundred admissions at pseudo-random times, with and without a gate, answered exactly
+/// as the rule's reference (`SlidingLog`) answers them: the same verdicts, `remaining`,
+/// `Retry-After` and reset times, to the millisecond.
+pub async fn answers_as_the_sliding_log_does(f: LimiterFixture) {
+    let limiter = f.limiter.as_ref();
+    let quota = Quota {
+        requests: 4,
+        window_millis: 1_000,
+    };
+    let gate_quota = Quota {
+        requests: 2,
+        window_millis: 1_500,
+    };
+    let mut logs: HashMap<(&str, &str), SlidingLog> = HashMap::new();
+    let mut seed: u64 = 0x5eed;
+    let mut next = |bound: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % bound
+    };
+    let mut now = 10_000_i64;
+    for step in 0..400 {
+        now += i64::try_from(next(250)).unwrap();
+        let policy = ["read", "failed-auth"][usize::try_from(next(2)).unwrap()];
+        let caller = ["k1", "k2", "10.0.0.9"][usize::try_from(next(3)).unwrap()];
+        let with_gate = next(3) == 0;
+        let admission = of(policy, caller, quota);
+        let gate = of("failed-auth", "10.0.0.9", gate_quota);
+        let expected = {
+            let gate_decision = with_gate.then(|| {
+                logs.entry(("failed-auth", "10.0.0.9"))
+                    .or_default()
+                    .peek(now, gate_quota)
+            });
+            match gate_decision {
+                Some(d) if !d.admitted => Verdict::GateShut(d),
+                _ => {
+                    let d = logs.entry((policy, caller)).or_default().try_admit(now, quota);
+                    if d.admitted {
+                        Verdict::Admitted(d)
+                    } else {
+                        Verdict::OverQuota(d)
+                    }
+                }
+            }
+        };
+        let got = limiter.admit(admission, with_gate.then_some(gate), now).await.unwrap();
+        assert_eq!(
+            got, expected,
+            "step {step} at {now}: {policy}/{caller}, gate {with_gate}"
+        );
+    }
+}
+
 macro_rules! suite_tests {
     ($fixture:path) => {
         $crate::limiter::suite_tests!(@tests $fixture;
@@ -127,6 +183,7 @@ macro_rules! suite_tests {
             the_window_rolls_and_refusals_record_nothing,
             concurrent_admissions_are_exact,
             a_shut_gate_refuses_and_records_nothing,
+            answers_as_the_sliding_log_does,
         );
     };
     (@tests $fixture:path; $($test:ident),* $(,)?) => {

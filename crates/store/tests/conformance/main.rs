@@ -55,4 +55,5 @@ mod blob_backends {
 
 mod limiter_backends {
     limiter_suite!(memory, crate::fixtures::memory_limiter);
+    limiter_suite!(redis, crate::fixtures::redis_limiter);
 }

@@ -1,3 +1,4 @@
 mod rate_limits;
 mod secrets;
+mod shared_limits;
 mod tokens;
