@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine too (README's test command; CI runs it after fmt and clippy):
-#   1. starts a private PostgreSQL and a private Redis (scripts/postgres.sh, scripts/redis.sh:
-#      installed from Debian's packages when missing) for the tests that need them;
-#   2. runs every crate's tests: the API suite on the embedded default (SQLite, limits in
-#      memory), the store's conformance suites on every backend (SQLite and PostgreSQL; memory
-#      and Redis);
-#   3. runs the API suite again with its servers on PostgreSQL and Redis;
+#   1. starts a private PostgreSQL, Redis and S3 server (scripts/postgres.sh, scripts/redis.sh:
+#      Debian's packages; scripts/s3.sh: moto's server from PyPI; each installed when missing)
+#      for the tests that need them;
+#   2. runs every crate's tests: the API suite on the embedded default (SQLite, blobs in the
+#      data folder, limits in memory), the store's conformance suites on every backend (SQLite
+#      and PostgreSQL; local folder and S3; memory and Redis);
+#   3. runs the API suite again with its servers on PostgreSQL, Redis and S3, as a cluster's
+#      nodes run;
 #   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
 # A missing service fails the run; nothing is skipped. Each install and wait is bounded.
 set -euo pipefail
@@ -24,7 +26,7 @@ scripts/postgres.sh stop
 rm -rf "${CLOUDNEXUS_PG_DIR:-target/postgres}"
 CLOUDNEXUS_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
 export CLOUDNEXUS_TEST_POSTGRES_URL
-trap 'scripts/postgres.sh stop; scripts/redis.sh stop' EXIT
+trap 'scripts/postgres.sh stop; scripts/redis.sh stop; scripts/s3.sh stop' EXIT
 echo "test server: $CLOUDNEXUS_TEST_POSTGRES_URL"
 
 step "Redis"
@@ -33,11 +35,20 @@ CLOUDNEXUS_TEST_REDIS_URL=$(scripts/redis.sh start)
 export CLOUDNEXUS_TEST_REDIS_URL
 echo "test server: $CLOUDNEXUS_TEST_REDIS_URL"
 
+step "S3 (moto's server)"
+scripts/s3.sh stop
+CLOUDNEXUS_TEST_S3_ENDPOINT=$(scripts/s3.sh start)
+export CLOUDNEXUS_TEST_S3_ENDPOINT
+echo "test server: $CLOUDNEXUS_TEST_S3_ENDPOINT"
+
 step "every crate's tests (API suite on SQLite; store suites on every backend)"
 cargo nextest run --workspace
 
-step "the API suite on PostgreSQL and Redis"
-CLOUDNEXUS_TEST_BACKEND=postgres CLOUDNEXUS_TEST_LIMITER=redis cargo nextest run -p cloudnexus --test api
+step "the API suite on PostgreSQL, Redis and S3"
+# The servers reach S3 through the standard variables, as in production; moto takes any key.
+AWS_ENDPOINT_URL=$CLOUDNEXUS_TEST_S3_ENDPOINT AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  CLOUDNEXUS_TEST_BACKEND=postgres CLOUDNEXUS_TEST_LIMITER=redis CLOUDNEXUS_TEST_BLOBS=s3 \
+  cargo nextest run -p cloudnexus --test api
 
 step "reference examples (cURL, Python, Node) against a seeded server"
 cargo build -p cloudnexus

@@ -26,6 +26,28 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub objects: ObjectsConfig,
     pub metadata: MetadataConfig,
+    pub blobs: BlobsConfig,
+}
+
+/// Where object bytes live.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlobsConfig {
+    /// `s3://BUCKET[/PREFIX]` (endpoint, region and credentials from the `AWS_*` variables);
+    /// absent for the data folder's `blobs/`.
+    pub url: Option<String>,
+    /// How old an unreferenced blob must be before the sweep removes it, in seconds; by
+    /// default 0 for the data folder (one process writes it) and an hour for an S3 store
+    /// (several nodes write it, and a blob is written before its object commits).
+    pub orphan_grace_seconds: Option<u64>,
+}
+
+impl BlobsConfig {
+    /// The grace period of the orphan sweep (see `orphan_grace_seconds`).
+    pub fn orphan_grace(&self) -> std::time::Duration {
+        let default = if self.url.is_some() { 3600 } else { 0 };
+        std::time::Duration::from_secs(self.orphan_grace_seconds.unwrap_or(default))
+    }
 }
 
 /// Where the metadata lives.
@@ -169,6 +191,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             objects: ObjectsConfig::default(),
             metadata: MetadataConfig::default(),
+            blobs: BlobsConfig::default(),
         }
     }
 }
@@ -230,9 +253,9 @@ impl Config {
         BackendConfig {
             data_dir: self.data_dir.clone(),
             metadata_url: self.metadata.url.clone(),
+            blob_url: self.blobs.url.clone(),
             limiter_url: self.rate_limits.redis_url.clone(),
             limiter_key_prefix: Some(self.rate_limits.redis_key_prefix.clone()),
-            ..BackendConfig::default()
         }
     }
 
@@ -270,6 +293,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_orphan_sweep_waits_an_hour_on_a_shared_store_and_not_on_the_data_folder() {
+        let mut blobs = BlobsConfig::default();
+        assert_eq!(blobs.orphan_grace(), std::time::Duration::ZERO);
+        blobs.url = Some("s3://bucket".to_owned());
+        assert_eq!(blobs.orphan_grace(), std::time::Duration::from_secs(3600));
+        blobs.orphan_grace_seconds = Some(5);
+        assert_eq!(blobs.orphan_grace(), std::time::Duration::from_secs(5));
+    }
+
+    #[test]
     fn the_shipped_example_parses_to_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/cloudnexus.toml");
         let shipped = Config::from_file(&path).unwrap();
@@ -285,6 +318,7 @@ mod tests {
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
         assert_eq!(shipped.metadata.url, None);
         assert_eq!(shipped.rate_limits.redis_url, None);
+        assert_eq!(shipped.blobs.url, None);
         assert_eq!(
             shipped.rate_limits.redis_key_prefix,
             defaults.rate_limits.redis_key_prefix

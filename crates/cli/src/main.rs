@@ -33,6 +33,11 @@ enum Command {
         /// e.g. redis://cache.internal:6379 (prefer the variable for a URL with a password).
         #[arg(long, env = "CLOUDNEXUS_REDIS_URL", value_name = "URL")]
         redis_url: Option<String>,
+        /// Keep object bytes in an S3-compatible store instead of the data folder, e.g.
+        /// s3://my-bucket/cloudnexus; endpoint, region and credentials come from AWS_ENDPOINT_URL,
+        /// AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+        #[arg(long, env = "CLOUDNEXUS_BLOB_URL", value_name = "URL")]
+        blob_url: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -114,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             redis_url,
+            blob_url,
             common,
         } => {
             let mut config = common.load()?;
@@ -122,6 +128,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(url) = redis_url {
                 config.rate_limits.redis_url = Some(url);
+            }
+            if let Some(url) = blob_url {
+                config.blobs.url = Some(url);
             }
             telemetry::init_logging(&config.log);
             let (server, first_run) = Server::start(&config, Arc::new(SystemClock)).await?;

@@ -63,7 +63,7 @@ impl Server {
             let _ = stopped.changed().await;
         }));
         let purge_interval = Duration::from_secs(config.buckets.purge_interval_seconds);
-        let background = BackgroundTasks::start(&service, purge_interval, started);
+        let background = BackgroundTasks::start(&service, purge_interval, started, config.blobs.orphan_grace());
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
         Ok((
             Self {

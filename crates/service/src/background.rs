@@ -2,7 +2,8 @@
 //! - the purge of soft-deleted buckets whose retention has passed (which frees their names);
 //! - garbage collection: removing the blobs of overwritten, deleted and purged objects, woken
 //!   by each change that drops one and on every purge tick;
-//! - after start-up, the sweep of blobs a crash left unreferenced;
+//! - the sweep of blobs that no object references (a crash between a blob's write and its
+//!   commit leaves one): after start-up, and then every grace period when there is one;
 //! - the refresh of the revoked-key list every second.
 
 use crate::auth::revocations::REFRESH_INTERVAL;
@@ -22,14 +23,17 @@ pub struct BackgroundTasks {
 }
 
 impl BackgroundTasks {
-    /// Starts every task for `service`. `started` is when the process started: blobs written
-    /// before it and referenced by nothing are swept.
-    pub fn start(service: &Service, purge_interval: Duration, started: SystemTime) -> Self {
+    /// Starts every task for `service`. `started` is when the process started. Blobs written
+    /// more than `orphan_grace` before it, and referenced by nothing, are swept after start-up;
+    /// with a grace period, the sweep runs again every `orphan_grace`. A grace period is what
+    /// keeps a sweep from taking the blob of another node's upload that is about to commit; 0
+    /// is right only when this process is the store's one writer.
+    pub fn start(service: &Service, purge_interval: Duration, started: SystemTime, orphan_grace: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(purge(service.clone(), purge_interval, stopped.clone()));
         tasks.spawn(collect(service.clone(), stopped.clone()));
-        tasks.spawn(sweep(service.clone(), started));
+        tasks.spawn(sweep(service.clone(), started, orphan_grace, stopped.clone()));
         tasks.spawn(refresh_revocations(service.clone(), stopped));
         Self { stop, tasks }
     }
@@ -37,7 +41,7 @@ impl BackgroundTasks {
     /// Stops every task and waits for them.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        // The periodic tasks return at the signal; the one-off sweep finishes its work.
+        // The periodic tasks return at the signal; a sweep under way finishes its work.
         while self.tasks.join_next().await.is_some() {}
     }
 }
@@ -73,14 +77,30 @@ async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-/// Finishes what a crash may have left: dropped blobs still queued, and unreferenced ones.
-async fn sweep(service: Service, started: SystemTime) {
+/// Finishes what a crash may have left: dropped blobs still queued, and unreferenced ones
+/// older than the grace period; then, with a grace period, sweeps again every period.
+async fn sweep(service: Service, started: SystemTime, grace: Duration, mut stopped: watch::Receiver<bool>) {
     match garbage::collect_garbage(service.store(), service.blobs()).await {
         Ok(n) if n > 0 => tracing::info!(removed = n, "removed dropped blobs"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "removing dropped blobs failed"),
     }
-    match garbage::sweep_orphans(service.store(), service.blobs(), started).await {
+    sweep_orphans_before(&service, started - grace).await;
+    if grace.is_zero() {
+        return;
+    }
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + grace, grace);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => sweep_orphans_before(&service, SystemTime::now() - grace).await,
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+async fn sweep_orphans_before(service: &Service, before: SystemTime) {
+    match garbage::sweep_orphans(service.store(), service.blobs(), before).await {
         Ok(n) if n > 0 => tracing::info!(removed = n, "removed blobs of interrupted uploads"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "sweeping unreferenced blobs failed"),

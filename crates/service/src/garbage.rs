@@ -33,7 +33,8 @@ pub async fn collect_garbage(meta: &dyn MetadataStore, blobs: &dyn BlobStore) ->
 }
 
 /// Removes blobs written before `before` that no object references and no queue holds. Call it
-/// with the time the process started, so uploads in flight (written after it) are left alone.
+/// with a time before which no upload still in flight, on any node, wrote its blob: the
+/// process's start for a store only it writes, less a grace period for a shared one.
 pub async fn sweep_orphans(meta: &dyn MetadataStore, blobs: &dyn BlobStore, before: SystemTime) -> StoreResult<usize> {
     let candidates = blobs
         .blobs_written_before(before)

@@ -2,9 +2,10 @@
 //! it out for the embedded default (SQLite and blobs in the data folder, limits in memory).
 //! The server and the admin commands get them here and hold them only as trait objects.
 
+use crate::blob::S3OpenError;
 use crate::limiter::{InMemoryRateLimiter, RateLimiter, RedisError, RedisRateLimiter};
 use crate::metadata::{MetadataStore, PgStore, SqliteStore};
-use crate::{BlobStore, FailureKind, LocalBlobStore, StoreError};
+use crate::{BlobStore, FailureKind, LocalBlobStore, S3BlobStore, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +17,8 @@ pub struct BackendConfig {
     /// The metadata store: `postgres://USER[:PASSWORD]@HOST:PORT/DB`; `None` for SQLite in the
     /// data folder.
     pub metadata_url: Option<String>,
-    /// The blob store; `None` for the data folder's `blobs/`.
+    /// The blob store: `s3://BUCKET[/PREFIX]`, configured by the `AWS_*` variables; `None` for
+    /// the data folder's `blobs/`.
     pub blob_url: Option<String>,
     /// The rate limiter's shared counters: `redis://HOST:PORT[/DB]`; `None` for this process's
     /// memory.
@@ -57,6 +59,15 @@ pub enum OpenError {
         #[source]
         source: RedisError,
     },
+    #[error(
+        "cannot use the blob store {url}: {source}; check the bucket exists and AWS_ENDPOINT_URL, \
+         AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
+    S3 {
+        url: String,
+        #[source]
+        source: S3OpenError,
+    },
     #[error("cannot open the blob folder in {}: {source}", .data_dir.display())]
     Blobs {
         data_dir: PathBuf,
@@ -86,22 +97,11 @@ impl Backends {
     /// uploads a crash interrupted.
     pub async fn open(config: &BackendConfig) -> Result<Self, OpenError> {
         let metadata = open_metadata(config).await?;
-        let blobs: Arc<dyn BlobStore> = match &config.blob_url {
-            None => Arc::new(
-                LocalBlobStore::open(&config.data_dir)
-                    .await
-                    .map_err(|source| OpenError::Blobs {
-                        data_dir: config.data_dir.clone(),
-                        source,
-                    })?,
-            ),
-            Some(url) => {
+        let blobs = match open_blobs(config).await {
+            Ok(blobs) => blobs,
+            Err(e) => {
                 metadata.close().await;
-                return Err(unsupported(
-                    "blob store",
-                    url,
-                    "leave it out to keep blobs in the data folder",
-                ));
+                return Err(e);
             }
         };
         let limiter: Arc<dyn RateLimiter> = match &config.limiter_url {
@@ -163,6 +163,34 @@ pub fn redacted(url: &str) -> String {
     match credentials.split_once(':') {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
+    }
+}
+
+/// Opens the blob store alone. Opening the blob folder removes the temp files of uploads a
+/// crash interrupted; opening an S3 store checks that its bucket can be listed.
+pub async fn open_blobs(config: &BackendConfig) -> Result<Arc<dyn BlobStore>, OpenError> {
+    match config.blob_url.as_deref() {
+        None => Ok(Arc::new(LocalBlobStore::open(&config.data_dir).await.map_err(
+            |source| OpenError::Blobs {
+                data_dir: config.data_dir.clone(),
+                source,
+            },
+        )?)),
+        Some(url) if url.starts_with("s3://") => {
+            let builder = object_store::aws::AmazonS3Builder::from_env();
+            match S3BlobStore::open(url, builder).await {
+                Ok(blobs) => Ok(Arc::new(blobs)),
+                Err(source) => Err(OpenError::S3 {
+                    url: url.to_owned(),
+                    source,
+                }),
+            }
+        }
+        Some(url) => Err(unsupported(
+            "blob store",
+            url,
+            "use s3://BUCKET[/PREFIX], or leave it out to keep blobs in the data folder",
+        )),
     }
 }
 

@@ -18,8 +18,10 @@ pub mod metadata;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use backends::{BackendConfig, Backends, DEFAULT_LIMITER_KEY_PREFIX, OpenError, open_metadata, redacted};
-pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, WrittenBlob};
+pub use backends::{
+    BackendConfig, Backends, DEFAULT_LIMITER_KEY_PREFIX, OpenError, open_blobs, open_metadata, redacted,
+};
+pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, S3BlobStore, WrittenBlob};
 pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, RedisRateLimiter, Verdict};
 pub use metadata::{

@@ -1,4 +1,4 @@
-//! Helpers for tests that need a real PostgreSQL or Redis server (the store's conformance suite
+//! Helpers for tests that need a real PostgreSQL, Redis or S3-compatible server (the store's conformance suite
 //! and the API suite on the shared backends). Built only with the `testing` feature.
 
 /// The variable naming the PostgreSQL server the tests may create databases on, as a URL
@@ -44,4 +44,48 @@ pub fn redis_url() -> String {
 /// A key prefix no other test uses, so that tests can share one Redis server.
 pub fn unique_redis_key_prefix() -> String {
     format!("cnx-test-{}", cloudnexus_core::ids::random_lower_alnum(12))
+}
+
+/// The variable naming the S3-compatible server the tests may create buckets on, as its
+/// endpoint (`scripts/s3.sh start` prints one). The tests sign with the credentials of
+/// [`s3_builder`]; moto's server accepts any.
+pub const S3_ENDPOINT_VARIABLE: &str = "CLOUDNEXUS_TEST_S3_ENDPOINT";
+
+/// The endpoint of the test S3 server. Panics, loudly, when none is configured.
+pub fn s3_endpoint() -> String {
+    std::env::var(S3_ENDPOINT_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{S3_ENDPOINT_VARIABLE} is not set: this test needs an S3-compatible server. Run the \
+             tests with scripts/test.sh, or start one with scripts/s3.sh start and export \
+             {S3_ENDPOINT_VARIABLE}=<the endpoint it prints>"
+        )
+    })
+}
+
+/// A client configuration for the test S3 server (what the `AWS_*` variables give in
+/// production).
+pub fn s3_builder() -> object_store::aws::AmazonS3Builder {
+    object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(s3_endpoint())
+        .with_region("us-east-1")
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+}
+
+/// The `s3://` URL of a new, empty bucket on the test server (created with an anonymous
+/// `PUT /BUCKET`, which moto's server accepts).
+pub async fn new_s3_bucket() -> String {
+    let endpoint = s3_endpoint();
+    let name = format!("cnx-test-{}", cloudnexus_core::ids::random_lower_alnum(12));
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{name}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test S3 server at {endpoint}: {e}"));
+    assert!(
+        response.status().is_success(),
+        "cannot create a test bucket: {}",
+        response.status()
+    );
+    format!("s3://{name}")
 }

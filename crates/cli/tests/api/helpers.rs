@@ -6,7 +6,10 @@
 //! `CLOUDNEXUS_TEST_POSTGRES_URL`, for each server started). The rate limiter is chosen by
 //! `CLOUDNEXUS_TEST_LIMITER`: `memory` (the default) or `redis` (the server named by
 //! `CLOUDNEXUS_TEST_REDIS_URL`, under a key prefix of each app's own, shared by its nodes).
-//! The same tests run on every combination.
+//! Object bytes are kept by `CLOUDNEXUS_TEST_BLOBS`: `local` (the default: the data folder) or
+//! `s3` (a new bucket on the server named by `CLOUDNEXUS_TEST_S3_ENDPOINT` for each app, reached
+//! through the standard `AWS_*` variables, as in production). The same tests run on every
+//! combination.
 
 use cloudnexus::config::Config;
 use cloudnexus::keys::issue_api_key;
@@ -43,17 +46,48 @@ pub fn on_redis() -> bool {
     }
 }
 
+/// The variable choosing where the tests' servers keep object bytes.
+pub const BLOBS_VARIABLE: &str = "CLOUDNEXUS_TEST_BLOBS";
+
+/// Whether the tests' servers keep object bytes in an S3-compatible store.
+pub fn on_s3() -> bool {
+    match std::env::var(BLOBS_VARIABLE).as_deref() {
+        Ok("s3") => {
+            assert!(
+                std::env::var("AWS_ENDPOINT_URL").is_ok(),
+                "{BLOBS_VARIABLE}=s3 needs AWS_ENDPOINT_URL (and AWS_REGION, AWS_ACCESS_KEY_ID, \
+                 AWS_SECRET_ACCESS_KEY) naming the test S3 server, as scripts/test.sh sets them"
+            );
+            true
+        }
+        Ok("local") | Err(_) => false,
+        Ok(other) => panic!("{BLOBS_VARIABLE} must be `local` or `s3`, not {other:?}"),
+    }
+}
+
 /// The environment a `cloudnexus` process needs to use a fresh metadata store of the tests'
 /// backend: nothing on SQLite (the data folder is enough), a new database's URL on PostgreSQL.
 pub async fn fresh_backend_env() -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
     if on_postgres() {
-        vec![(
+        env.push((
             "CLOUDNEXUS_DATABASE_URL",
             cloudnexus_store::testing::new_postgres_database().await,
-        )]
-    } else {
-        Vec::new()
+        ));
     }
+    if on_s3() {
+        env.push(("CLOUDNEXUS_BLOB_URL", cloudnexus_store::testing::new_s3_bucket().await));
+    }
+    env
+}
+
+/// How many blobs the blob store of `backends` holds (whatever the backend).
+pub async fn blob_count(backends: &cloudnexus_store::BackendConfig) -> usize {
+    let blobs = cloudnexus_store::open_blobs(backends)
+        .await
+        .expect("the blob store opens");
+    let far_future = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
+    blobs.blobs_written_before(far_future).await.unwrap().len()
 }
 
 /// 2024-08-12T14:32:00Z, the first `created_at` of the reference page's example.
@@ -141,6 +175,9 @@ impl TestApp {
         config.buckets.purge_interval_seconds = 1;
         if on_postgres() {
             config.metadata.url = Some(cloudnexus_store::testing::new_postgres_database().await);
+        }
+        if on_s3() {
+            config.blobs.url = Some(cloudnexus_store::testing::new_s3_bucket().await);
         }
         if on_redis() {
             config.rate_limits.redis_url = Some(cloudnexus_store::testing::redis_url());

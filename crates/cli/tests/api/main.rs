@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod buckets;
+mod cluster;
 mod errors;
 mod health;
 mod helpers;

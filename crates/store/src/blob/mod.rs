@@ -1,13 +1,15 @@
 //! The blob store: object bytes, named by internal [`BlobId`]s (never by object keys, so no key
-//! can reach a file path), behind one trait so the local folder can later be swapped for an
-//! S3-compatible store.
+//! can reach a file path), behind one trait: the data folder (`local`) or any S3-compatible
+//! store (`s3`).
 //!
 //! A write streams the body to durable storage and returns only once the blob is complete and
 //! on stable storage; the metadata that makes it visible is committed after that, by the caller.
 
 mod local;
+mod s3;
 
 pub use local::LocalBlobStore;
+pub use s3::{PART_BYTES, PARTS_IN_FLIGHT, S3BlobStore, S3OpenError};
 
 use async_trait::async_trait;
 use bytes::Bytes;

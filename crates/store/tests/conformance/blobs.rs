@@ -79,6 +79,63 @@ pub async fn blobs_are_listed_by_when_they_were_written(f: BlobFixture) {
     assert_eq!(blobs.blobs_written_before(an_hour_from_now()).await.unwrap(), [blob.id]);
 }
 
+/// `len` pseudo-random bytes (so that parts differ), in 64 KiB chunks.
+fn large(len: usize) -> (Vec<u8>, Vec<Bytes>) {
+    let mut state: u32 = 0x9e37_79b9;
+    let bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let chunks = bytes.chunks(64 * 1024).map(Bytes::copy_from_slice).collect();
+    (bytes, chunks)
+}
+
+fn stream_of(chunks: Vec<Bytes>) -> ByteStream {
+    futures_util::stream::iter(chunks.into_iter().map(Ok)).boxed()
+}
+
+/// A body of several multipart parts (the S3 store cuts them at 8 MiB) is stored whole and
+/// reads back byte-exact, whole and across a part boundary.
+pub async fn a_large_body_is_stored_whole(f: BlobFixture) {
+    let blobs = f.blobs.as_ref();
+    let (bytes, chunks) = large(20 * 1024 * 1024 + 123);
+    let blob = blobs.write(stream_of(chunks), 1 << 30).await.unwrap();
+    assert_eq!(blob.size, bytes.len() as u64);
+    assert_eq!(blob.md5, <[u8; 16]>::from(Md5::digest(&bytes)));
+    let read = collect(blobs.read(&blob.id, None).await.unwrap()).await;
+    assert!(read == bytes, "the blob read back differs ({} bytes read)", read.len());
+    let boundary: usize = 8 * 1024 * 1024;
+    let range = ((boundary - 10) as u64, (boundary + 9) as u64);
+    let around = collect(blobs.read(&blob.id, Some(range)).await.unwrap()).await;
+    assert_eq!(around, &bytes[boundary - 10..boundary + 10]);
+}
+
+/// A large body that breaks, or grows over the limit, after some parts were sent leaves
+/// nothing behind.
+pub async fn a_large_body_that_fails_halfway_leaves_nothing(f: BlobFixture) {
+    let blobs = f.blobs.as_ref();
+    let (_, chunks) = large(20 * 1024 * 1024);
+    let broken: ByteStream = futures_util::stream::iter(chunks.into_iter().map(Ok))
+        .chain(futures_util::stream::once(async {
+            Err(std::io::Error::other("the client went away"))
+        }))
+        .boxed();
+    assert!(matches!(
+        blobs.write(broken, 1 << 30).await,
+        Err(BlobWriteError::Body(_))
+    ));
+    let (_, chunks) = large(20 * 1024 * 1024);
+    assert!(matches!(
+        blobs.write(stream_of(chunks), 18 * 1024 * 1024).await,
+        Err(BlobWriteError::TooLarge(_))
+    ));
+    assert!(blobs.blobs_written_before(an_hour_from_now()).await.unwrap().is_empty());
+}
+
 macro_rules! suite_tests {
     ($fixture:path) => {
         $crate::blobs::suite_tests!(@tests $fixture;
@@ -86,6 +143,8 @@ macro_rules! suite_tests {
             deletes_are_idempotent,
             a_body_over_the_limit_or_broken_leaves_nothing,
             blobs_are_listed_by_when_they_were_written,
+            a_large_body_is_stored_whole,
+            a_large_body_that_fails_halfway_leaves_nothing,
         );
     };
     (@tests $fixture:path; $($test:ident),* $(,)?) => {

@@ -1,7 +1,8 @@
 //! The backends under test, each opened fresh for one test.
 
 use cloudnexus_store::{
-    BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, PgStore, RateLimiter, RedisRateLimiter, SqliteStore,
+    BlobStore, InMemoryRateLimiter, LocalBlobStore, MetadataStore, PgStore, RateLimiter, RedisRateLimiter, S3BlobStore,
+    SqliteStore,
 };
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -52,14 +53,27 @@ pub async fn postgres() -> MetadataFixture {
 /// A fresh blob store.
 pub struct BlobFixture {
     pub blobs: Arc<dyn BlobStore>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 pub async fn local_blobs() -> BlobFixture {
     let dir = tempfile::tempdir().unwrap();
     BlobFixture {
         blobs: Arc::new(LocalBlobStore::open(dir.path()).await.unwrap()),
-        _dir: dir,
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh bucket on the test S3 server, with the blobs under a prefix as a deployment might.
+pub async fn s3_blobs() -> BlobFixture {
+    let bucket = cloudnexus_store::testing::new_s3_bucket().await;
+    let url = format!("{bucket}/deployment/one");
+    let blobs = S3BlobStore::open(&url, cloudnexus_store::testing::s3_builder())
+        .await
+        .unwrap_or_else(|e| panic!("cannot open {url} on the test S3 server: {e}"));
+    BlobFixture {
+        blobs: Arc::new(blobs),
+        _dir: None,
     }
 }
 

@@ -145,7 +145,7 @@ async fn create_only_and_compare_and_swap_puts() {
     .await;
     assert_eq!(created.status, 201);
     assert_eq!(
-        crate::objects::put_get::blob_files(&app),
+        crate::objects::put_get::blob_files(&app).await,
         2,
         "replaced and refused bodies leave no blob behind"
     );

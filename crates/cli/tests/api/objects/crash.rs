@@ -22,9 +22,17 @@ struct Server {
 /// Starts `cloudnexus serve` on a free port with the environment `backend` (the tests'
 /// metadata backend); returns it and the first-run key, if printed.
 fn start(data: &std::path::Path, backend: &[(&str, String)]) -> (Server, Option<String>) {
-    // The writers make far more requests than the shipped write quota allows.
+    // The writers make far more requests than the shipped write quota allows. The server is
+    // its blob store's only writer, so unreferenced blobs are swept at start-up with no grace
+    // period, whatever the store.
     let config = data.with_extension("toml");
-    std::fs::write(&config, "[rate_limits.write]\nrequests = 1000000\nwindow_seconds = 60\n[rate_limits.read]\nrequests = 1000000\nwindow_seconds = 60\n").unwrap();
+    std::fs::write(
+        &config,
+        "[rate_limits.write]\nrequests = 1000000\nwindow_seconds = 60\n\
+         [rate_limits.read]\nrequests = 1000000\nwindow_seconds = 60\n\
+         [blobs]\norphan_grace_seconds = 0\n",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
         .arg("--config")
@@ -62,14 +70,130 @@ fn start(data: &std::path::Path, backend: &[(&str, String)]) -> (Server, Option<
 
 /// The bytes of `version` of `key`: its own size and pattern, so a mix of two versions or a
 /// truncated one never passes for either.
-fn body(key: &str, version: u64) -> Vec<u8> {
+pub(crate) fn body(key: &str, version: u64) -> Vec<u8> {
     let seed = Md5::digest(format!("{key}#{version}"));
     let size = 1024 + (u32::from_le_bytes([seed[0], seed[1], seed[2], 0]) as usize % 200_000);
     (0..size).map(|i| seed[i % 16].wrapping_add((i / 16) as u8)).collect()
 }
 
+/// Uploads and overwrites its keys without pause, spreading the requests over `bases` (the
+/// nodes), until a request fails (its node died): what it sent then is recorded as in flight.
+pub(crate) struct Writer {
+    pub http: reqwest::Client,
+    pub key: String,
+    pub bases: Vec<String>,
+    pub bucket: &'static str,
+    pub model: Arc<Mutex<HashMap<String, KeyState>>>,
+}
+
+impl Writer {
+    /// Writes until its first failure; returns how many writes were acknowledged.
+    pub async fn run(self, writer: usize, round: u64) -> u64 {
+        let mut acked = 0;
+        for i in 0u64.. {
+            let object = format!("w{writer}/k{}", i as usize % KEYS_PER_WRITER);
+            let version = round * 1_000_000 + writer as u64 * 10_000 + i;
+            let base = &self.bases[(writer + i as usize) % self.bases.len()];
+            self.model
+                .lock()
+                .unwrap()
+                .entry(object.clone())
+                .or_default()
+                .in_flight
+                .push(version);
+            let sent = self
+                .http
+                .put(format!("{base}/v1/buckets/{}/objects/{object}", self.bucket))
+                .bearer_auth(&self.key)
+                .body(body(&object, version))
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {
+                    let mut m = self.model.lock().unwrap();
+                    let state = m.get_mut(&object).unwrap();
+                    state.acked = Some(version);
+                    state.in_flight.clear();
+                    acked += 1;
+                }
+                Ok(r) => panic!("unexpected answer {}", r.status()),
+                Err(_) => return acked, // the node died
+            }
+        }
+        acked
+    }
+}
+
+/// Reads every key of `model` through every one of `bases`: each must be its acknowledged
+/// version or, whole, a write that was in flight, the same through every node. Settles the
+/// model on what was found and returns the objects' count and total size.
+pub(crate) async fn check_objects(
+    http: &reqwest::Client,
+    bases: &[String],
+    key: &str,
+    bucket: &str,
+    model: &Mutex<HashMap<String, KeyState>>,
+    when: &str,
+) -> (u64, u64) {
+    let snapshot = model.lock().unwrap().clone();
+    let mut expected_count = 0u64;
+    let mut expected_size = 0u64;
+    for (object, state) in &snapshot {
+        let mut matched_by_node = Vec::new();
+        for base in bases {
+            let response = http
+                .get(format!("{base}/v1/buckets/{bucket}/objects/{object}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            let found = if response.status() == 404 {
+                None
+            } else {
+                assert_eq!(response.status(), 200, "{when}: {object} through {base}");
+                Some(response.bytes().await.unwrap().to_vec())
+            };
+            let candidates: Vec<u64> = state.acked.iter().chain(state.in_flight.iter()).copied().collect();
+            let matched =
+                match &found {
+                    None => {
+                        assert!(
+                            state.acked.is_none(),
+                            "{when}: acknowledged {object} v{:?} is gone through {base}",
+                            state.acked
+                        );
+                        None
+                    }
+                    Some(bytes) => Some(*candidates.iter().find(|v| body(object, **v) == *bytes).unwrap_or_else(
+                        || {
+                            panic!(
+                                "{when}: {object} holds {} bytes matching no version written (through {base})",
+                                bytes.len()
+                            )
+                        },
+                    )),
+                };
+            matched_by_node.push(matched);
+        }
+        let matched = matched_by_node[0];
+        assert!(
+            matched_by_node.iter().all(|m| *m == matched),
+            "{when}: the nodes disagree on {object}: {matched_by_node:?}"
+        );
+        if let Some(v) = matched {
+            expected_count += 1;
+            expected_size += body(object, v).len() as u64;
+        }
+        let mut m = model.lock().unwrap();
+        let s = m.get_mut(object).unwrap();
+        s.acked = matched;
+        s.in_flight.clear();
+    }
+    (expected_count, expected_size)
+}
+
 #[derive(Debug, Default, Clone)]
-struct KeyState {
+pub(crate) struct KeyState {
     /// The last acknowledged version.
     acked: Option<u64>,
     /// Versions sent after it whose outcome is unknown (the server died).
@@ -80,6 +204,14 @@ struct KeyState {
 async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     let dir = tempfile::tempdir().unwrap();
     let backend = crate::helpers::fresh_backend_env().await;
+    let blob_store = cloudnexus_store::BackendConfig {
+        data_dir: dir.path().to_owned(),
+        blob_url: backend
+            .iter()
+            .find(|(name, _)| *name == "CLOUDNEXUS_BLOB_URL")
+            .map(|(_, url)| url.clone()),
+        ..Default::default()
+    };
     let (mut server, key) = start(dir.path(), &backend);
     let key = key.expect("first run prints a key");
     let http = reqwest::Client::new();
@@ -98,39 +230,14 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
         let base = server.base.clone();
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (http, key, base, model) = (http.clone(), key.clone(), base.clone(), model.clone());
-                tokio::spawn(async move {
-                    let mut acked = 0;
-                    for i in 0u64.. {
-                        let object = format!("w{w}/k{}", i as usize % KEYS_PER_WRITER);
-                        let version = round * 1_000_000 + w as u64 * 10_000 + i;
-                        model
-                            .lock()
-                            .unwrap()
-                            .entry(object.clone())
-                            .or_default()
-                            .in_flight
-                            .push(version);
-                        let sent = http
-                            .put(format!("{base}/v1/buckets/crash-test/objects/{object}"))
-                            .bearer_auth(&key)
-                            .body(body(&object, version))
-                            .send()
-                            .await;
-                        match sent {
-                            Ok(r) if r.status().is_success() => {
-                                let mut m = model.lock().unwrap();
-                                let state = m.get_mut(&object).unwrap();
-                                state.acked = Some(version);
-                                state.in_flight.clear();
-                                acked += 1;
-                            }
-                            Ok(r) => panic!("unexpected answer {}", r.status()),
-                            Err(_) => return acked, // the server died
-                        }
-                    }
-                    acked
-                })
+                let writer = Writer {
+                    http: http.clone(),
+                    key: key.clone(),
+                    bases: vec![base.clone()],
+                    bucket: "crash-test",
+                    model: model.clone(),
+                };
+                tokio::spawn(writer.run(w, round))
             })
             .collect();
         // Let the writers get going, then kill the server mid-flight.
@@ -143,55 +250,20 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
 
         let (restarted, _) = start(dir.path(), &backend);
         server = restarted;
-        let temp: Vec<_> = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().collect();
-        assert!(temp.is_empty(), "round {round}: temp files left: {temp:?}");
-
-        // Every key reads back as its acknowledged version or, whole, as a write in flight.
-        let snapshot = model.lock().unwrap().clone();
-        let mut expected_count = 0u64;
-        let mut expected_size = 0u64;
-        for (object, state) in &snapshot {
-            let response = http
-                .get(format!("{}/v1/buckets/crash-test/objects/{object}", server.base))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .unwrap();
-            let found = if response.status() == 404 {
-                None
-            } else {
-                assert_eq!(response.status(), 200);
-                Some(response.bytes().await.unwrap().to_vec())
-            };
-            let candidates: Vec<u64> = state.acked.iter().chain(state.in_flight.iter()).copied().collect();
-            let matched =
-                match &found {
-                    None => {
-                        assert!(
-                            state.acked.is_none(),
-                            "round {round}: acknowledged {object} v{:?} is gone",
-                            state.acked
-                        );
-                        None
-                    }
-                    Some(bytes) => Some(*candidates.iter().find(|v| body(object, **v) == *bytes).unwrap_or_else(
-                        || {
-                            panic!(
-                                "round {round}: {object} holds {} bytes matching no version written",
-                                bytes.len()
-                            )
-                        },
-                    )),
-                };
-            if let Some(v) = matched {
-                expected_count += 1;
-                expected_size += body(object, v).len() as u64;
-            }
-            let mut m = model.lock().unwrap();
-            let s = m.get_mut(object).unwrap();
-            s.acked = matched;
-            s.in_flight.clear();
+        if blob_store.blob_url.is_none() {
+            let temp: Vec<_> = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().collect();
+            assert!(temp.is_empty(), "round {round}: temp files left: {temp:?}");
         }
+
+        let (expected_count, expected_size) = check_objects(
+            &http,
+            &[server.base.clone()],
+            &key,
+            "crash-test",
+            &model,
+            &format!("round {round}"),
+        )
+        .await;
 
         // The bucket's usage is the sum of its objects, in the listing too.
         let bucket: serde_json::Value = http
@@ -226,7 +298,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
         // Blobs a crash left unreferenced are swept in the background after the restart.
         let mut files = 0;
         for _ in 0..50 {
-            files = count_blob_files(&dir.path().join("blobs"));
+            files = crate::helpers::blob_count(&blob_store).await;
             if files as u64 == expected_count {
                 break;
             }
@@ -234,7 +306,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
         }
         assert_eq!(
             files as u64, expected_count,
-            "round {round}: blob files on disk vs objects"
+            "round {round}: blobs in the store vs objects"
         );
     }
     assert!(
@@ -243,16 +315,4 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     );
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-}
-
-fn count_blob_files(root: &std::path::Path) -> usize {
-    let mut n = 0;
-    for shard in std::fs::read_dir(root).unwrap() {
-        let shard = shard.unwrap();
-        if shard.file_name() == "tmp" || !shard.path().is_dir() {
-            continue;
-        }
-        n += std::fs::read_dir(shard.path()).unwrap().count();
-    }
-    n
 }

@@ -1,5 +1,5 @@
 mod conditional;
-mod crash;
+pub(crate) mod crash;
 mod list;
 mod public;
 mod put_get;
