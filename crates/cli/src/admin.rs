@@ -31,6 +31,57 @@ pub enum AdminCommand {
         #[arg(long)]
         project: String,
     },
+    /// Copy the embedded data folder (its SQLite metadata and blobs/) into an empty PostgreSQL
+    /// database and an S3-compatible store, to run several nodes on them. Keys, tokens and
+    /// cursors keep working. Stop the server first; the folder is left as it was.
+    ///
+    /// Example: cloudnexus admin --data-dir ./data migrate
+    ///   --to-database-url postgres://cloudnexus@db:5432/cloudnexus --to-blob-url s3://bucket/prefix
+    /// (endpoint, region and credentials of the store from the AWS_* variables)
+    Migrate {
+        /// The PostgreSQL database to copy into; it must hold no project yet.
+        #[arg(long, value_name = "URL")]
+        to_database_url: String,
+        /// The S3 store to copy object bytes into: s3://BUCKET[/PREFIX].
+        #[arg(long, value_name = "URL")]
+        to_blob_url: String,
+    },
+}
+
+/// Copies the embedded data folder of `config` onto the given database and blob store.
+pub async fn migrate(
+    config: &crate::config::Config,
+    to_database_url: &str,
+    to_blob_url: &str,
+) -> anyhow::Result<(Value, String)> {
+    if config.metadata.url.is_some() || config.blobs.url.is_some() {
+        bail!(
+            "migrate copies the embedded data folder: leave out --database-url, CLOUDNEXUS_DATABASE_URL and [metadata] url / [blobs] url, and give the target with --to-database-url and --to-blob-url"
+        );
+    }
+    let target = cloudnexus_store::BackendConfig {
+        blob_url: Some(to_blob_url.to_owned()),
+        ..Default::default()
+    };
+    let blobs = cloudnexus_store::open_blobs(&target).await?;
+    let report = cloudnexus_store::migrate::migrate_embedded(&config.data_dir, to_database_url, blobs)
+        .await
+        .with_context(|| {
+            format!(
+                "migrating {} failed; the target database is unchanged",
+                config.data_dir.display()
+            )
+        })?;
+    let text = format!(
+        "Copied {} project(s), {} API key(s), {} bucket(s) and {} object(s) ({} bytes) into {} and {to_blob_url}.",
+        report.projects,
+        report.api_keys,
+        report.buckets,
+        report.objects,
+        report.bytes,
+        cloudnexus_store::redacted(to_database_url)
+    );
+    Ok((serde_json::to_value(&report)?, text))
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -150,6 +201,7 @@ pub async fn run(store: &dyn MetadataStore, command: AdminCommand) -> anyhow::Re
             let text = format!("revoked API key {}", record.id);
             Ok((key_json(&record), text))
         }
+        AdminCommand::Migrate { .. } => bail!("migrate runs on the data folder, not on a store (see admin::migrate)"),
         AdminCommand::Demo { project } => {
             let project = project_id(store, &project).await?;
             let created = demo::load(store, &project).await?;

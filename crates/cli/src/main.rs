@@ -157,10 +157,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command,
         } => {
             let config = common.load()?;
-            let store = cloudnexus_store::open_metadata(&config.backends()).await?;
-            let result = admin::run(store.as_ref(), command).await;
-            store.close().await;
-            let (json, text) = result?;
+            let (json, text) = if let AdminCommand::Migrate {
+                to_database_url,
+                to_blob_url,
+            } = &command
+            {
+                admin::migrate(&config, to_database_url, to_blob_url).await?
+            } else {
+                let store = cloudnexus_store::open_metadata(&config.backends()).await?;
+                let result = admin::run(store.as_ref(), command).await;
+                store.close().await;
+                result?
+            };
             match output {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&json)?),
                 Output::Text => println!("{text}"),

@@ -15,6 +15,7 @@ pub mod blob;
 mod error;
 pub mod limiter;
 pub mod metadata;
+pub mod migrate;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

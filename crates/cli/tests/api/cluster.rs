@@ -23,15 +23,16 @@ const LIST_WINDOW_SECONDS: u64 = 10;
 const ORPHAN_GRACE_SECONDS: u64 = 2;
 
 /// The shared services, and one configuration file for every node.
-struct Cluster {
+pub(crate) struct Cluster {
     config: PathBuf,
     blob_url: String,
     _dir: tempfile::TempDir,
 }
 
-struct Node {
+/// A `cloudnexus serve` process of the cluster.
+pub(crate) struct Node {
     child: Child,
-    base: String,
+    pub base: String,
     _data: tempfile::TempDir,
 }
 
@@ -43,10 +44,14 @@ impl Drop for Node {
 }
 
 impl Cluster {
+    /// Fresh services: a new database, a new bucket, a key prefix of its own in Redis.
     async fn new() -> Self {
+        Self::on(new_postgres_database().await, new_s3_bucket().await)
+    }
+
+    /// Nodes on the database at `database` and the blob store at `blob_url`.
+    pub(crate) fn on(database: String, blob_url: String) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let database = new_postgres_database().await;
-        let blob_url = new_s3_bucket().await;
         let config = dir.path().join("node.toml");
         std::fs::write(
             &config,
@@ -70,7 +75,7 @@ impl Cluster {
     }
 
     /// Starts a node; returns it and the first-run key, if it printed one.
-    fn start_node(&self) -> (Node, Option<String>) {
+    pub(crate) fn start_node(&self) -> (Node, Option<String>) {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
             .args([

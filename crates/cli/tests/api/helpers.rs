@@ -213,6 +213,16 @@ impl TestApp {
         }
     }
 
+    /// Stops the server gracefully, leaving its data folder.
+    pub async fn stop(&mut self) {
+        self.server
+            .take()
+            .expect("running")
+            .shutdown()
+            .await
+            .expect("clean shutdown");
+    }
+
     /// Stops the server gracefully and starts a new one on the same data folder.
     pub async fn restart(&mut self) {
         self.server

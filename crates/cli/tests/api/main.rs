@@ -8,6 +8,7 @@ mod cluster;
 mod errors;
 mod health;
 mod helpers;
+mod migrate;
 mod nodes;
 mod objects;
 mod restart;

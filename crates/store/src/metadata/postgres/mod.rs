@@ -11,7 +11,7 @@
 //! start together migrate once.
 
 mod counts;
-mod errors;
+pub(crate) mod errors;
 mod listing;
 mod reads;
 mod statements;
@@ -51,6 +51,11 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The connection pool (the migration inserts through it).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST:PORT/DB`) and applies
     /// pending migrations. Fails at once when the database cannot be reached within a few
     /// seconds, or when its schema is newer than this binary's.

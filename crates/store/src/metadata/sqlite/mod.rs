@@ -10,7 +10,7 @@
 
 mod commit_watch;
 mod counts;
-mod errors;
+pub(crate) mod errors;
 mod listing;
 mod point_reads;
 mod reads;
@@ -53,6 +53,11 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The pool of read-only connections (the migration's snapshot reads through it).
+    pub(crate) fn reader_pool(&self) -> &SqlitePool {
+        &self.reader
+    }
+
     /// Opens (creating when missing) the database in `data_dir` and applies pending migrations.
     pub async fn open(data_dir: &Path) -> StoreResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(errors::io)?;
