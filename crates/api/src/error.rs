@@ -277,10 +277,20 @@ impl From<ServiceError> for ApiError {
                 Self::bad_request("invalid_body", format!("the request body could not be read: {e}"))
             }
             ServiceError::InvalidCursor(why) => Self::invalid("cursor", why),
+            ServiceError::BlobStorage(e) if blob_store_out_of_reach(&e) => {
+                unavailable(format!("blob storage failed: {e}"))
+            }
             ServiceError::BlobStorage(e) => Self::internal(format!("blob storage failed: {e}")),
             ServiceError::Store(e) => Self::from(e),
         }
     }
+}
+
+/// Whether a blob store failure may pass: the store out of reach or not answering in time (an
+/// S3 store, after its retries), or the disk full.
+fn blob_store_out_of_reach(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, StorageFull, TimedOut};
+    matches!(e.kind(), TimedOut | ConnectionRefused | ConnectionReset | StorageFull)
 }
 
 impl From<StoreError> for ApiError {
@@ -346,6 +356,20 @@ mod tests {
         // An outcome no operation expected is a bug, not the caller's fault.
         let unexpected = ApiError::from(ServiceError::Store(StoreError::BucketNameTaken));
         assert_eq!(unexpected.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_blob_store_out_of_reach_is_a_503_and_other_blob_failures_500s() {
+        for kind in [std::io::ErrorKind::TimedOut, std::io::ErrorKind::StorageFull] {
+            let e = ApiError::from(ServiceError::BlobStorage(std::io::Error::new(kind, "cause")));
+            assert_eq!(
+                (e.status(), e.code()),
+                (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+                "{kind}"
+            );
+        }
+        let e = ApiError::from(ServiceError::BlobStorage(std::io::Error::other("cause")));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

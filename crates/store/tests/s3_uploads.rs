@@ -80,3 +80,73 @@ async fn an_unusable_bucket_is_refused_at_open() {
     let error = S3BlobStore::open("s3:///prefix", s3_builder()).await.unwrap_err();
     assert!(error.to_string().contains("s3://BUCKET"), "{error}");
 }
+
+/// A moto server of this test's own, which it can stop.
+struct PrivateMoto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl PrivateMoto {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server runs (scripts/s3.sh installs it)");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::get(&endpoint).await.is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not answer within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { child, endpoint }
+    }
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_goes_away_fails_requests_within_seconds_as_timed_out() {
+    let mut moto = PrivateMoto::start().await;
+    let created = reqwest::Client::new()
+        .put(format!("{}/gone", moto.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let builder = s3_builder().with_endpoint(&moto.endpoint);
+    let blobs = S3BlobStore::open("s3://gone", builder).await.unwrap();
+    let one = || futures_util::stream::iter([Ok(Bytes::from_static(b"bytes"))]).boxed();
+    let written = blobs.write(one(), 100).await.unwrap();
+
+    moto.child.kill().unwrap();
+    moto.child.wait().unwrap();
+    let started = Instant::now();
+    let Err(cloudnexus_store::BlobWriteError::Storage(write)) = blobs.write(one(), 100).await else {
+        panic!("a write to a store that is gone succeeded, or failed otherwise");
+    };
+    assert_eq!(write.kind(), std::io::ErrorKind::TimedOut, "{write}");
+    let read = blobs
+        .read(&written.id, None)
+        .await
+        .err()
+        .expect("a read from a store that is gone");
+    assert_eq!(read.kind(), std::io::ErrorKind::TimedOut, "{read}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "two requests gave up after {:?}",
+        started.elapsed()
+    );
+}

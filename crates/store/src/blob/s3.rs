@@ -18,11 +18,15 @@ use cloudnexus_core::BlobId;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::client::HttpErrorKind;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutPayloadMut};
+use object_store::{
+    BackoffConfig, GetOptions, GetRange, MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutPayloadMut,
+    RetryConfig,
+};
 use std::io;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 
 /// The size of each part of a multipart upload (S3's minimum is 5 MiB), and the most a write
@@ -32,6 +36,12 @@ pub const PART_BYTES: usize = 8 * 1024 * 1024;
 /// PART_BYTES`.
 pub const PARTS_IN_FLIGHT: usize = 2;
 const FOLDER: &str = "blobs";
+/// A request to the store is retried this many times, with backoff, on a failure that may pass
+/// (a connection refused, a 5xx)...
+const MAX_RETRIES: usize = 3;
+/// ...for at most this long, so that a store that is down fails a request in seconds, not the
+/// crate's default three minutes.
+const RETRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why an `s3://` URL could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +159,15 @@ impl S3BlobStore {
         let plain_http = builder
             .get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint)
             .is_some_and(|endpoint| endpoint.starts_with("http://"));
-        let store = builder.with_bucket_name(bucket).with_allow_http(plain_http).build()?;
+        let store = builder
+            .with_bucket_name(bucket)
+            .with_allow_http(plain_http)
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: MAX_RETRIES,
+                retry_timeout: RETRY_TIMEOUT,
+            })
+            .build()?;
         let folder = Path::from(prefix).join(FOLDER);
         let blobs = Self {
             store: Arc::new(store),
@@ -195,11 +213,29 @@ fn storage(e: object_store::Error) -> BlobWriteError {
     BlobWriteError::Storage(io_error(e))
 }
 
+/// `e` as an I/O error whose kind says what the service layer needs: missing, the store out of
+/// reach (a transient failure, answered 503), or anything else.
 fn io_error(e: object_store::Error) -> io::Error {
     match e {
         object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, e),
+        other if out_of_reach(&other) => io::Error::new(io::ErrorKind::TimedOut, other),
         other => io::Error::other(other),
     }
+}
+
+/// Whether the store could not be reached (or answered nothing in time), retries included.
+fn out_of_reach(e: &object_store::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = cause {
+        if let Some(http) = error.downcast_ref::<object_store::client::HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect | HttpErrorKind::Timeout | HttpErrorKind::Interrupted | HttpErrorKind::Request
+            );
+        }
+        cause = error.source();
+    }
+    false
 }
 
 #[async_trait]
