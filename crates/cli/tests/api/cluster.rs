@@ -12,7 +12,6 @@ use cloudnexus_store::testing::{
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -78,7 +77,8 @@ impl Cluster {
     /// Starts a node; returns it and the first-run key, if it printed one.
     pub(crate) fn start_node(&self) -> (Node, Option<String>) {
         let data = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_cloudnexus"));
+        serve
             .args([
                 "serve",
                 "--listen",
@@ -96,31 +96,14 @@ impl Cluster {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("CLOUDNEXUS_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut key = None;
-        for _ in 0..50 {
-            let Some(Ok(line)) = lines.next() else { break };
-            let line = line.trim().to_owned();
-            if line.starts_with("cnx_") {
-                key = Some(line.clone());
-            }
-            if let Some(addr) = line.strip_prefix("cloudnexus listening on ") {
-                std::thread::spawn(move || for _ in lines {});
-                let node = Node {
-                    child,
-                    base: addr.to_owned(),
-                    _data: data,
-                };
-                return (node, key);
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("a node did not start");
+            .stderr(Stdio::inherit());
+        let (child, base, key) = crate::helpers::start_serve_process(serve);
+        let node = Node {
+            child,
+            base,
+            _data: data,
+        };
+        (node, key)
     }
 
     /// How many blobs the shared store holds.

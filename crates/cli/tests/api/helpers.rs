@@ -81,6 +81,31 @@ pub async fn fresh_backend_env() -> Vec<(&'static str, String)> {
     env
 }
 
+/// Starts `serve` (a `cloudnexus serve ...` command, its environment set) with its standard
+/// output read until it listens: returns the process, its base URL and the first-run key, if it
+/// printed one. Panics if it does not start.
+pub fn start_serve_process(mut serve: std::process::Command) -> (std::process::Child, String, Option<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = serve.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut key = None;
+    for _ in 0..50 {
+        let Some(Ok(line)) = lines.next() else { break };
+        let line = line.trim().to_owned();
+        if line.starts_with("cnx_") {
+            key = Some(line.clone());
+        }
+        if let Some(addr) = line.strip_prefix("cloudnexus listening on ") {
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (child, addr.to_owned(), key);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start");
+}
+
 /// How many blobs the blob store of `backends` holds (whatever the backend).
 pub async fn blob_count(backends: &cloudnexus_store::BackendConfig) -> usize {
     let blobs = cloudnexus_store::open_blobs(backends)

@@ -5,7 +5,6 @@
 
 use md5::{Digest, Md5};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,39 +32,16 @@ fn start(data: &std::path::Path, backend: &[(&str, String)]) -> (Server, Option<
          [blobs]\norphan_grace_seconds = 0\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudnexus"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_cloudnexus"));
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
         .arg("--config")
         .arg(&config)
         .env("CLOUDNEXUS_LOG", "warn")
         .envs(backend.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut key = None;
-    for _ in 0..50 {
-        let Some(Ok(line)) = lines.next() else { break };
-        let line = line.trim().to_owned();
-        if line.starts_with("cnx_") {
-            key = Some(line.clone());
-        }
-        if let Some(addr) = line.strip_prefix("cloudnexus listening on ") {
-            // Keep draining stdout so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
-            return (
-                Server {
-                    child,
-                    base: addr.to_owned(),
-                },
-                key,
-            );
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
+        .stderr(Stdio::null());
+    let (child, base, key) = crate::helpers::start_serve_process(serve);
+    (Server { child, base }, key)
 }
 
 /// The bytes of `version` of `key`: its own size and pattern, so a mix of two versions or a
