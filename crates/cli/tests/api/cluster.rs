@@ -6,6 +6,7 @@
 //! Each node has a data folder of its own, which it does not use: the nodes are stateless. A
 //! 200 MiB object streams through a node whose peak memory stays under 150 MiB.
 
+use crate::nodes::list;
 use crate::objects::crash::{KeyState, Writer, check_objects};
 use cloudnexus_store::testing::{
     new_postgres_database, new_s3_bucket, redis_url, s3_endpoint, unique_redis_key_prefix,
@@ -269,14 +270,7 @@ async fn three_nodes_on_shared_services_behave_as_one() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let listed = json_of(
-        http.get(format!("{}/v1/buckets?tag=team:data", b.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = list(&b.base, &key, "?tag=team:data").await;
     assert_eq!(listed["pagination"]["total"], 1, "{listed}");
     assert_eq!(listed["data"][0]["name"], "cluster-test");
     let put = http
@@ -287,14 +281,7 @@ async fn three_nodes_on_shared_services_behave_as_one() {
         .await
         .unwrap();
     assert_eq!(put.status(), 201);
-    let listed = json_of(
-        http.get(format!("{}/v1/buckets?tag=team:data", a.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = list(&a.base, &key, "?tag=team:data").await;
     assert_eq!(
         (
             listed["data"][0]["size_bytes"].as_u64(),
@@ -317,14 +304,7 @@ async fn three_nodes_on_shared_services_behave_as_one() {
         .await
         .unwrap();
     assert_eq!(patched.status(), 200);
-    let listed = json_of(
-        http.get(format!("{}/v1/buckets?tag=team:data", c.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = list(&c.base, &key, "?tag=team:data").await;
     assert_eq!(listed["pagination"]["total"], 0, "{listed}");
     let deleted_object = http
         .delete(format!("{}/v1/buckets/cluster-test/objects/hello.txt", a.base))

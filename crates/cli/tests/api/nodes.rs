@@ -7,7 +7,8 @@ use cloudnexus_client::CreateBucket;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-async fn list(base: &str, key: &str, query: &str) -> Value {
+/// The listing `base` answers `key` for `query` (`""` or `?...`), which must be a 200.
+pub(crate) async fn list(base: &str, key: &str, query: &str) -> Value {
     let answer = reqwest::Client::new()
         .get(format!("{base}/v1/buckets{query}"))
         .bearer_auth(key)

@@ -16,7 +16,8 @@ fn admin_with_database(url: &str, data_dir: &std::path::Path) -> (Output, Durati
     (output, started.elapsed())
 }
 
-fn one_line_error(output: &Output) -> String {
+/// The one line a failed start-up printed; asserts it failed, in one line, without a panic.
+pub(crate) fn one_line_error(output: &Output) -> String {
     assert!(!output.status.success(), "it should have failed");
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");

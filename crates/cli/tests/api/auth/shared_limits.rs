@@ -190,9 +190,7 @@ fn serve_stops_with_one_line_when_redis_cannot_be_reached() {
         .env_remove("CLOUDNEXUS_REDIS_URL")
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    let stderr = crate::startup::one_line_error(&output);
     assert!(
         stderr.contains("cannot reach the rate limiter at redis://:***@127.0.0.1:1") && stderr.contains("start Redis"),
         "{stderr}"
