@@ -282,13 +282,15 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::BlobStorage(e) => Self::internal(format!("blob storage failed: {e}")),
             ServiceError::Store(e) => Self::from(e),
+            // Multipart uploads are the S3 protocol's; the JSON API has none to refuse.
+            ServiceError::Multipart(e) => Self::bad_request("multipart", e.to_string()),
         }
     }
 }
 
 /// Whether a blob store failure may pass: the store out of reach or not answering in time (an
 /// S3 store, after its retries), or the disk full.
-fn blob_store_out_of_reach(e: &std::io::Error) -> bool {
+pub(crate) fn blob_store_out_of_reach(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{ConnectionRefused, ConnectionReset, StorageFull, TimedOut};
     matches!(e.kind(), TimedOut | ConnectionRefused | ConnectionReset | StorageFull)
 }

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
+pub mod s3;
 pub mod step;
 
 use axum::Extension;
@@ -138,7 +139,7 @@ pub struct Peer {
 /// failed-auth limit and anonymous reads key on), as `Router::into_make_service_with_connect_info`
 /// does for a router.
 #[derive(Debug, Clone)]
-struct WithPeerAddress<S>(S);
+pub(crate) struct WithPeerAddress<S>(pub(crate) S);
 
 impl<L, S> tower::Service<IncomingStream<'_, L>> for WithPeerAddress<S>
 where

@@ -2,9 +2,12 @@
 //! run on it (the store serialises the writes). Every command prints text for people, or JSON
 //! with `--output json` for scripts.
 
+use crate::config::Config;
 use crate::demo;
-use crate::keys::issue_api_key;
+use crate::keys::{issue_api_key, issue_s3_key};
+use crate::master_key;
 use anyhow::{Context, anyhow, bail};
+use cloudnexus_core::s3_key::AccessKeyId;
 use cloudnexus_core::{ApiKeyId, Clock, ProjectId, ProjectName, Scopes, SystemClock};
 use cloudnexus_store::{ApiKeyRecord, MetadataStore, StoreError};
 use serde_json::{Value, json};
@@ -25,6 +28,9 @@ pub enum AdminCommand {
     /// API keys of a project.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// S3 credentials of a project (access key id and secret, for the S3 listener).
+    #[command(subcommand)]
+    S3Key(S3KeyCommand),
     /// Load buckets like the reference page's example into a project.
     Demo {
         /// The project's name or id.
@@ -119,6 +125,50 @@ pub enum KeyCommand {
     },
 }
 
+/// The S3 credentials of a project.
+#[derive(Debug, clap::Subcommand)]
+pub enum S3KeyCommand {
+    /// Create an S3 credential; the secret access key is printed once and stored only sealed
+    /// under the master key.
+    ///
+    /// Example: cloudnexus admin s3-key create --project default --scopes storage:read,storage:write
+    Create {
+        /// The project's name or id.
+        #[arg(long)]
+        project: String,
+        /// Comma-separated: storage:read, storage:write, storage:admin.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List a project's S3 credentials (never their secrets).
+    List {
+        /// The project's name or id.
+        #[arg(long)]
+        project: String,
+    },
+    /// Revoke an S3 credential; requests signed with it fail from then on.
+    Revoke {
+        /// The credential's id (`key_...`) or access key id (`CNX...`).
+        id: String,
+    },
+}
+
+fn s3_key_json(k: &ApiKeyRecord) -> Value {
+    json!({
+        "id": k.id,
+        "access_key_id": AccessKeyId::of(&k.id).as_str(),
+        "project_id": k.project_id,
+        "scopes": k.scopes,
+        "created_at": k.created_at,
+        "revoked_at": k.revoked_at,
+    })
+}
+
+fn key_state(k: &ApiKeyRecord) -> String {
+    k.revoked_at
+        .map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"))
+}
+
 fn key_json(k: &ApiKeyRecord) -> Value {
     json!({
         "id": k.id,
@@ -137,7 +187,8 @@ async fn project_id(store: &dyn MetadataStore, id_or_name: &str) -> anyhow::Resu
 }
 
 /// Runs one admin command against the store and returns (JSON result, text for people).
-pub async fn run(store: &dyn MetadataStore, command: AdminCommand) -> anyhow::Result<(Value, String)> {
+/// `config` says where the S3 master key is, for the commands that seal a secret.
+pub async fn run(store: &dyn MetadataStore, config: &Config, command: AdminCommand) -> anyhow::Result<(Value, String)> {
     let now = SystemClock.now();
     match command {
         AdminCommand::Project(ProjectCommand::Create { name }) => {
@@ -179,15 +230,11 @@ pub async fn run(store: &dyn MetadataStore, command: AdminCommand) -> anyhow::Re
         }
         AdminCommand::Key(KeyCommand::List { project }) => {
             let project = project_id(store, &project).await?;
-            let keys = store.list_api_keys(&project).await?;
+            let mut keys = store.list_api_keys(&project).await?;
+            keys.retain(|k| k.s3_secret.is_none());
             let text = keys
                 .iter()
-                .map(|k| {
-                    let state = k
-                        .revoked_at
-                        .map_or_else(|| "active".to_owned(), |t| format!("revoked {t}"));
-                    format!("{}  {}  created {}  {}", k.id, k.scopes, k.created_at, state)
-                })
+                .map(|k| format!("{}  {}  created {}  {}", k.id, k.scopes, k.created_at, key_state(k)))
                 .collect::<Vec<_>>()
                 .join("\n");
             Ok((Value::Array(keys.iter().map(key_json).collect()), text))
@@ -200,6 +247,64 @@ pub async fn run(store: &dyn MetadataStore, command: AdminCommand) -> anyhow::Re
             })?;
             let text = format!("revoked API key {}", record.id);
             Ok((key_json(&record), text))
+        }
+        AdminCommand::S3Key(S3KeyCommand::Create { project, scopes }) => {
+            let master = master_key::load_or_create(config)?;
+            let project = project_id(store, &project).await?;
+            let scopes = Scopes::parse_list(&scopes)?;
+            let issued = issue_s3_key(store, &master, &project, scopes, now).await?;
+            let text = format!(
+                "created S3 credential {} with scopes {} for project {}.\n\
+                 The secret is shown only this once; keep it safe:\n\n    \
+                 access key id:      {}\n    secret access key:  {}\n",
+                issued.record.id,
+                issued.record.scopes,
+                project,
+                issued.access_key_id,
+                issued.secret.expose()
+            );
+            Ok((
+                json!({
+                    "id": issued.record.id,
+                    "access_key_id": issued.access_key_id.as_str(),
+                    "secret_access_key": issued.secret.expose(),
+                    "scopes": issued.record.scopes,
+                }),
+                text,
+            ))
+        }
+        AdminCommand::S3Key(S3KeyCommand::List { project }) => {
+            let project = project_id(store, &project).await?;
+            let mut keys = store.list_api_keys(&project).await?;
+            keys.retain(|k| k.s3_secret.is_some());
+            let text = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}  {}  {}  created {}  {}",
+                        k.id,
+                        AccessKeyId::of(&k.id),
+                        k.scopes,
+                        k.created_at,
+                        key_state(k)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((Value::Array(keys.iter().map(s3_key_json).collect()), text))
+        }
+        AdminCommand::S3Key(S3KeyCommand::Revoke { id }) => {
+            let key_id = AccessKeyId::key_id(&id)
+                .or_else(|| ApiKeyId::parse(&id).ok())
+                .with_context(|| format!("{id:?} is neither a key id (key_...) nor an access key id (CNX...)"))?;
+            let not_found = || anyhow!("no S3 credential {id}");
+            let found = store.find_api_key(&key_id).await?.ok_or_else(not_found)?;
+            if found.record.s3_secret.is_none() {
+                return Err(not_found()).context("it is an API key: revoke it with `cloudnexus admin key revoke`");
+            }
+            let record = store.revoke_api_key(&key_id, now).await?;
+            let text = format!("revoked S3 credential {} ({})", record.id, AccessKeyId::of(&record.id));
+            Ok((s3_key_json(&record), text))
         }
         AdminCommand::Migrate { .. } => bail!("migrate runs on the data folder, not on a store (see admin::migrate)"),
         AdminCommand::Demo { project } => {

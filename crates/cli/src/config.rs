@@ -27,6 +27,20 @@ pub struct Config {
     pub objects: ObjectsConfig,
     pub metadata: MetadataConfig,
     pub blobs: BlobsConfig,
+    pub s3: S3Config,
+}
+
+/// The S3 protocol listener.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Where to serve the S3 protocol; absent for no S3 listener.
+    pub listen: Option<SocketAddr>,
+    /// With a domain, `BUCKET.DOMAIN` hosts name buckets (virtual-hosted style) besides paths.
+    pub domain: Option<String>,
+    /// The file holding the master key that seals S3 secrets (64 hex characters); by default
+    /// `DATA_DIR/s3-master.key`, created when first needed (required with a metadata URL).
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// Where object bytes live.
@@ -63,12 +77,16 @@ pub struct MetadataConfig {
 pub struct ObjectsConfig {
     /// The largest object a PUT may store, in bytes.
     pub max_object_bytes: u64,
+    /// How long a multipart upload (S3) may stay incomplete before it is aborted and its parts
+    /// removed, in seconds.
+    pub multipart_upload_expiry_seconds: u64,
 }
 
 impl Default for ObjectsConfig {
     fn default() -> Self {
         Self {
             max_object_bytes: 5 * 1024 * 1024 * 1024,
+            multipart_upload_expiry_seconds: 7 * 24 * 3600,
         }
     }
 }
@@ -192,6 +210,7 @@ impl Default for Config {
             objects: ObjectsConfig::default(),
             metadata: MetadataConfig::default(),
             blobs: BlobsConfig::default(),
+            s3: S3Config::default(),
         }
     }
 }
@@ -274,6 +293,9 @@ impl Config {
             regions,
             soft_delete_retention_seconds: retention,
             max_object_bytes: self.objects.max_object_bytes,
+            s3_master_key: None,
+            multipart_expiry_seconds: i64::try_from(self.objects.multipart_upload_expiry_seconds)
+                .context("objects.multipart_upload_expiry_seconds is too large")?,
         };
         let api = ApiSettings {
             max_json_body_bytes: self.limits.max_json_body_bytes,

@@ -6,5 +6,6 @@ pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod master_key;
 pub mod server;
 pub mod telemetry;

@@ -38,6 +38,10 @@ enum Command {
         /// AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
         #[arg(long, env = "CLOUDNEXUS_BLOB_URL", value_name = "URL")]
         blob_url: Option<String>,
+        /// Also serve the S3 protocol on this address, e.g. 127.0.0.1:9000 (credentials from
+        /// `cloudnexus admin s3-key create`).
+        #[arg(long, env = "CLOUDNEXUS_S3_LISTEN", value_name = "ADDR")]
+        s3_listen: Option<SocketAddr>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -65,6 +69,10 @@ struct CommonArgs {
     /// A TOML configuration file; config/cloudnexus.toml documents every key.
     #[arg(long, global = true, env = "CLOUDNEXUS_CONFIG")]
     config: Option<PathBuf>,
+    /// The file holding the master key that seals S3 secrets (64 hex characters); by default
+    /// DATA_DIR/s3-master.key, created when first needed. Required with a database URL.
+    #[arg(long, global = true, env = "CLOUDNEXUS_S3_MASTER_KEY_FILE", value_name = "FILE")]
+    s3_master_key_file: Option<PathBuf>,
 }
 
 impl CommonArgs {
@@ -79,6 +87,9 @@ impl CommonArgs {
         }
         if let Some(url) = &self.database_url {
             config.metadata.url = Some(url.clone());
+        }
+        if let Some(path) = &self.s3_master_key_file {
+            config.s3.master_key_file = Some(path.clone());
         }
         Ok(config)
     }
@@ -120,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             redis_url,
             blob_url,
+            s3_listen,
             common,
         } => {
             let mut config = common.load()?;
@@ -131,6 +143,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(url) = blob_url {
                 config.blobs.url = Some(url);
+            }
+            if let Some(addr) = s3_listen {
+                config.s3.listen = Some(addr);
             }
             telemetry::init_logging(&config.log);
             let (server, first_run) = Server::start(&config, Arc::new(SystemClock)).await?;
@@ -147,6 +162,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             println!("cloudnexus listening on http://{}", server.addr());
+            if let Some(addr) = server.s3_addr() {
+                println!("cloudnexus serving the S3 protocol on http://{addr}");
+            }
             server::termination_signal().await;
             tracing::info!("shutting down");
             server.shutdown().await
@@ -165,7 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::migrate(&config, to_database_url, to_blob_url).await?
             } else {
                 let store = cloudnexus_store::open_metadata(&config.backends()).await?;
-                let result = admin::run(store.as_ref(), command).await;
+                let result = admin::run(store.as_ref(), &config, command).await;
                 store.close().await;
                 result?
             };

@@ -4,9 +4,11 @@
 
 use crate::config::Config;
 use crate::keys::{self, FirstRun};
+use crate::master_key;
 use crate::telemetry;
 use anyhow::Context;
 use cloudnexus_api::routes::buckets::list_cache::ListCache;
+use cloudnexus_api::s3::{S3Endpoint, S3Settings};
 use cloudnexus_api::{AppState, Services};
 use cloudnexus_core::Clock;
 use cloudnexus_service::Service;
@@ -22,8 +24,10 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    s3_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
+    s3: Option<JoinHandle<std::io::Result<()>>>,
     background: BackgroundTasks,
     backends: Backends,
 }
@@ -32,7 +36,15 @@ impl Server {
     /// Starts serving `config` and returns at once; `FirstRun` is set when the metadata store
     /// was empty and a first project and key were created.
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Option<FirstRun>)> {
-        let (service_settings, api_settings) = config.settings()?;
+        let (mut service_settings, api_settings) = config.settings()?;
+        service_settings.s3_master_key = if config.s3.listen.is_some() {
+            Some(master_key::load_or_create(config)?)
+        } else {
+            master_key::load_if_present(config)?
+        };
+        let s3_settings = S3Settings {
+            domain: config.s3.domain.clone(),
+        };
         let started = std::time::SystemTime::now();
         let backends = Backends::open(&config.backends()).await?;
         let first_run = keys::bootstrap(backends.metadata.as_ref(), clock.now())
@@ -58,18 +70,41 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let (shutdown, mut stopped) = watch::channel(false);
-        let http = tokio::spawn(cloudnexus_api::serve(listener, state, async move {
-            let _ = stopped.changed().await;
-        }));
+        let (shutdown, stopped) = watch::channel(false);
+        let s3_listener = match config.s3.listen {
+            Some(s3_addr) => Some(
+                tokio::net::TcpListener::bind(s3_addr)
+                    .await
+                    .with_context(|| format!("cannot listen for S3 on {s3_addr}"))?,
+            ),
+            None => None,
+        };
+        let s3_addr = s3_listener
+            .as_ref()
+            .map(tokio::net::TcpListener::local_addr)
+            .transpose()?;
+        let s3 = match s3_listener {
+            Some(listener) => {
+                let endpoint = S3Endpoint::new(state.clone(), &s3_settings).map_err(anyhow::Error::msg)?;
+                Some(tokio::spawn(cloudnexus_api::s3::serve(
+                    listener,
+                    endpoint,
+                    stopped_signal(&stopped),
+                )))
+            }
+            None => None,
+        };
+        let http = tokio::spawn(cloudnexus_api::serve(listener, state, stopped_signal(&stopped)));
         let purge_interval = Duration::from_secs(config.buckets.purge_interval_seconds);
         let background = BackgroundTasks::start(&service, purge_interval, started, config.blobs.orphan_grace());
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "cloudnexus is serving");
         Ok((
             Self {
                 addr,
+                s3_addr,
                 shutdown,
                 http,
+                s3,
                 background,
                 backends,
             },
@@ -82,14 +117,32 @@ impl Server {
         self.addr
     }
 
+    /// The address of the S3 listener, when there is one.
+    pub fn s3_addr(&self) -> Option<SocketAddr> {
+        self.s3_addr
+    }
+
     /// Stops accepting connections, waits for requests in flight and the background tasks, and
     /// closes the backends.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         let served = self.http.await.context("HTTP task failed")?;
+        let s3_served = match self.s3 {
+            Some(task) => task.await.context("S3 task failed")?,
+            None => Ok(()),
+        };
         self.background.stop().await;
         self.backends.close().await;
-        served.context("HTTP server failed")
+        served.context("HTTP server failed")?;
+        s3_served.context("S3 server failed")
+    }
+}
+
+/// Completes when `shutdown` is sent (each listener waits on its own receiver).
+fn stopped_signal(stopped: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.changed().await;
     }
 }
 

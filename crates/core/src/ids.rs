@@ -85,6 +85,12 @@ prefixed_id!(
     "prj_"
 );
 prefixed_id!(
+    /// A multipart upload's id, `upl_` + 10 characters (only its project's credentials can use
+    /// it, and only with its bucket and key).
+    UploadId,
+    "upl_"
+);
+prefixed_id!(
     /// An API key's public id, `key_` + 10 characters (the secret is separate).
     ApiKeyId,
     "key_"

@@ -1,5 +1,6 @@
 //! The service's background tasks, started once per process and stopped together:
-//! - the purge of soft-deleted buckets whose retention has passed (which frees their names);
+//! - the purge of soft-deleted buckets whose retention has passed (which frees their names),
+//!   and the expiry of multipart uploads left incomplete for longer than configured;
 //! - garbage collection: removing the blobs of overwritten, deleted and purged objects, woken
 //!   by each change that drops one and on every purge tick;
 //! - the sweep of blobs that no object references (a crash between a blob's write and its
@@ -46,7 +47,8 @@ impl BackgroundTasks {
     }
 }
 
-/// Purges due buckets every `interval`, then removes their objects' blobs.
+/// Purges due buckets and expires abandoned multipart uploads every `interval`, then removes
+/// their blobs.
 async fn purge(service: Service, interval: Duration, mut stopped: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,6 +56,7 @@ async fn purge(service: Service, interval: Duration, mut stopped: watch::Receive
         tokio::select! {
             _ = ticker.tick() => {
                 service.purge_due_buckets().await;
+                service.expire_abandoned_uploads().await;
                 service.collect_garbage_soon();
             }
             _ = stopped.changed() => return,
@@ -123,6 +126,18 @@ async fn refresh_revocations(service: Service, mut stopped: watch::Receiver<bool
 }
 
 impl Service {
+    /// Aborts the multipart uploads older than the configured expiry; failures are logged and
+    /// retried on the next tick.
+    pub async fn expire_abandoned_uploads(&self) {
+        let before = self
+            .clock()
+            .now()
+            .plus_seconds(-self.settings().multipart_expiry_seconds);
+        if let Err(e) = self.expire_uploads(before).await {
+            tracing::error!(error = %e, "expiring abandoned multipart uploads failed");
+        }
+    }
+
     /// Purges every bucket that is due now; failures are logged and retried on the next tick.
     pub async fn purge_due_buckets(&self) {
         loop {

@@ -56,4 +56,7 @@ pub enum ServiceError {
     /// The metadata store failed, or answered something the operation did not expect.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A multipart upload request that cannot be carried out.
+    #[error(transparent)]
+    Multipart(crate::objects::multipart::MultipartError),
 }

@@ -27,6 +27,7 @@ use auth::revocations::RevocationList;
 use auth::token::TokenSigner;
 use cloudnexus_core::ids::random_secret;
 use cloudnexus_core::listing::CursorKey;
+use cloudnexus_core::s3_key::MasterKey;
 use cloudnexus_core::{Clock, RegionSet};
 use cloudnexus_store::{BlobStore, MetadataStore, StoreResult};
 use std::sync::Arc;
@@ -47,6 +48,11 @@ pub struct ServiceSettings {
     pub soft_delete_retention_seconds: i64,
     /// The largest object a write may store.
     pub max_object_bytes: u64,
+    /// The key that seals S3 secrets; without it no S3 credential is accepted.
+    pub s3_master_key: Option<MasterKey>,
+    /// How long a multipart upload may stay incomplete before it is aborted and its parts
+    /// removed.
+    pub multipart_expiry_seconds: i64,
 }
 
 impl Default for ServiceSettings {
@@ -55,6 +61,8 @@ impl Default for ServiceSettings {
             regions: RegionSet::default(),
             soft_delete_retention_seconds: 7 * 24 * 3600,
             max_object_bytes: 5 * 1024 * 1024 * 1024,
+            s3_master_key: None,
+            multipart_expiry_seconds: 7 * 24 * 3600,
         }
     }
 }

@@ -10,6 +10,8 @@ use cloudnexus_store::{DataVersion, StoreStamp};
 pub enum CredentialKind {
     ApiKey,
     AccessToken,
+    /// An S3 credential, checked by its request's signature.
+    S3Key,
 }
 
 /// The authenticated caller of an operation.

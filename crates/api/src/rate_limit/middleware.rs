@@ -28,13 +28,17 @@ use tower::Service;
 
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
-const FAILED_AUTH_POLICY: &str = "failed-auth";
+pub(crate) const FAILED_AUTH_POLICY: &str = "failed-auth";
 
 /// The client's address, as the gate found it (behind trusted proxies, the forwarded one).
 #[derive(Debug, Clone)]
 pub struct ClientAddress(Arc<str>);
 
 impl ClientAddress {
+    pub(crate) fn new(address: Arc<str>) -> Self {
+        Self(address)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -199,7 +203,7 @@ fn limiter_unavailable(e: &LimiterUnavailable) -> ApiError {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the last address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
-fn client_address(request: &Request, trusted: &[IpAddr]) -> Arc<str> {
+pub(crate) fn client_address(request: &Request, trusted: &[IpAddr]) -> Arc<str> {
     let Some(peer) = request.extensions().get::<Peer>() else {
         return Arc::from("unknown");
     };

@@ -6,7 +6,7 @@
 //! over any rolling window by the store's [`RateLimiter`](cloudnexus_store::RateLimiter).
 //! Failed authentication is limited per client address too.
 
-mod middleware;
+pub(crate) mod middleware;
 
 pub use middleware::{Admit, ClientAddress, FailedAuthGate};
 

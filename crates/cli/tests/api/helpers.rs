@@ -265,6 +265,12 @@ impl TestApp {
         self.server = Some(server);
     }
 
+    /// The base URL of the server's S3 listener (started with `config.s3.listen`).
+    pub fn s3_url(&self) -> String {
+        let addr = self.server.as_ref().and_then(Server::s3_addr).expect("an S3 listener");
+        format!("http://{addr}")
+    }
+
     /// The metadata store, opened beside the server as the admin commands do.
     pub async fn store(&self) -> Arc<dyn MetadataStore> {
         cloudnexus_store::open_metadata(&self.config.backends())
@@ -294,6 +300,10 @@ impl TestApp {
         match &self.config.metadata.url {
             Some(url) => command.env("CLOUDNEXUS_DATABASE_URL", url),
             None => command.env_remove("CLOUDNEXUS_DATABASE_URL"),
+        };
+        match &self.config.s3.master_key_file {
+            Some(path) => command.env("CLOUDNEXUS_S3_MASTER_KEY_FILE", path),
+            None => command.env_remove("CLOUDNEXUS_S3_MASTER_KEY_FILE"),
         };
         command
     }

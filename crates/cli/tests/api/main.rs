@@ -12,5 +12,6 @@ mod migrate;
 mod nodes;
 mod objects;
 mod restart;
+mod s3;
 mod startup;
 mod tenancy;

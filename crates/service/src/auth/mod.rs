@@ -1,9 +1,12 @@
 //! Credentials to a [`Principal`], whatever protocol carried them:
 //! - an API key (`cnx_...`), checked against its stored hash in constant time;
+//! - an S3 credential (`CNX...` and its secret, [`s3`]), whose signature the S3 protocol
+//!   checks with the secret this module unseals;
 //! - an access token minted by [`Service::mint_token`], checked by signature and expiry, and
 //!   against the in-memory list of recently revoked keys: no database round trip.
 
 pub mod revocations;
+mod s3;
 pub mod token;
 
 use crate::{CredentialKind, Principal, Service, ServiceError};
@@ -40,7 +43,8 @@ impl Service {
         let key_id = secret.key_id().ok_or(AuthFailure::Invalid)?;
         let found = self.store().find_api_key(&key_id).await?.ok_or(AuthFailure::Invalid)?;
         let record = found.record;
-        if !record.hash.verifies(secret) || record.revoked_at.is_some() {
+        // An S3 credential's record is never an API key, whatever is presented.
+        if record.s3_secret.is_some() || !record.hash.verifies(secret) || record.revoked_at.is_some() {
             return Err(AuthFailure::Invalid);
         }
         Ok(Principal {

@@ -16,6 +16,9 @@ pub struct ObjectQuery {
     pub limit: u32,
     /// The `next_cursor` of an earlier page with the same bucket, prefix and delimiter.
     pub cursor: Option<String>,
+    /// Without a cursor: start after this key (or, `is_prefix`, after every key under this
+    /// common prefix), as S3's `start-after` and `marker` do.
+    pub start_after: Option<ObjectPosition>,
 }
 
 /// A page of objects and common prefixes, with the cursor of the next one.
@@ -49,7 +52,7 @@ impl Service {
         let bucket = self.readable_bucket(Some(principal), bucket).await?;
         let cursor_key = &self.0.cursor_key;
         let after = match &query.cursor {
-            None => None,
+            None => query.start_after.clone(),
             Some(c) => {
                 let cursor: ObjectCursor = cursor_key
                     .open(c)

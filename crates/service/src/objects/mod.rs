@@ -1,10 +1,12 @@
-//! Objects: store ([`put`]), read with ranges and conditions ([`get`]), delete and list. A
+//! Objects: store ([`put`], or in parts: [`multipart`]), read with ranges and conditions
+//! ([`get`]), delete and list. A
 //! soft-deleted bucket keeps its objects but serves and takes none until restored; objects of
 //! a public bucket can be read without credentials, and nothing else can.
 
 mod delete;
 pub mod get;
 pub mod list;
+pub mod multipart;
 pub mod put;
 
 use crate::{Principal, Service, ServiceError};

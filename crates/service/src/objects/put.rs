@@ -97,7 +97,7 @@ impl Service {
     }
 
     /// Removes a blob that will not be recorded (a refused or failed write).
-    async fn discard(&self, blob: BlobId) {
+    pub(crate) async fn discard(&self, blob: BlobId) {
         if let Err(e) = self.blobs().delete(&blob).await {
             tracing::error!(error = %e, blob.id = %blob, "removing an unused blob failed");
         }

@@ -19,9 +19,10 @@ pub(crate) mod writes;
 use crate::StoreResult;
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, BucketRef, Object, ObjectKey, Project, ProjectId,
-    ProjectName, Region, Scopes, StorageClass, Tags, Timestamp,
+    ProjectName, Region, Scopes, StorageClass, Tags, Timestamp, UploadId,
 };
 
 pub use postgres::PgStore;
@@ -36,6 +37,9 @@ pub struct ApiKeyRecord {
     pub scopes: Scopes,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// For an S3 credential, its secret access key sealed under the master key
+    /// (`cloudnexus_core::s3_key`); `None` for an API key.
+    pub s3_secret: Option<Vec<u8>>,
 }
 
 /// A number that changes with every committed change to what a project's listing shows of its
@@ -252,6 +256,43 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage>;
 
     /// Blobs queued for removal from disk.
+    /// Starts an upload into a live bucket of `project` (`NotFound`, `BucketDeleted`).
+    async fn create_upload(&self, project: &ProjectId, upload: &MultipartUpload) -> StoreResult<()>;
+    /// An upload in progress.
+    async fn find_upload(&self, id: &UploadId) -> StoreResult<Option<MultipartUpload>>;
+    /// Records a part of an upload of a live bucket of `project` (`NotFound` once the upload is
+    /// completed or aborted); returns the blob of a part it replaced, queued as garbage.
+    async fn put_part(
+        &self,
+        project: &ProjectId,
+        upload: &UploadId,
+        part: &UploadedPart,
+    ) -> StoreResult<Option<BlobId>>;
+    /// Up to `limit` parts numbered above `after`, in number order.
+    async fn list_parts(&self, upload: &UploadId, after: u32, limit: u32) -> StoreResult<Vec<UploadedPart>>;
+    /// Up to `limit` uploads of a bucket whose key starts with `prefix`, in key then start order,
+    /// after `after` (a key, and an upload id within that key).
+    async fn list_uploads(
+        &self,
+        bucket: &BucketId,
+        prefix: &str,
+        after: Option<(&ObjectKey, Option<&UploadId>)>,
+        limit: u32,
+    ) -> StoreResult<Vec<MultipartUpload>>;
+    /// Completes an upload (see `writes::complete_upload`); returns the blob of an object it
+    /// replaced, queued as garbage.
+    async fn complete_upload(
+        &self,
+        project: &ProjectId,
+        upload: &UploadId,
+        object: Object,
+        used: &[(u32, BlobId)],
+    ) -> StoreResult<Option<BlobId>>;
+    /// Removes an upload, queueing its parts' blobs as garbage; whether there was one.
+    async fn abort_upload(&self, upload: &UploadId, now: Timestamp) -> StoreResult<bool>;
+    /// Up to `limit` uploads started before `before`, oldest first (to expire them).
+    async fn uploads_started_before(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<UploadId>>;
+
     async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>>;
     /// Drops blobs from the queue once their files are gone.
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()>;

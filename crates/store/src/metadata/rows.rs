@@ -4,6 +4,8 @@
 
 use super::ApiKeyRecord;
 use crate::{StoreError, StoreResult};
+use cloudnexus_core::UploadId;
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, Object, ObjectKey, Project, ProjectId, ProjectName,
     RegionSet, Scopes, Tags, Timestamp,
@@ -17,7 +19,7 @@ pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b
 /// The object columns every object query selects.
 pub(crate) const OBJECT_COLUMNS: &str = "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified";
 /// The API key columns every key query selects.
-pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at";
+pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret";
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::other(format!("stored {what} does not parse: {detail}"))
@@ -94,6 +96,52 @@ where
     })
 }
 
+/// The columns every multipart upload query selects.
+pub(crate) const UPLOAD_COLUMNS: &str = "id, bucket_id, object_key, content_type, created_at";
+/// The columns every part query selects.
+pub(crate) const PART_COLUMNS: &str = "part_number, blob_id, size_bytes, etag, created_at";
+
+/// An upload from the row of a query selecting [`UPLOAD_COLUMNS`].
+pub(crate) fn upload<R>(row: &R) -> StoreResult<MultipartUpload>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: String = row.col("id")?;
+    let bucket: String = row.col("bucket_id")?;
+    let key: String = row.col("object_key")?;
+    Ok(MultipartUpload {
+        id: UploadId::parse(&id).map_err(|e| corrupt("upload id", e))?,
+        bucket_id: BucketId::parse(&bucket).map_err(|e| corrupt("upload's bucket id", e))?,
+        key: ObjectKey::parse(&key).map_err(|e| corrupt("upload's key", e))?,
+        content_type: row.col("content_type")?,
+        initiated: Timestamp::from_unix_seconds(row.col("created_at")?),
+    })
+}
+
+/// A part from the row of a query selecting [`PART_COLUMNS`].
+pub(crate) fn part<R>(row: &R) -> StoreResult<UploadedPart>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i32: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let number: i32 = row.col("part_number")?;
+    let blob: String = row.col("blob_id")?;
+    let size: i64 = row.col("size_bytes")?;
+    Ok(UploadedPart {
+        number: u32::try_from(number).map_err(|e| corrupt("part number", e))?,
+        blob_id: BlobId::parse(&blob).ok_or_else(|| corrupt("part's blob id", &blob))?,
+        size_bytes: u64::try_from(size).map_err(|e| corrupt("part size", e))?,
+        etag: row.col("etag")?,
+        last_modified: Timestamp::from_unix_seconds(row.col("created_at")?),
+    })
+}
+
 /// A project from a row of `id, name, created_at`.
 pub(crate) fn project<R>(row: &R) -> StoreResult<Project>
 where
@@ -127,6 +175,7 @@ where
         scopes: row.col("scopes")?,
         created_at: row.col("created_at")?,
         revoked_at: row.col("revoked_at")?,
+        s3_secret: row.col("s3_secret")?,
     })
 }
 
@@ -138,6 +187,7 @@ pub(crate) struct ApiKeyColumns {
     pub scopes: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub s3_secret: Option<Vec<u8>>,
 }
 
 pub(crate) fn api_key_from_columns(c: ApiKeyColumns) -> StoreResult<ApiKeyRecord> {
@@ -148,6 +198,7 @@ pub(crate) fn api_key_from_columns(c: ApiKeyColumns) -> StoreResult<ApiKeyRecord
         scopes: Scopes::parse_list(&c.scopes).map_err(|e| corrupt("scopes", e))?,
         created_at: Timestamp::from_unix_seconds(c.created_at),
         revoked_at: c.revoked_at.map(Timestamp::from_unix_seconds),
+        s3_secret: c.s3_secret,
     })
 }
 

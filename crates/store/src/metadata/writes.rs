@@ -8,7 +8,10 @@ use super::counts::{Delta, Tally};
 use super::{ApiKeyRecord, BucketPatch, NewBucket, PurgedBucket, PutConditions};
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
-use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Tags, Timestamp};
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
+use cloudnexus_core::{
+    ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Tags, Timestamp, UploadId,
+};
 
 /// The statements of one write transaction, in a backend's SQL. Reads here lock what they read
 /// until the transaction ends (SQLite's transaction holds the write lock from its start;
@@ -53,6 +56,18 @@ pub(crate) trait WriteTx: Send {
     /// Queues a blob for removal (once; queuing it again keeps the first time).
     async fn queue_garbage(&mut self, blob: &BlobId, now: Timestamp) -> StoreResult<()>;
     async fn forget_garbage(&mut self, blobs: &[BlobId]) -> StoreResult<()>;
+
+    /// Inserts an upload (its bucket was checked, locked, by the sequence).
+    async fn insert_upload(&mut self, upload: &MultipartUpload) -> StoreResult<()>;
+    /// An upload, locked until the end of the transaction.
+    async fn lock_upload(&mut self, id: &UploadId) -> StoreResult<Option<MultipartUpload>>;
+    /// The upload's parts in number order, as the transaction sees them.
+    async fn upload_parts(&mut self, id: &UploadId) -> StoreResult<Vec<UploadedPart>>;
+    /// Inserts a part, or replaces the part with its number.
+    async fn upsert_part(&mut self, upload: &UploadId, part: &UploadedPart) -> StoreResult<()>;
+    /// Queues the blobs of every part of the upload as garbage and deletes the upload and its
+    /// parts.
+    async fn remove_upload(&mut self, id: &UploadId, now: Timestamp) -> StoreResult<()>;
 
     /// Inserts a project unless its name is taken; whether it did.
     async fn insert_project(&mut self, project: &Project) -> StoreResult<bool>;
@@ -301,6 +316,87 @@ pub(crate) async fn delete_object(
     tx.queue_garbage(&existing.blob_id, now).await?;
     tx.commit().await?;
     Ok(Some(existing.blob_id))
+}
+
+pub(crate) async fn create_upload(mut tx: Tx, project: &ProjectId, upload: &MultipartUpload) -> StoreResult<()> {
+    writable(&mut tx, project, &upload.bucket_id).await?;
+    tx.insert_upload(upload).await?;
+    tx.commit().await
+}
+
+/// The upload `id`, locked, if it belongs to a live bucket of `project`.
+async fn open_upload(tx: &mut Tx, project: &ProjectId, id: &UploadId) -> StoreResult<MultipartUpload> {
+    let upload = tx.lock_upload(id).await?.ok_or(StoreError::NotFound)?;
+    writable(tx, project, &upload.bucket_id).await?;
+    Ok(upload)
+}
+
+/// Records a part; a part it replaces has its blob queued as garbage, which is returned.
+pub(crate) async fn put_part(
+    mut tx: Tx,
+    project: &ProjectId,
+    upload: &UploadId,
+    part: &UploadedPart,
+) -> StoreResult<Option<BlobId>> {
+    open_upload(&mut tx, project, upload).await?;
+    let replaced = tx
+        .upload_parts(upload)
+        .await?
+        .into_iter()
+        .find(|p| p.number == part.number)
+        .map(|p| p.blob_id);
+    tx.upsert_part(upload, part).await?;
+    if let Some(blob) = &replaced {
+        tx.queue_garbage(blob, part.last_modified).await?;
+    }
+    tx.commit().await?;
+    Ok(replaced)
+}
+
+/// Completes an upload whose parts `used` (number and blob) were composed into `object`'s
+/// blob: the object is stored (replacing any at its key, whose blob is queued as garbage, as
+/// returned), the upload and its parts are removed and their blobs queued, all at once. A part
+/// replaced since it was composed fails the completion with `PreconditionFailed`.
+pub(crate) async fn complete_upload(
+    mut tx: Tx,
+    project: &ProjectId,
+    upload: &UploadId,
+    object: Object,
+    used: &[(u32, BlobId)],
+) -> StoreResult<Option<BlobId>> {
+    let found = open_upload(&mut tx, project, upload).await?;
+    if found.bucket_id != object.bucket_id || found.key != object.key {
+        return Err(StoreError::NotFound);
+    }
+    let parts = tx.upload_parts(upload).await?;
+    let unchanged = used
+        .iter()
+        .all(|(number, blob)| parts.iter().any(|p| p.number == *number && p.blob_id == *blob));
+    if !unchanged {
+        return Err(StoreError::PreconditionFailed);
+    }
+    let existing = tx.lock_object(&object.bucket_id, &object.key).await?;
+    tx.upsert_object(&object).await?;
+    let (old_size, old_count) = existing.as_ref().map_or((0, 0), |o| (size_i64(o.size_bytes), 1));
+    tx.adjust_usage(&object.bucket_id, size_i64(object.size_bytes) - old_size, 1 - old_count)
+        .await?;
+    let replaced = existing.map(|o| o.blob_id);
+    if let Some(blob) = &replaced {
+        tx.queue_garbage(blob, object.last_modified).await?;
+    }
+    tx.remove_upload(upload, object.last_modified).await?;
+    tx.commit().await?;
+    Ok(replaced)
+}
+
+/// Removes an upload and queues its parts' blobs; whether there was one.
+pub(crate) async fn abort_upload(mut tx: Tx, upload: &UploadId, now: Timestamp) -> StoreResult<bool> {
+    if tx.lock_upload(upload).await?.is_none() {
+        return Ok(false);
+    }
+    tx.remove_upload(upload, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(crate) async fn forget_garbage(mut tx: Tx, blobs: &[BlobId]) -> StoreResult<()> {

@@ -55,6 +55,7 @@ fn parse(raw: Option<&str>) -> ApiResult<ObjectQuery> {
         delimiter: None,
         limit: DEFAULT_LIMIT,
         cursor: None,
+        start_after: None,
     };
     let mut errors = Vec::new();
     let mut seen = Vec::new();

@@ -6,7 +6,7 @@
 mod delete;
 mod get;
 mod list;
-mod put;
+pub(crate) mod put;
 
 use super::{guard, guarded};
 use crate::AppState;

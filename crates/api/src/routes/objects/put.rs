@@ -17,7 +17,7 @@ use cloudnexus_store::PutConditions;
 use futures_util::{StreamExt, TryStreamExt};
 
 /// The content type of an object stored without one.
-const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+pub(crate) const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// `Content-MD5` is the base64 of the body's 16-byte digest.
 fn decode_md5(value: &str) -> Option<[u8; 16]> {

@@ -4,9 +4,11 @@
 use super::{PgStore, backend};
 use crate::StoreResult;
 use crate::metadata::object_listing::{self, KeyBatches, after_all_starting_with};
-use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS};
+use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::{ApiKeyRecord, ObjectListRequest, ObjectPage};
 use async_trait::async_trait;
+use cloudnexus_core::UploadId;
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, Timestamp,
 };
@@ -120,6 +122,7 @@ pub(super) async fn known_blobs(store: &PgStore, blobs: &[BlobId]) -> StoreResul
     let known: Vec<String> = sqlx::query_scalar(
         "SELECT c.id FROM unnest($1::text[]) AS c(id) \
          WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = c.id) \
+            OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob_id = c.id) \
             OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.id)",
     )
     .bind(ids)
@@ -172,4 +175,77 @@ pub(super) async fn revoked_since(store: &PgStore, since: Timestamp) -> StoreRes
             .await
             .map_err(backend)?;
     rows::key_ids(&ids)
+}
+
+pub(super) async fn upload(store: &PgStore, id: &UploadId) -> StoreResult<Option<MultipartUpload>> {
+    let row = sqlx::query(&format!("SELECT {UPLOAD_COLUMNS} FROM multipart_uploads WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(&store.pool)
+        .await
+        .map_err(backend)?;
+    row.as_ref().map(rows::upload).transpose()
+}
+
+pub(super) async fn parts(store: &PgStore, id: &UploadId, after: u32, limit: u32) -> StoreResult<Vec<UploadedPart>> {
+    let found = sqlx::query(&format!(
+        "SELECT {PART_COLUMNS} FROM multipart_parts WHERE upload_id = $1 AND part_number > $2 \
+         ORDER BY part_number LIMIT $3"
+    ))
+    .bind(id.as_str())
+    .bind(i64::from(after))
+    .bind(i64::from(limit))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(backend)?;
+    found.iter().map(rows::part).collect()
+}
+
+/// A bucket's uploads under `prefix` in (key, start, id) order, after a key, or after an upload
+/// of that key.
+pub(super) async fn uploads(
+    store: &PgStore,
+    bucket: &BucketId,
+    prefix: &str,
+    after: Option<(&ObjectKey, Option<&UploadId>)>,
+    limit: u32,
+) -> StoreResult<Vec<MultipartUpload>> {
+    let (after_key, after_upload) = match after {
+        Some((key, upload)) => (Some(key.as_str()), upload.map(UploadId::as_str)),
+        None => (None, None),
+    };
+    // Uploads of one key are ordered by start then id; "after an upload" is after its row.
+    let found = sqlx::query(&format!(
+        "SELECT {UPLOAD_COLUMNS} FROM multipart_uploads u WHERE bucket_id = $1 \
+         AND substr(object_key, 1, $2::int) = $3 \
+         AND ($4 IS NULL OR object_key > $4 OR (object_key = $4 AND $5 IS NOT NULL AND \
+              (created_at, id) > (SELECT created_at, id FROM multipart_uploads WHERE id = $5))) \
+         ORDER BY object_key, created_at, id LIMIT $6"
+    ))
+    .bind(bucket.as_str())
+    .bind(i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX))
+    .bind(prefix)
+    .bind(after_key)
+    .bind(after_upload)
+    .bind(i64::from(limit))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(backend)?;
+    found.iter().map(rows::upload).collect()
+}
+
+pub(super) async fn uploads_started_before(
+    store: &PgStore,
+    before: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<UploadId>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM multipart_uploads WHERE created_at < $1 ORDER BY created_at LIMIT $2")
+            .bind(before.unix_seconds())
+            .bind(i64::from(limit))
+            .fetch_all(&store.pool)
+            .await
+            .map_err(backend)?;
+    ids.iter()
+        .map(|id| UploadId::parse(id).map_err(|e| crate::StoreError::other(format!("upload id {id:?}: {e}"))))
+        .collect()
 }

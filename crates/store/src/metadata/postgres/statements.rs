@@ -7,10 +7,11 @@ use super::backend;
 use crate::StoreResult;
 use crate::metadata::ApiKeyRecord;
 use crate::metadata::counts::Tally;
-use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS};
+use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
-use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp};
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
+use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp, UploadId};
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
 /// Rows per multi-row INSERT: 500 buckets of 9 values stay far below PostgreSQL's limit of
@@ -185,6 +186,17 @@ impl WriteTx for Write {
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO blob_garbage (blob_id, queued_at) SELECT p.blob_id, $1 FROM multipart_parts p \
+             JOIN multipart_uploads u ON u.id = p.upload_id JOIN buckets b ON b.id = u.bucket_id \
+             WHERE u.bucket_id = $2 AND b.purge_at IS NOT NULL AND b.purge_at <= $3 ON CONFLICT (blob_id) DO NOTHING",
+        )
+        .bind(now.unix_seconds())
+        .bind(bucket.as_str())
+        .bind(now.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
         let done = sqlx::query("DELETE FROM buckets WHERE id = $1 AND purge_at IS NOT NULL AND purge_at <= $2")
             .bind(bucket.as_str())
             .bind(now.unix_seconds())
@@ -267,6 +279,79 @@ impl WriteTx for Write {
         Ok(())
     }
 
+    async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+        ))
+        .bind(u.id.as_str())
+        .bind(u.bucket_id.as_str())
+        .bind(u.key.as_str())
+        .bind(&u.content_type)
+        .bind(u.initiated.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn lock_upload(&mut self, id: &UploadId) -> StoreResult<Option<MultipartUpload>> {
+        let row = sqlx::query(&format!(
+            "SELECT {UPLOAD_COLUMNS} FROM multipart_uploads WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(rows::upload).transpose()
+    }
+
+    async fn upload_parts(&mut self, id: &UploadId) -> StoreResult<Vec<UploadedPart>> {
+        let found = sqlx::query(&format!(
+            "SELECT {PART_COLUMNS} FROM multipart_parts WHERE upload_id = $1 ORDER BY part_number"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        found.iter().map(rows::part).collect()
+    }
+
+    async fn upsert_part(&mut self, upload: &UploadId, p: &UploadedPart) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO multipart_parts (upload_id, {PART_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, \
+             size_bytes = excluded.size_bytes, etag = excluded.etag, created_at = excluded.created_at"
+        ))
+        .bind(upload.as_str())
+        .bind(i32::try_from(p.number).unwrap_or(i32::MAX))
+        .bind(p.blob_id.as_str())
+        .bind(size_i64(p.size_bytes))
+        .bind(&p.etag)
+        .bind(p.last_modified.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn remove_upload(&mut self, id: &UploadId, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO blob_garbage (blob_id, queued_at) SELECT blob_id, $1 FROM multipart_parts \
+             WHERE upload_id = $2 ON CONFLICT (blob_id) DO NOTHING",
+        )
+        .bind(now.unix_seconds())
+        .bind(id.as_str())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        sqlx::query("DELETE FROM multipart_uploads WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn insert_project(&mut self, p: &Project) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
@@ -282,13 +367,14 @@ impl WriteTx for Write {
 
     async fn insert_api_key(&mut self, record: &ApiKeyRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO api_keys (id, project_id, key_hash, scopes, created_at, revoked_at) \
-             SELECT $1, id, $2, $3, $4, NULL FROM projects WHERE id = $5",
+            "INSERT INTO api_keys (id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret) \
+             SELECT $1, id, $2, $3, $4, NULL, $5 FROM projects WHERE id = $6",
         )
         .bind(record.id.as_str())
         .bind(record.hash.0.to_vec())
         .bind(record.scopes.to_string())
         .bind(record.created_at.unix_seconds())
+        .bind(record.s3_secret.as_deref())
         .bind(record.project_id.as_str())
         .execute(&mut *self.0)
         .await

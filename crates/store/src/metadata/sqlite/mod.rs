@@ -23,7 +23,9 @@ use crate::metadata::{
     ObjectPage, PurgedBucket, PutConditions,
 };
 use async_trait::async_trait;
+use cloudnexus_core::UploadId;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
 };
@@ -242,6 +244,55 @@ impl MetadataStore for SqliteStore {
 
     async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage> {
         reads::objects(self, bucket, request).await
+    }
+
+    async fn create_upload(&self, project: &ProjectId, upload: &MultipartUpload) -> StoreResult<()> {
+        writes::create_upload(self.write().await?, project, upload).await
+    }
+
+    async fn find_upload(&self, id: &UploadId) -> StoreResult<Option<MultipartUpload>> {
+        reads::upload(self, id).await
+    }
+
+    async fn put_part(
+        &self,
+        project: &ProjectId,
+        upload: &UploadId,
+        part: &UploadedPart,
+    ) -> StoreResult<Option<BlobId>> {
+        writes::put_part(self.write().await?, project, upload, part).await
+    }
+
+    async fn list_parts(&self, upload: &UploadId, after: u32, limit: u32) -> StoreResult<Vec<UploadedPart>> {
+        reads::parts(self, upload, after, limit).await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: &BucketId,
+        prefix: &str,
+        after: Option<(&ObjectKey, Option<&UploadId>)>,
+        limit: u32,
+    ) -> StoreResult<Vec<MultipartUpload>> {
+        reads::uploads(self, bucket, prefix, after, limit).await
+    }
+
+    async fn complete_upload(
+        &self,
+        project: &ProjectId,
+        upload: &UploadId,
+        object: Object,
+        used: &[(u32, BlobId)],
+    ) -> StoreResult<Option<BlobId>> {
+        writes::complete_upload(self.write().await?, project, upload, object, used).await
+    }
+
+    async fn abort_upload(&self, upload: &UploadId, now: Timestamp) -> StoreResult<bool> {
+        writes::abort_upload(self.write().await?, upload, now).await
+    }
+
+    async fn uploads_started_before(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<UploadId>> {
+        reads::uploads_started_before(self, before, limit).await
     }
 
     async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>> {

@@ -33,7 +33,7 @@ const CONNECTIONS: usize = 2;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 const FIND_API_KEY: &str = "SELECT k.id, k.project_id, k.key_hash, k.scopes, k.created_at, k.revoked_at, \
-     p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = ?1";
+     k.s3_secret, p.data_version FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.id = ?1";
 const DATA_VERSION: &str = "SELECT data_version FROM projects WHERE id = ?1";
 const BUCKET_USAGE: &str = "SELECT size_bytes, object_count FROM buckets WHERE id = ?1 AND project_id = ?2";
 /// At most this many answers of each kind are remembered (one per key or project in use); when
@@ -221,8 +221,9 @@ impl PointReader {
                             scopes: row.get(3)?,
                             created_at: row.get(4)?,
                             revoked_at: row.get(5)?,
+                            s3_secret: row.get(6)?,
                         },
-                        row.get::<_, i64>(6)?,
+                        row.get::<_, i64>(7)?,
                     ))
                 })
                 .optional()

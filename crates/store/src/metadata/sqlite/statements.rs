@@ -6,10 +6,11 @@ use super::backend;
 use crate::StoreResult;
 use crate::metadata::ApiKeyRecord;
 use crate::metadata::counts::Tally;
-use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS};
+use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
-use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp};
+use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
+use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp, UploadId};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 /// Rows per multi-row INSERT: 500 buckets of 9 values stay far below SQLite's limit of 32,766
@@ -184,6 +185,17 @@ impl WriteTx for Write {
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO blob_garbage (blob_id, queued_at) SELECT p.blob_id, ? FROM multipart_parts p \
+             JOIN multipart_uploads u ON u.id = p.upload_id JOIN buckets b ON b.id = u.bucket_id \
+             WHERE u.bucket_id = ? AND b.purge_at IS NOT NULL AND b.purge_at <= ? ON CONFLICT (blob_id) DO NOTHING",
+        )
+        .bind(now.unix_seconds())
+        .bind(bucket.as_str())
+        .bind(now.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
         let done = sqlx::query("DELETE FROM buckets WHERE id = ? AND purge_at IS NOT NULL AND purge_at <= ?")
             .bind(bucket.as_str())
             .bind(now.unix_seconds())
@@ -259,6 +271,77 @@ impl WriteTx for Write {
         Ok(())
     }
 
+    async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+        ))
+        .bind(u.id.as_str())
+        .bind(u.bucket_id.as_str())
+        .bind(u.key.as_str())
+        .bind(&u.content_type)
+        .bind(u.initiated.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn lock_upload(&mut self, id: &UploadId) -> StoreResult<Option<MultipartUpload>> {
+        let row = sqlx::query(&format!("SELECT {UPLOAD_COLUMNS} FROM multipart_uploads WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(rows::upload).transpose()
+    }
+
+    async fn upload_parts(&mut self, id: &UploadId) -> StoreResult<Vec<UploadedPart>> {
+        let found = sqlx::query(&format!(
+            "SELECT {PART_COLUMNS} FROM multipart_parts WHERE upload_id = ? ORDER BY part_number"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        found.iter().map(rows::part).collect()
+    }
+
+    async fn upsert_part(&mut self, upload: &UploadId, p: &UploadedPart) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO multipart_parts (upload_id, {PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, \
+             size_bytes = excluded.size_bytes, etag = excluded.etag, created_at = excluded.created_at"
+        ))
+        .bind(upload.as_str())
+        .bind(i32::try_from(p.number).unwrap_or(i32::MAX))
+        .bind(p.blob_id.as_str())
+        .bind(size_i64(p.size_bytes))
+        .bind(&p.etag)
+        .bind(p.last_modified.unix_seconds())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn remove_upload(&mut self, id: &UploadId, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO blob_garbage (blob_id, queued_at) SELECT blob_id, ? FROM multipart_parts \
+             WHERE upload_id = ? ON CONFLICT (blob_id) DO NOTHING",
+        )
+        .bind(now.unix_seconds())
+        .bind(id.as_str())
+        .execute(&mut *self.0)
+        .await
+        .map_err(backend)?;
+        sqlx::query("DELETE FROM multipart_uploads WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn insert_project(&mut self, p: &Project) -> StoreResult<bool> {
         let done =
             sqlx::query("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
@@ -273,13 +356,14 @@ impl WriteTx for Write {
 
     async fn insert_api_key(&mut self, record: &ApiKeyRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO api_keys (id, project_id, key_hash, scopes, created_at, revoked_at) \
-             SELECT ?, id, ?, ?, ?, NULL FROM projects WHERE id = ?",
+            "INSERT INTO api_keys (id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret) \
+             SELECT ?, id, ?, ?, ?, NULL, ? FROM projects WHERE id = ?",
         )
         .bind(record.id.as_str())
         .bind(record.hash.0.to_vec())
         .bind(record.scopes.to_string())
         .bind(record.created_at.unix_seconds())
+        .bind(record.s3_secret.as_deref())
         .bind(record.project_id.as_str())
         .execute(&mut *self.0)
         .await

@@ -186,6 +186,7 @@ pub async fn a_remembered_api_key_is_read_again_after_any_commit(f: MetadataFixt
             scopes: Scopes::parse_list("storage:read").unwrap(),
             created_at: at(0),
             revoked_at: None,
+            s3_secret: None,
         })
         .await
         .unwrap();

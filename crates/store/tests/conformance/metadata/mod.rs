@@ -1,10 +1,11 @@
 //! The behaviour every [`MetadataStore`] promises, whatever its backend: the listing against a
 //! model, data versions and live usage, cursors under churn, the bucket lifecycle and purge,
-//! objects and their usage counters, projects, API keys, revocations and secrets.
+//! objects and their usage counters, multipart uploads, projects, API keys, revocations and secrets.
 
 pub mod buckets;
 pub mod data_version;
 pub mod listing_model;
+pub mod multipart;
 pub mod objects;
 pub mod tenancy;
 
@@ -75,6 +76,9 @@ macro_rules! suite_tests {
             objects::conditions_and_bucket_state_are_checked_in_the_write,
             objects::listings_roll_keys_up_under_a_delimiter_and_page,
             objects::the_garbage_queue_and_known_blobs,
+            multipart::parts_are_replaced_by_number_and_completion_is_one_change,
+            multipart::uploads_are_listed_by_key_aborted_and_expired,
+            multipart::uploads_follow_their_bucket,
             tenancy::projects_are_found_by_id_or_name_and_names_are_unique,
             tenancy::api_keys_are_created_listed_and_revoked_once,
             tenancy::a_secret_keeps_its_first_value,

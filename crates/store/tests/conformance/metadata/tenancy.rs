@@ -14,6 +14,7 @@ fn key_for(project: &ProjectId, created: i64) -> ApiKeyRecord {
         scopes: Scopes::parse_list("storage:read,storage:write").unwrap(),
         created_at: at(created),
         revoked_at: None,
+        s3_secret: None,
     }
 }
 
@@ -42,7 +43,11 @@ pub async fn api_keys_are_created_listed_and_revoked_once(f: MetadataFixture) {
     let mine = project(store, "keyed").await;
     let theirs = project(store, "keyed-other").await;
     let a = key_for(&mine, 1);
-    let b = key_for(&mine, 2);
+    // An S3 credential is a key record holding its sealed secret; it comes back byte for byte.
+    let b = ApiKeyRecord {
+        s3_secret: Some((0..=255u8).chain([0, 0, 7]).collect()),
+        ..key_for(&mine, 2)
+    };
     store.create_api_key(a.clone()).await.unwrap();
     store.create_api_key(b.clone()).await.unwrap();
     store.create_api_key(key_for(&theirs, 3)).await.unwrap();
@@ -53,6 +58,7 @@ pub async fn api_keys_are_created_listed_and_revoked_once(f: MetadataFixture) {
     assert_eq!(store.list_api_keys(&mine).await.unwrap(), [a.clone(), b.clone()]);
     let found = store.find_api_key(&a.id).await.unwrap().unwrap();
     assert_eq!(found.record, a);
+    assert_eq!(store.find_api_key(&b.id).await.unwrap().unwrap().record, b);
 
     let revoked = store.revoke_api_key(&a.id, at(10)).await.unwrap();
     assert_eq!(revoked.revoked_at, Some(at(10)));

@@ -1,0 +1,388 @@
+"""Every supported S3 operation through boto3, against a CloudNexus S3 listener.
+
+Run by `crates/cli/tests/api/s3/clients.rs` with S3_ENDPOINT, S3_ACCESS_KEY_ID,
+S3_SECRET_ACCESS_KEY (a credential with storage:read and storage:write on the first project),
+API_ENDPOINT and API_KEY (the JSON API and an admin key of the same project). Exits non-zero on
+the first failure.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import sys
+import unittest
+import urllib.request
+import uuid
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = os.environ["S3_ENDPOINT"]
+API = os.environ["API_ENDPOINT"]
+API_KEY = os.environ["API_KEY"]
+
+
+def client(access_key=None, secret=None, **config):
+    return boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=access_key or os.environ["S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret or os.environ["S3_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
+    )
+
+
+def api(method, path, body=None, headers=None):
+    """A JSON API request with the admin key: (status, bytes)."""
+    request = urllib.request.Request(API + path, method=method, data=body)
+    request.add_header("Authorization", "Bearer " + API_KEY)
+    for k, v in (headers or {}).items():
+        request.add_header(k, v)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def name(tag):
+    return f"b3-{tag}-{uuid.uuid4().hex[:10]}"
+
+
+def error_code(call):
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    raise AssertionError("the call succeeded")
+
+
+class Buckets(unittest.TestCase):
+    def setUp(self):
+        self.s3 = client()
+
+    def test_create_list_head_location_delete(self):
+        plain = name("plain")
+        placed = name("placed")
+        self.s3.create_bucket(Bucket=plain)
+        self.s3.create_bucket(Bucket=placed, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        listed = {b["Name"]: b for b in self.s3.list_buckets()["Buckets"]}
+        self.assertIn(plain, listed)
+        self.assertIn(placed, listed)
+        self.assertEqual(listed[placed]["BucketRegion"], "eu-west-1")
+        # Without a constraint, the region the request was signed for.
+        self.assertEqual(self.s3.get_bucket_location(Bucket=plain)["LocationConstraint"], "us-east-1")
+        self.assertEqual(self.s3.get_bucket_location(Bucket=placed)["LocationConstraint"], "eu-west-1")
+        head = self.s3.head_bucket(Bucket=placed)
+        self.assertEqual(head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"], "eu-west-1")
+
+        # The JSON API lists the same buckets, in the same regions.
+        status, body = api("GET", "/v1/buckets?prefix=" + placed)
+        self.assertEqual(status, 200)
+        self.assertEqual([b["region"] for b in json.loads(body)["data"]], ["eu-west-1"])
+
+        # Delete is the contract's soft delete: gone from listings, the name still taken.
+        self.s3.delete_bucket(Bucket=placed)
+        self.assertNotIn(placed, [b["Name"] for b in self.s3.list_buckets()["Buckets"]])
+        self.assertEqual(error_code(lambda: self.s3.head_bucket(Bucket=placed)), ("404", 404))
+        self.assertEqual(error_code(lambda: self.s3.create_bucket(Bucket=placed)), ("BucketAlreadyExists", 409))
+        status, body = api("GET", "/v1/buckets?include=deleted&prefix=" + placed)
+        self.assertIsNotNone(json.loads(body)["data"][0]["deleted_at"])
+        # Restored through the JSON API, it is back over S3.
+        self.assertEqual(api("POST", f"/v1/buckets/{placed}/restore")[0], 200)
+        self.s3.head_bucket(Bucket=placed)
+
+    def test_list_buckets_pages_with_continuation_tokens_and_filters(self):
+        prefix = f"b3-page-{uuid.uuid4().hex[:6]}"
+        names = [f"{prefix}-{i:02}" for i in range(5)]
+        for n in names:
+            self.s3.create_bucket(Bucket=n)
+        seen, token = [], None
+        while True:
+            kwargs = {"MaxBuckets": 2, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self.s3.list_buckets(**kwargs)
+            self.assertLessEqual(len(page["Buckets"]), 2)
+            seen += [b["Name"] for b in page["Buckets"]]
+            token = page.get("ContinuationToken")
+            if not token:
+                break
+        self.assertEqual(sorted(seen), names)
+        only_eu = self.s3.list_buckets(Prefix=prefix, BucketRegion="eu-west-1")["Buckets"]
+        self.assertEqual(only_eu, [])
+
+    def test_bad_names_regions_and_missing_buckets_are_s3_errors(self):
+        self.assertEqual(error_code(lambda: self.s3.create_bucket(Bucket="Bad_Name")), ("InvalidBucketName", 400))
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.create_bucket(
+                    Bucket=name("region"), CreateBucketConfiguration={"LocationConstraint": "mars-north-1"}
+                )
+            ),
+            ("InvalidLocationConstraint", 400),
+        )
+        missing = name("missing")
+        self.assertEqual(error_code(lambda: self.s3.get_bucket_location(Bucket=missing)), ("NoSuchBucket", 404))
+        self.assertEqual(error_code(lambda: self.s3.list_objects_v2(Bucket=missing)), ("NoSuchBucket", 404))
+        self.assertEqual(error_code(lambda: self.s3.delete_bucket(Bucket=missing)), ("NoSuchBucket", 404))
+
+    def test_tagging_is_the_buckets_tags(self):
+        bucket = name("tags")
+        self.s3.create_bucket(Bucket=bucket)
+        self.assertEqual(error_code(lambda: self.s3.get_bucket_tagging(Bucket=bucket)), ("NoSuchTagSet", 404))
+        tags = [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "data"}]
+        self.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        self.assertEqual(sorted(self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"], key=lambda t: t["Key"]), tags)
+        status, body = api("GET", f"/v1/buckets/{bucket}")
+        self.assertEqual(json.loads(body)["tags"], {"env": "prod", "team": "data"})
+        # The JSON API filters on them.
+        status, body = api("GET", "/v1/buckets?tag=team:data&prefix=" + bucket)
+        self.assertEqual([b["name"] for b in json.loads(body)["data"]], [bucket])
+        self.s3.delete_bucket_tagging(Bucket=bucket)
+        self.assertEqual(error_code(lambda: self.s3.get_bucket_tagging(Bucket=bucket)), ("NoSuchTagSet", 404))
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "Not Valid", "Value": "x"}]})
+            )[0],
+            "InvalidTag",
+        )
+
+
+class Objects(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = client()
+        cls.bucket = name("objects")
+        cls.s3.create_bucket(Bucket=cls.bucket)
+
+    def test_put_get_head_with_etag_type_and_usage(self):
+        body = os.urandom(100_000)
+        put = self.s3.put_object(Bucket=self.bucket, Key="data/one.bin", Body=body, ContentType="application/x-test")
+        md5 = hashlib.md5(body).hexdigest()
+        self.assertEqual(put["ETag"], f'"{md5}"')
+        got = self.s3.get_object(Bucket=self.bucket, Key="data/one.bin")
+        self.assertEqual(got["Body"].read(), body)
+        self.assertEqual(got["ETag"], f'"{md5}"')
+        self.assertEqual(got["ContentType"], "application/x-test")
+        self.assertEqual(got["ContentLength"], len(body))
+        head = self.s3.head_object(Bucket=self.bucket, Key="data/one.bin")
+        self.assertEqual(head["ContentLength"], len(body))
+        self.assertEqual(head["ETag"], f'"{md5}"')
+        # Written through S3, read byte-exact through the JSON API, with the bucket's usage.
+        status, raw = api("GET", f"/v1/buckets/{self.bucket}/objects/data/one.bin")
+        self.assertEqual((status, raw), (200, body))
+        status, info = api("GET", f"/v1/buckets/{self.bucket}")
+        self.assertGreaterEqual(json.loads(info)["size_bytes"], len(body))
+
+    def test_json_api_writes_are_read_over_s3(self):
+        body = b"written through the JSON API\n" * 100
+        status, _ = api(
+            "PUT", f"/v1/buckets/{self.bucket}/objects/from-json.txt", body, {"Content-Type": "text/plain"}
+        )
+        self.assertIn(status, (200, 201))
+        got = self.s3.get_object(Bucket=self.bucket, Key="from-json.txt")
+        self.assertEqual(got["Body"].read(), body)
+        self.assertEqual(got["ContentType"], "text/plain")
+        self.assertEqual(got["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+
+    def test_ranges_and_conditions(self):
+        body = bytes(range(256)) * 4
+        etag = self.s3.put_object(Bucket=self.bucket, Key="ranged", Body=body)["ETag"]
+        part = self.s3.get_object(Bucket=self.bucket, Key="ranged", Range="bytes=10-19")
+        self.assertEqual(part["Body"].read(), body[10:20])
+        self.assertEqual(part["ContentRange"], f"bytes 10-19/{len(body)}")
+        self.assertEqual(part["ResponseMetadata"]["HTTPStatusCode"], 206)
+        tail = self.s3.get_object(Bucket=self.bucket, Key="ranged", Range="bytes=-5")
+        self.assertEqual(tail["Body"].read(), body[-5:])
+        self.assertEqual(
+            error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="ranged", Range="bytes=5000-6000")),
+            ("InvalidRange", 416),
+        )
+        same = self.s3.get_object(Bucket=self.bucket, Key="ranged", IfMatch=etag)
+        self.assertEqual(same["Body"].read(), body)
+        self.assertEqual(
+            error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="ranged", IfMatch='"0000"')),
+            ("PreconditionFailed", 412),
+        )
+        self.assertEqual(
+            error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="ranged", IfNoneMatch=etag))[1], 304
+        )
+        self.assertEqual(
+            error_code(lambda: self.s3.head_object(Bucket=self.bucket, Key="ranged", IfNoneMatch=etag))[1], 304
+        )
+        # Create-only puts.
+        self.assertEqual(
+            error_code(lambda: self.s3.put_object(Bucket=self.bucket, Key="ranged", Body=b"x", IfNoneMatch="*")),
+            ("PreconditionFailed", 412),
+        )
+
+    def test_content_md5_is_checked(self):
+        good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
+        self.s3.put_object(Bucket=self.bucket, Key="md5", Body=b"abc", ContentMD5=good)
+        wrong = base64.b64encode(hashlib.md5(b"abd").digest()).decode()
+        self.assertEqual(
+            error_code(lambda: self.s3.put_object(Bucket=self.bucket, Key="md5", Body=b"abc", ContentMD5=wrong))[0],
+            "BadDigest",
+        )
+
+    def test_missing_keys_and_deletes(self):
+        self.assertEqual(error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="nope")), ("NoSuchKey", 404))
+        self.assertEqual(error_code(lambda: self.s3.head_object(Bucket=self.bucket, Key="nope"))[1], 404)
+        self.s3.put_object(Bucket=self.bucket, Key="gone", Body=b"1")
+        self.assertEqual(self.s3.delete_object(Bucket=self.bucket, Key="gone")["ResponseMetadata"]["HTTPStatusCode"], 204)
+        # Idempotent, as S3.
+        self.s3.delete_object(Bucket=self.bucket, Key="gone")
+        self.assertEqual(error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="gone"))[0], "NoSuchKey")
+
+    def test_delete_objects_reports_each_key(self):
+        for k in ("batch/a", "batch/b"):
+            self.s3.put_object(Bucket=self.bucket, Key=k, Body=b"x")
+        out = self.s3.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": [{"Key": "batch/a"}, {"Key": "batch/b"}, {"Key": "batch/never"}]}
+        )
+        self.assertEqual(sorted(d["Key"] for d in out["Deleted"]), ["batch/a", "batch/b", "batch/never"])
+        self.assertEqual(out.get("Errors", []), [])
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix="batch/")
+        self.assertEqual(listed["KeyCount"], 0)
+        quiet = self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": "batch/a"}], "Quiet": True})
+        self.assertEqual(quiet.get("Deleted", []), [])
+
+    def test_copy_object(self):
+        body = os.urandom(20_000)
+        self.s3.put_object(Bucket=self.bucket, Key="copy/src", Body=body, ContentType="image/png")
+        other = name("copy-target")
+        self.s3.create_bucket(Bucket=other)
+        out = self.s3.copy_object(Bucket=other, Key="dst", CopySource={"Bucket": self.bucket, "Key": "copy/src"})
+        self.assertEqual(out["CopyObjectResult"]["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+        got = self.s3.get_object(Bucket=other, Key="dst")
+        self.assertEqual(got["Body"].read(), body)
+        self.assertEqual(got["ContentType"], "image/png")
+        replaced = self.s3.copy_object(
+            Bucket=other,
+            Key="dst2",
+            CopySource={"Bucket": self.bucket, "Key": "copy/src"},
+            MetadataDirective="REPLACE",
+            ContentType="text/plain",
+        )
+        self.assertTrue(replaced["CopyObjectResult"]["ETag"])
+        self.assertEqual(self.s3.head_object(Bucket=other, Key="dst2")["ContentType"], "text/plain")
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.copy_object(Bucket=other, Key="x", CopySource={"Bucket": self.bucket, "Key": "nope"})
+            )[0],
+            "NoSuchKey",
+        )
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.copy_object(
+                    Bucket=other, Key="x", CopySource={"Bucket": self.bucket, "Key": "copy/src"}, CopySourceIfMatch='"00"'
+                )
+            )[0],
+            "PreconditionFailed",
+        )
+
+
+class Listing(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = client()
+        cls.bucket = name("listing")
+        cls.s3.create_bucket(Bucket=cls.bucket)
+        cls.keys = sorted(
+            [f"photos/2024/{i:03}.jpg" for i in range(7)]
+            + [f"photos/2025/{i:03}.jpg" for i in range(3)]
+            + ["docs/a.txt", "docs/b c+d%.txt", "readme", "z/ü.txt"]
+        )
+        for k in cls.keys:
+            cls.s3.put_object(Bucket=cls.bucket, Key=k, Body=k.encode())
+
+    def walk_v2(self, **kwargs):
+        keys, prefixes, token = [], [], None
+        while True:
+            args = dict(kwargs)
+            if token:
+                args["ContinuationToken"] = token
+            page = self.s3.list_objects_v2(Bucket=self.bucket, **args)
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            self.assertEqual(page["KeyCount"], len(page.get("Contents", [])) + len(page.get("CommonPrefixes", [])))
+            if not page["IsTruncated"]:
+                return keys, prefixes
+            token = page["NextContinuationToken"]
+
+    def test_v2_pages_prefixes_and_delimiters(self):
+        keys, prefixes = self.walk_v2(MaxKeys=3)
+        self.assertEqual(keys, self.keys)
+        self.assertEqual(prefixes, [])
+        keys, prefixes = self.walk_v2(Delimiter="/", MaxKeys=2)
+        self.assertEqual(keys, ["readme"])
+        self.assertEqual(prefixes, ["docs/", "photos/", "z/"])
+        keys, prefixes = self.walk_v2(Prefix="photos/", Delimiter="/")
+        self.assertEqual(prefixes, ["photos/2024/", "photos/2025/"])
+        keys, _ = self.walk_v2(Prefix="photos/2025/")
+        self.assertEqual(keys, [f"photos/2025/{i:03}.jpg" for i in range(3)])
+        keys, _ = self.walk_v2(StartAfter="photos/2024/005.jpg")
+        self.assertEqual(keys, [k for k in self.keys if k > "photos/2024/005.jpg"])
+        # Keys that need encoding come back intact (boto3 asks for encoding-type=url).
+        keys, _ = self.walk_v2(Prefix="docs/")
+        self.assertEqual(keys, ["docs/a.txt", "docs/b c+d%.txt"])
+        keys, _ = self.walk_v2(Prefix="z/")
+        self.assertEqual(keys, ["z/ü.txt"])
+
+    def test_v1_pages_with_markers(self):
+        keys, prefixes, marker = [], [], None
+        while True:
+            args = {"MaxKeys": 2, "Delimiter": "/"}
+            if marker:
+                args["Marker"] = marker
+            page = self.s3.list_objects(Bucket=self.bucket, **args)
+            keys += [o["Key"] for o in page.get("Contents", [])]
+            prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            if not page["IsTruncated"]:
+                break
+            marker = page["NextMarker"]
+        self.assertEqual((keys, prefixes), (["readme"], ["docs/", "photos/", "z/"]))
+        page = self.s3.list_objects(Bucket=self.bucket, Prefix="photos/2024/", MaxKeys=100)
+        self.assertEqual(len(page["Contents"]), 7)
+        self.assertEqual(page["Contents"][0]["Size"], len(self.keys[2]))
+
+    def test_max_keys_zero_and_bad_tokens(self):
+        page = self.s3.list_objects_v2(Bucket=self.bucket, MaxKeys=0)
+        self.assertEqual(page["KeyCount"], 0)
+        self.assertFalse(page["IsTruncated"])
+        self.assertEqual(
+            error_code(lambda: self.s3.list_objects_v2(Bucket=self.bucket, ContinuationToken="forged"))[0],
+            "InvalidArgument",
+        )
+
+
+class Presigned(unittest.TestCase):
+    def test_presigned_get_and_put_work_with_plain_http(self):
+        s3 = client(signature_version="s3v4")
+        bucket = name("presigned")
+        s3.create_bucket(Bucket=bucket)
+        put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "p.txt"}, ExpiresIn=300)
+        request = urllib.request.Request(put_url, method="PUT", data=b"via a presigned URL")
+        with urllib.request.urlopen(request) as response:
+            self.assertEqual(response.status, 200)
+        get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p.txt"}, ExpiresIn=300)
+        with urllib.request.urlopen(get_url) as response:
+            self.assertEqual(response.read(), b"via a presigned URL")
+        # A changed URL is refused.
+        try:
+            urllib.request.urlopen(get_url.replace("p.txt", "q.txt"))
+            raise AssertionError("a tampered URL worked")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 403)
+
+
+if __name__ == "__main__":
+    print("boto3", boto3.__version__, "botocore", botocore.__version__)
+    result = unittest.main(verbosity=2, exit=False).result
+    print(f"ran {result.testsRun} tests")
+    sys.exit(0 if result.wasSuccessful() else 1)
