@@ -161,10 +161,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     server.addr()
                 );
             }
-            println!("cloudnexus listening on http://{}", server.addr());
+            // The S3 line first: scripts wait for "listening on" as the sign that all is up.
             if let Some(addr) = server.s3_addr() {
                 println!("cloudnexus serving the S3 protocol on http://{addr}");
             }
+            println!("cloudnexus listening on http://{}", server.addr());
             server::termination_signal().await;
             tracing::info!("shutting down");
             server.shutdown().await

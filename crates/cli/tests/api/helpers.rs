@@ -84,21 +84,47 @@ pub async fn fresh_backend_env() -> Vec<(&'static str, String)> {
 /// Starts `serve` (a `cloudnexus serve ...` command, its environment set) with its standard
 /// output read until it listens: returns the process, its base URL and the first-run key, if it
 /// printed one. Panics if it does not start.
-pub fn start_serve_process(mut serve: std::process::Command) -> (std::process::Child, String, Option<String>) {
+pub fn start_serve_process(serve: std::process::Command) -> (std::process::Child, String, Option<String>) {
+    let started = start_serve_process_with_s3(serve);
+    (started.child, started.base_url, started.first_key)
+}
+
+/// A `serve` process that is listening.
+#[derive(Debug)]
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub base_url: String,
+    /// The first-run key, when it printed one.
+    pub first_key: Option<String>,
+    /// The S3 listener's base URL, when it serves one.
+    pub s3_url: Option<String>,
+}
+
+/// [`start_serve_process`], also reading the S3 listener's address (printed before the API's).
+pub fn start_serve_process_with_s3(mut serve: std::process::Command) -> ServeProcess {
     use std::io::{BufRead, BufReader};
     let mut child = serve.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut key = None;
+    let mut first_key = None;
+    let mut s3_url = None;
     for _ in 0..50 {
         let Some(Ok(line)) = lines.next() else { break };
         let line = line.trim().to_owned();
         if line.starts_with("cnx_") {
-            key = Some(line.clone());
+            first_key = Some(line.clone());
+        }
+        if let Some(addr) = line.strip_prefix("cloudnexus serving the S3 protocol on ") {
+            s3_url = Some(addr.to_owned());
         }
         if let Some(addr) = line.strip_prefix("cloudnexus listening on ") {
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return (child, addr.to_owned(), key);
+            return ServeProcess {
+                child,
+                base_url: addr.to_owned(),
+                first_key,
+                s3_url,
+            };
         }
     }
     let _ = child.kill();

@@ -153,6 +153,66 @@ def key_quota():
     other.put_object(Bucket=bucket, Key="3", Body=b"3")
 
 
+MIB = 1024 * 1024
+
+
+def part_bytes(number):
+    """The bytes of part `number` of the durability scenarios: the same in every run."""
+    import random
+
+    return random.Random(number).randbytes(5 * MIB if number == 1 else 1000 + number)
+
+
+def start_upload():
+    """Starts an upload of two parts into BUCKET (created here) and prints its id and ETags."""
+    import json
+
+    s3 = main_client()
+    bucket = os.environ["BUCKET"]
+    s3.create_bucket(Bucket=bucket)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="durable.bin")["UploadId"]
+    etags = [
+        s3.upload_part(Bucket=bucket, Key="durable.bin", UploadId=upload, PartNumber=n, Body=part_bytes(n))["ETag"]
+        for n in (1, 2)
+    ]
+    print("UPLOAD " + json.dumps({"upload": upload, "etags": etags}))
+
+
+def finish_upload():
+    """The acknowledged parts of UPLOAD are all there; completing it gives the whole object."""
+    import json
+
+    s3 = main_client()
+    bucket = os.environ["BUCKET"]
+    started = json.loads(os.environ["UPLOAD"])
+    upload = started["upload"]
+    parts = s3.list_parts(Bucket=bucket, Key="durable.bin", UploadId=upload)["Parts"]
+    assert [(p["PartNumber"], p["ETag"]) for p in parts] == [(1, started["etags"][0]), (2, started["etags"][1])], parts
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="durable.bin",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), started["etags"])]},
+    )
+    body = s3.get_object(Bucket=bucket, Key="durable.bin")["Body"].read()
+    assert body == part_bytes(1) + part_bytes(2), "the completed object is not the parts' bytes"
+
+
+def upload_gone():
+    """UPLOAD was expired: not listed, and it takes no part."""
+    import json
+
+    s3 = main_client()
+    bucket = os.environ["BUCKET"]
+    upload = json.loads(os.environ["UPLOAD"])["upload"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    fails(
+        lambda: s3.upload_part(Bucket=bucket, Key="durable.bin", UploadId=upload, PartNumber=3, Body=b"late"),
+        "NoSuchUpload",
+        404,
+    )
+
+
 if __name__ == "__main__":
     scenario = sys.argv[1]
     globals()[scenario]()

@@ -361,6 +361,183 @@ class Listing(unittest.TestCase):
         )
 
 
+MIB = 1024 * 1024
+
+
+def multipart_etag(parts):
+    digests = b"".join(hashlib.md5(p).digest() for p in parts)
+    return '"%s-%d"' % (hashlib.md5(digests).hexdigest(), len(parts))
+
+
+class Multipart(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = client()
+        cls.bucket = name("multipart")
+        cls.s3.create_bucket(Bucket=cls.bucket)
+
+    def test_create_upload_list_complete(self):
+        bucket = name("mpu-whole")
+        self.s3.create_bucket(Bucket=bucket)
+        parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(1234)]
+        created = self.s3.create_multipart_upload(Bucket=bucket, Key="big/file.bin", ContentType="application/zip")
+        upload = created["UploadId"]
+        etags = []
+        for number, body in enumerate(parts, start=1):
+            out = self.s3.upload_part(Bucket=bucket, Key="big/file.bin", UploadId=upload, PartNumber=number, Body=body)
+            self.assertEqual(out["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+            etags.append(out["ETag"])
+        # A part sent again replaces the first one.
+        parts[1] = os.urandom(5 * MIB)
+        etags[1] = self.s3.upload_part(
+            Bucket=bucket, Key="big/file.bin", UploadId=upload, PartNumber=2, Body=parts[1]
+        )["ETag"]
+        listed = self.s3.list_parts(Bucket=bucket, Key="big/file.bin", UploadId=upload)
+        self.assertEqual([p["PartNumber"] for p in listed["Parts"]], [1, 2, 3])
+        self.assertEqual([p["ETag"] for p in listed["Parts"]], etags)
+        self.assertEqual([p["Size"] for p in listed["Parts"]], [len(p) for p in parts])
+        paged = self.s3.list_parts(Bucket=bucket, Key="big/file.bin", UploadId=upload, MaxParts=2)
+        self.assertTrue(paged["IsTruncated"])
+        self.assertEqual(paged["NextPartNumberMarker"], 2)
+        rest = self.s3.list_parts(Bucket=bucket, Key="big/file.bin", UploadId=upload, PartNumberMarker=2)
+        self.assertEqual([p["PartNumber"] for p in rest["Parts"]], [3])
+        uploads = self.s3.list_multipart_uploads(Bucket=bucket, Prefix="big/")["Uploads"]
+        self.assertEqual([(u["Key"], u["UploadId"]) for u in uploads], [("big/file.bin", upload)])
+
+        done = self.s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="big/file.bin",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]},
+        )
+        self.assertEqual(done["ETag"], multipart_etag(parts))
+        got = self.s3.get_object(Bucket=bucket, Key="big/file.bin")
+        self.assertEqual(got["Body"].read(), b"".join(parts))
+        self.assertEqual(got["ETag"], multipart_etag(parts))
+        self.assertEqual(got["ContentType"], "application/zip")
+        ranged = self.s3.get_object(Bucket=bucket, Key="big/file.bin", Range=f"bytes={5 * MIB - 2}-{5 * MIB + 1}")
+        self.assertEqual(ranged["Body"].read(), (parts[0] + parts[1])[5 * MIB - 2 : 5 * MIB + 2])
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=bucket, Prefix="big/").get("Uploads", []), [])
+        # Completed: the upload is gone.
+        self.assertEqual(
+            error_code(lambda: self.s3.list_parts(Bucket=bucket, Key="big/file.bin", UploadId=upload))[0],
+            "NoSuchUpload",
+        )
+        # The JSON API sees the object, byte-exact, and the bucket's usage counts it once.
+        status, raw = api("GET", f"/v1/buckets/{bucket}/objects/big/file.bin")
+        self.assertEqual((status, raw), (200, b"".join(parts)))
+        status, info = api("GET", f"/v1/buckets/{bucket}")
+        self.assertEqual(json.loads(info)["size_bytes"], sum(len(p) for p in parts))
+        self.assertEqual(json.loads(info)["object_count"], 1)
+
+    def test_completion_checks_the_parts(self):
+        key = "checked.bin"
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        small = self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"tiny")["ETag"]
+        last = self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=2, Body=b"end")["ETag"]
+
+        def complete(parts):
+            return lambda: self.s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+            )
+
+        self.assertEqual(
+            error_code(complete([{"PartNumber": 1, "ETag": small}, {"PartNumber": 2, "ETag": last}]))[0],
+            "EntityTooSmall",
+        )
+        self.assertEqual(error_code(complete([{"PartNumber": 1, "ETag": '"%s"' % ("0" * 32)}]))[0], "InvalidPart")
+        self.assertEqual(error_code(complete([{"PartNumber": 3, "ETag": last}]))[0], "InvalidPart")
+        self.assertEqual(
+            error_code(complete([{"PartNumber": 2, "ETag": last}, {"PartNumber": 1, "ETag": small}]))[0],
+            "InvalidPartOrder",
+        )
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=10001, Body=b"x")
+            )[0],
+            "InvalidArgument",
+        )
+        # A single part may be small: it is the last.
+        done = self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": small}]}
+        )
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read(), b"tiny")
+        self.assertEqual(done["ETag"], multipart_etag([b"tiny"]))
+        # The upload id belongs to its key.
+        other = self.s3.create_multipart_upload(Bucket=self.bucket, Key="k1")["UploadId"]
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.upload_part(Bucket=self.bucket, Key="k2", UploadId=other, PartNumber=1, Body=b"x")
+            )[0],
+            "NoSuchUpload",
+        )
+
+    def test_abort_removes_the_upload(self):
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="aborted")["UploadId"]
+        self.s3.upload_part(Bucket=self.bucket, Key="aborted", UploadId=upload, PartNumber=1, Body=b"x" * 1000)
+        out = self.s3.abort_multipart_upload(Bucket=self.bucket, Key="aborted", UploadId=upload)
+        self.assertEqual(out["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertEqual(
+            error_code(lambda: self.s3.abort_multipart_upload(Bucket=self.bucket, Key="aborted", UploadId=upload))[0],
+            "NoSuchUpload",
+        )
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.upload_part(Bucket=self.bucket, Key="aborted", UploadId=upload, PartNumber=2, Body=b"y")
+            )[0],
+            "NoSuchUpload",
+        )
+        self.assertEqual(error_code(lambda: self.s3.get_object(Bucket=self.bucket, Key="aborted"))[0], "NoSuchKey")
+
+    def test_upload_part_copy_takes_ranges_of_objects(self):
+        source = os.urandom(6 * MIB)
+        self.s3.put_object(Bucket=self.bucket, Key="copy-source", Body=source)
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="assembled")["UploadId"]
+        first = self.s3.upload_part_copy(
+            Bucket=self.bucket,
+            Key="assembled",
+            UploadId=upload,
+            PartNumber=1,
+            CopySource={"Bucket": self.bucket, "Key": "copy-source"},
+            CopySourceRange=f"bytes=0-{5 * MIB - 1}",
+        )["CopyPartResult"]["ETag"]
+        second = self.s3.upload_part_copy(
+            Bucket=self.bucket,
+            Key="assembled",
+            UploadId=upload,
+            PartNumber=2,
+            CopySource={"Bucket": self.bucket, "Key": "copy-source"},
+        )["CopyPartResult"]["ETag"]
+        self.s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key="assembled",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": first}, {"PartNumber": 2, "ETag": second}]},
+        )
+        body = self.s3.get_object(Bucket=self.bucket, Key="assembled")["Body"].read()
+        self.assertEqual(body, source[: 5 * MIB] + source)
+
+    def test_transfer_manager_round_trip(self):
+        """boto3's upload_file/download_file split a large file into concurrent parts."""
+        import tempfile
+
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=4)
+        data = os.urandom(23 * MIB)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "src.bin")
+            dst = os.path.join(tmp, "dst.bin")
+            with open(src, "wb") as f:
+                f.write(data)
+            self.s3.upload_file(src, self.bucket, "managed.bin", Config=config)
+            self.s3.download_file(self.bucket, "managed.bin", dst, Config=config)
+            with open(dst, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(data).digest())
+        self.assertTrue(self.s3.head_object(Bucket=self.bucket, Key="managed.bin")["ETag"].endswith('-5"'))
+
+
+
 class Presigned(unittest.TestCase):
     def test_presigned_get_and_put_work_with_plain_http(self):
         s3 = client(signature_version="s3v4")

@@ -7,6 +7,7 @@
 
 mod auth;
 mod clients;
+mod durability;
 
 use crate::helpers::TestApp;
 use serde_json::Value;
@@ -27,7 +28,22 @@ pub async fn s3_app() -> TestApp {
     s3_app_with(|_| {}).await
 }
 
+/// The clients compare the times the server reports with their files' (`aws s3 sync`, rclone),
+/// so the server's clock follows the real one, moved forward every 100 ms.
 pub async fn s3_app_with(adjust: impl FnOnce(&mut cloudnexus::config::Config)) -> TestApp {
+    let app = s3_app_frozen(adjust).await;
+    let clock = app.clock.clone();
+    tokio::spawn(async move {
+        loop {
+            clock.set(cloudnexus_core::Clock::now(&cloudnexus_core::SystemClock));
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    app
+}
+
+/// A server with an S3 listener whose clock only moves when the test moves it.
+pub async fn s3_app_frozen(adjust: impl FnOnce(&mut cloudnexus::config::Config)) -> TestApp {
     TestApp::spawn_with(|c| {
         let key_file = c.data_dir.join("named-master.key");
         std::fs::write(&key_file, format!("{}\n", "5a".repeat(32))).unwrap();
@@ -72,16 +88,36 @@ pub fn scripts_dir() -> PathBuf {
 
 /// Runs a client script with the environment every script reads (plus `extra`), and fails the
 /// test with its output unless it exits 0. Returns its standard output.
-pub async fn run_script(mut command: Command, app: &TestApp, key: &S3Key, extra: &[(&str, &str)]) -> String {
+pub async fn run_script(command: Command, app: &TestApp, key: &S3Key, extra: &[(&str, &str)]) -> String {
+    let target = Target {
+        s3_url: app.s3_url(),
+        api_url: app.base_url.clone(),
+        api_key: app.admin_key.clone(),
+    };
+    run_script_at(command, &target, key, extra).await
+}
+
+/// Where a script sends its requests: a server's S3 listener and JSON API, and an API key.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub s3_url: String,
+    pub api_url: String,
+    pub api_key: String,
+}
+
+/// [`run_script`] against any server, e.g. a `serve` process.
+pub async fn run_script_at(mut command: Command, target: &Target, key: &S3Key, extra: &[(&str, &str)]) -> String {
     command
-        .env("S3_ENDPOINT", app.s3_url())
+        .env("S3_ENDPOINT", &target.s3_url)
         .env("S3_ACCESS_KEY_ID", &key.access_key_id)
         .env("S3_SECRET_ACCESS_KEY", &key.secret_access_key)
-        .env("API_ENDPOINT", &app.base_url)
-        .env("API_KEY", &app.admin_key)
+        .env("API_ENDPOINT", &target.api_url)
+        .env("API_KEY", &target.api_key)
         // The clients must reach this server, never a real AWS account or the test S3 store.
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_PROFILE")
+        // A CA bundle is for HTTPS; rclone's SDK refuses one on a plain-HTTP endpoint.
+        .env_remove("AWS_CA_BUNDLE")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
