@@ -8,6 +8,8 @@
 #      and PostgreSQL; local folder and S3; memory and Redis);
 #   3. runs the API suite again with its servers on PostgreSQL, Redis and S3, as a cluster's
 #      nodes run;
+#   The S3 protocol's tests drive boto3, aws-cli, rclone and s3cmd (scripts/s3-clients.sh
+#   installs them when missing: PyPI and Debian's packages).
 #   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
 # A missing service fails the run; nothing is skipped. Each install and wait is bounded.
 set -euo pipefail
@@ -40,6 +42,9 @@ scripts/s3.sh stop
 CLOUDNEXUS_TEST_S3_ENDPOINT=$(scripts/s3.sh start)
 export CLOUDNEXUS_TEST_S3_ENDPOINT
 echo "test server: $CLOUDNEXUS_TEST_S3_ENDPOINT"
+
+step "S3 clients (boto3, aws-cli, rclone, s3cmd)"
+scripts/s3-clients.sh
 
 step "every crate's tests (API suite on SQLite; store suites on every backend)"
 cargo nextest run --workspace

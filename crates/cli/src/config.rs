@@ -341,6 +341,12 @@ mod tests {
         assert_eq!(shipped.metadata.url, None);
         assert_eq!(shipped.rate_limits.redis_url, None);
         assert_eq!(shipped.blobs.url, None);
+        assert_eq!(shipped.s3.listen, None);
+        assert_eq!(shipped.s3.master_key_file, None);
+        assert_eq!(
+            shipped.objects.multipart_upload_expiry_seconds,
+            defaults.objects.multipart_upload_expiry_seconds
+        );
         assert_eq!(
             shipped.rate_limits.redis_key_prefix,
             defaults.rate_limits.redis_key_prefix

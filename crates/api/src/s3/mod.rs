@@ -85,8 +85,7 @@ impl S3Endpoint {
         builder.set_auth(access::Credentials::new(state.clone()));
         builder.set_access(access::Access::new(state.clone()));
         if let Some(domain) = &settings.domain {
-            let host = s3s::host::SingleDomain::new(domain).map_err(|e| format!("[s3] domain {domain:?}: {e}"))?;
-            builder.set_host(host);
+            builder.set_host(BucketSubdomains::new(domain)?);
         }
         Ok(Self {
             s3: builder.build(),
@@ -99,6 +98,11 @@ impl S3Endpoint {
         let client = crate::rate_limit::ClientAddress::new(client_address(&request, &rate_limits.trusted_proxies));
         let authenticated = Authenticated::default();
         let presented_credential = presents_credential(&request);
+        let has_body = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
+            || request.headers().contains_key(header::TRANSFER_ENCODING);
         request.extensions_mut().insert(client.clone());
         request.extensions_mut().insert(authenticated.clone());
         let response = match self.s3.call(request.map(s3s::Body::http_body_unsync)).await {
@@ -108,6 +112,14 @@ impl S3Endpoint {
                 errors::plain_response(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the server failed")
             }
         };
+        let mut response = response;
+        if has_body && (response.status().is_client_error() || response.status().is_server_error()) {
+            // The body may not have been read: the connection cannot carry another request, and
+            // saying so keeps clients from sending one on it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let refused_credential =
             response.status() == StatusCode::FORBIDDEN && presented_credential && !authenticated.get();
         if !refused_credential {
@@ -130,13 +142,64 @@ impl S3Endpoint {
                 "too many requests with invalid credentials from this address",
             ),
             Err(e) => {
+                // Never let a refused credential through uncounted.
                 tracing::error!(error = %e, "the rate limiter is unavailable");
-                let mut r = response;
-                r.headers_mut()
+                let mut unavailable = errors::plain_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The service cannot check rate limits right now; retry shortly.",
+                );
+                unavailable
+                    .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                r
+                unavailable
             }
         }
+    }
+}
+
+/// Virtual-hosted-style addressing under one domain: `BUCKET.DOMAIN[:PORT]` names a bucket;
+/// any other host (the domain itself, `localhost:9000`, a load balancer's name) is path style.
+#[derive(Debug)]
+struct BucketSubdomains {
+    /// `.DOMAIN`, lower-case.
+    suffix: String,
+}
+
+impl BucketSubdomains {
+    fn new(domain: &str) -> Result<Self, String> {
+        let domain = domain.trim_matches('.').to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !valid {
+            return Err(format!("[s3] domain {domain:?} is not a host name"));
+        }
+        Ok(Self {
+            suffix: format!(".{domain}"),
+        })
+    }
+
+    /// The bucket a `Host` header names, if it is `BUCKET.DOMAIN` (with or without a port).
+    fn bucket_of<'a>(&self, host: &'a str) -> Option<&'a str> {
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        };
+        let split = name.len().checked_sub(self.suffix.len())?;
+        let (bucket, suffix) = (name.get(..split)?, name.get(split..)?);
+        (suffix.eq_ignore_ascii_case(&self.suffix) && !bucket.is_empty()).then_some(bucket)
+    }
+}
+
+impl s3s::host::S3Host for BucketSubdomains {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        let virtual_host = s3s::host::VirtualHost::new(host);
+        Ok(match self.bucket_of(host) {
+            Some(bucket) => virtual_host.with_bucket(bucket),
+            None => virtual_host,
+        })
     }
 }
 
@@ -148,6 +211,33 @@ fn presents_credential(request: &Request) -> bool {
             q.split('&')
                 .any(|pair| pair.starts_with("X-Amz-Credential=") || pair.starts_with("AWSAccessKeyId="))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BucketSubdomains;
+
+    #[test]
+    fn buckets_are_the_first_label_under_the_domain_and_other_hosts_are_path_style() {
+        let hosts = BucketSubdomains::new("s3.example.com").unwrap();
+        assert_eq!(hosts.bucket_of("photos.s3.example.com"), Some("photos"));
+        assert_eq!(hosts.bucket_of("photos.s3.example.com:9000"), Some("photos"));
+        assert_eq!(
+            hosts.bucket_of("my.dotted.bucket.S3.Example.com"),
+            Some("my.dotted.bucket")
+        );
+        for path_style in [
+            "s3.example.com",
+            "s3.example.com:9000",
+            "localhost:9000",
+            "example.com",
+            "xs3.example.com",
+        ] {
+            assert_eq!(hosts.bucket_of(path_style), None, "{path_style}");
+        }
+        assert!(BucketSubdomains::new("bad domain").is_err());
+        assert!(BucketSubdomains::new("").is_err());
+    }
 }
 
 impl tower::Service<Request> for S3Endpoint {

@@ -550,6 +550,12 @@ class Presigned(unittest.TestCase):
         get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p.txt"}, ExpiresIn=300)
         with urllib.request.urlopen(get_url) as response:
             self.assertEqual(response.read(), b"via a presigned URL")
+        # Signature Version 2 presigned URLs (boto3's older default) work too.
+        v2 = client(signature_version="s3")
+        with urllib.request.urlopen(
+            v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p.txt"}, ExpiresIn=300)
+        ) as response:
+            self.assertEqual(response.read(), b"via a presigned URL")
         # A changed URL is refused.
         try:
             urllib.request.urlopen(get_url.replace("p.txt", "q.txt"))

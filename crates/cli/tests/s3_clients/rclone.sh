@@ -32,5 +32,5 @@ rclone copy "cnx:$bucket/backup" "$work/restored"
 diff -r "$work/src" "$work/restored"
 [ "$(rclone lsf -R "cnx:$bucket/backup" --files-only | wc -l)" = 31 ]
 rclone purge "cnx:$bucket"
-! rclone lsd "cnx:" | grep -q " $bucket\$"
+if grep -q " $bucket\$" <<<"$(rclone lsd "cnx:")"; then echo "the purged bucket is still listed"; exit 1; fi
 echo "rclone: ok"

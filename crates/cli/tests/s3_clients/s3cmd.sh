@@ -11,18 +11,18 @@ s3cmd() {
 s3cmd --version
 bucket="s3cmd-$RANDOM$RANDOM"
 s3cmd mb "s3://$bucket"
-s3cmd ls | grep -q "s3://$bucket\$"
+grep -q "s3://$bucket\$" <<<"$(s3cmd ls)"
 head -c 300000 /dev/urandom > "$work/one.bin"
 head -c $((20 * 1024 * 1024)) /dev/urandom > "$work/two.bin"
 s3cmd put "$work/one.bin" "s3://$bucket/files/one.bin"
 s3cmd put --multipart-chunk-size-mb=5 "$work/two.bin" "s3://$bucket/files/two.bin"
-s3cmd ls "s3://$bucket/files/" | grep -q "s3://$bucket/files/one.bin"
+grep -q "s3://$bucket/files/one.bin" <<<"$(s3cmd ls "s3://$bucket/files/")"
 [ "$(s3cmd ls "s3://$bucket/files/" | wc -l)" = 2 ]
 s3cmd get "s3://$bucket/files/one.bin" "$work/one.back"
 s3cmd get "s3://$bucket/files/two.bin" "$work/two.back"
 cmp "$work/one.bin" "$work/one.back"
 cmp "$work/two.bin" "$work/two.back"
-s3cmd ls "s3://$bucket/files/one.bin" | grep -q " 300000 "
+grep -q " 300000 " <<<"$(s3cmd ls "s3://$bucket/files/one.bin")"
 s3cmd del "s3://$bucket/files/one.bin" "s3://$bucket/files/two.bin"
 [ -z "$(s3cmd ls "s3://$bucket/files/")" ]
 s3cmd rb "s3://$bucket"

@@ -159,3 +159,43 @@ async fn create_prints_the_secret_once_and_the_store_holds_it_sealed() {
     let keys: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(keys.as_array().unwrap().iter().all(|k| k["id"] != created["id"]));
 }
+
+#[tokio::test]
+async fn with_a_domain_buckets_are_also_named_by_host() {
+    let app = s3_app_with(|c| c.s3.domain = Some("s3.cloudnexus.test".to_owned())).await;
+    app.create_bucket("hosted-bucket", "us-east-1").await;
+    let public = app
+        .call(
+            "PATCH",
+            "/v1/buckets/hosted-bucket",
+            Some(&app.admin_key),
+            Some(serde_json::json!({"public": true})),
+        )
+        .await;
+    assert_eq!(public.status, 200, "{}", public.text);
+    app.client
+        .put_object("hosted-bucket", "docs/readme.txt", b"by host".to_vec(), "text/plain")
+        .await
+        .unwrap();
+    let port = app.s3_url().rsplit(':').next().unwrap().to_owned();
+    // Virtual-hosted style: the bucket is the first label of the host (anonymous GET of a public
+    // bucket's object, so no signature is involved in the routing checked here).
+    let hosted = app
+        .http
+        .get(format!("{}/docs/readme.txt", app.s3_url()))
+        .header("host", format!("hosted-bucket.s3.cloudnexus.test:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hosted.status(), 200);
+    assert_eq!(hosted.bytes().await.unwrap().as_ref(), b"by host");
+    // Path style still works beside it.
+    let path = app
+        .http
+        .get(format!("{}/hosted-bucket/docs/readme.txt", app.s3_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(path.status(), 200);
+    assert_eq!(path.bytes().await.unwrap().as_ref(), b"by host");
+}
