@@ -213,6 +213,21 @@ fn presents_credential(request: &Request) -> bool {
         })
 }
 
+impl tower::Service<Request> for S3Endpoint {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.call(request).await) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::BucketSubdomains;
@@ -237,20 +252,5 @@ mod tests {
         }
         assert!(BucketSubdomains::new("bad domain").is_err());
         assert!(BucketSubdomains::new("").is_err());
-    }
-}
-
-impl tower::Service<Request> for S3Endpoint {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.call(request).await) })
     }
 }
