@@ -20,5 +20,5 @@ fi
 
 python3 -c 'import boto3; print("boto3", boto3.__version__)'
 aws --version
-rclone version | head -1
+rclone_version=$(rclone version); echo "${rclone_version%%$'\n'*}"  # not `| head`: under pipefail its early close fails the line
 s3cmd --version

@@ -1,8 +1,14 @@
-//! `cloudnexus`: serve the API, or administer a data folder.
+//! `cloudnexus`: serve the API, administer its data, or use a running service from the
+//! terminal (buckets, objects, tokens).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use cloudnexus::admin::{self, AdminCommand, Output};
 use cloudnexus::config::Config;
+use cloudnexus::remote::buckets::BucketCommand;
+use cloudnexus::remote::objects::ObjectCommand;
+use cloudnexus::remote::profile::{ConfigureArgs, ConnectionArgs};
+use cloudnexus::remote::tokens::TokenCommand;
+use cloudnexus::remote::{self, Context};
 use cloudnexus::server::{self, Server};
 use cloudnexus::telemetry;
 use cloudnexus_core::SystemClock;
@@ -15,7 +21,8 @@ use std::sync::Arc;
 #[command(
     name = "cloudnexus",
     version,
-    about = "CloudNexus Storage: multi-tenant object storage"
+    about = "CloudNexus Storage: multi-tenant object storage",
+    after_help = cloudnexus::remote::EXIT_CODES_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +51,40 @@ enum Command {
         s3_listen: Option<SocketAddr>,
         #[command(flatten)]
         common: CommonArgs,
+    },
+    /// Buckets of a running service (endpoint and key from flags, variables or a profile).
+    #[command(after_help = cloudnexus::remote::EXIT_CODES_HELP)]
+    Buckets {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(subcommand)]
+        command: BucketCommand,
+    },
+    /// Objects of a running service.
+    #[command(after_help = cloudnexus::remote::EXIT_CODES_HELP)]
+    Objects {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(subcommand)]
+        command: ObjectCommand,
+    },
+    /// Access tokens for the configured API key.
+    #[command(after_help = cloudnexus::remote::EXIT_CODES_HELP)]
+    Tokens {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Write a profile (endpoint and API key) for the client commands.
+    Configure(ConfigureArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  cloudnexus completions bash > ~/.local/share/bash-completion/completions/cloudnexus"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Administer the metadata store (works while servers run on it).
     Admin {
@@ -116,12 +157,33 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let cli = match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "cloudnexus", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Configure(args) => return remote::exit(remote::profile::configure(&args)),
+        Command::Buckets { .. } | Command::Objects { .. } | Command::Tokens { .. } => {
+            return remote::exit(runtime.block_on(run_remote(cli.command)));
+        }
+        _ => cli,
+    };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A client command against a running service.
+async fn run_remote(command: Command) -> remote::CommandResult {
+    match command {
+        Command::Buckets { connection, command } => remote::buckets::run(&Context::new(&connection)?, command).await,
+        Command::Objects { connection, command } => remote::objects::run(&Context::new(&connection)?, command).await,
+        Command::Tokens { connection, command } => remote::tokens::run(&Context::new(&connection)?, command).await,
+        _ => unreachable!("only client commands come here"),
     }
 }
 
@@ -193,6 +255,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Output::Text => println!("{text}"),
             }
             Ok(())
+        }
+        Command::Buckets { .. }
+        | Command::Objects { .. }
+        | Command::Tokens { .. }
+        | Command::Configure(_)
+        | Command::Completions { .. } => {
+            unreachable!("handled before the runtime")
         }
     }
 }

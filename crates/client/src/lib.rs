@@ -1,5 +1,6 @@
-//! A typed HTTP client for the CloudNexus Storage API, for Rust programs, the tests and,
-//! later, the CLI's bucket commands. Errors from the API arrive as their problem+json body.
+//! A typed HTTP client for the CloudNexus Storage API, for Rust programs, the tests and the
+//! `cloudnexus` command line. Errors from the API arrive as their problem+json body. A client
+//! may honour `Retry-After` on 429 a bounded number of times ([`Client::retrying_rate_limits`]).
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -7,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A bucket as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A bucket as the API shows it (serialized back the same way, for the CLI's JSON output).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Bucket {
     pub id: String,
     pub name: String,
@@ -19,18 +20,20 @@ pub struct Bucket {
     pub object_count: u64,
     pub public: bool,
     pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_at: Option<String>,
 }
 
 /// One page of `GET /v1/buckets`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct BucketList {
     pub data: Vec<Bucket>,
     pub pagination: Pagination,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Pagination {
     pub total: u64,
     pub limit: u32,
@@ -158,12 +161,25 @@ pub enum Error {
     /// The request could not be sent or the answer not read.
     #[error("HTTP failure: {0}")]
     Http(#[from] reqwest::Error),
+    /// A request body could not be read (a local file).
+    #[error("cannot read the request body: {0}")]
+    Body(std::io::Error),
     /// The answer was not what the API documents.
     #[error("unexpected answer ({status}): {body}")]
     Unexpected { status: u16, body: String },
 }
 
 impl Error {
+    /// The HTTP status the server answered, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(p) => Some(p.status),
+            Self::Unexpected { status, .. } => Some(*status),
+            Self::Http(e) => e.status().map(|s| s.as_u16()),
+            Self::Body(_) => None,
+        }
+    }
+
     /// The problem body, when the API answered with an error.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
@@ -192,6 +208,44 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     api_key: Option<String>,
+    /// How many times a request answered 429 is sent again after its `Retry-After`.
+    rate_limit_retries: u32,
+}
+
+/// The longest `Retry-After` a retrying client waits; a longer one is answered as is.
+pub const MAX_RETRY_AFTER_SECONDS: u64 = 60;
+
+/// A minted access token, as `POST /v1/auth/tokens` answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl_seconds: Option<i64>,
+}
+
+/// The `Retry-After` of a 429 answer, in seconds, when the client may wait that long.
+fn retry_after(response: &reqwest::Response) -> Option<u64> {
+    if response.status() != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let seconds: u64 = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (seconds <= MAX_RETRY_AFTER_SECONDS).then_some(seconds)
 }
 
 impl fmt::Debug for Client {
@@ -210,7 +264,21 @@ impl Client {
             http: reqwest::Client::new(),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             api_key,
+            rate_limit_retries: 0,
         }
+    }
+
+    /// A client on `http` (e.g. one with timeouts or extra root certificates).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Sends a request answered 429 again after its `Retry-After` (at most
+    /// [`MAX_RETRY_AFTER_SECONDS`]), up to `times` times; then the 429 is the answer.
+    pub fn retrying_rate_limits(mut self, times: u32) -> Self {
+        self.rate_limit_retries = times;
+        self
     }
 
     /// The same server, another key.
@@ -219,6 +287,7 @@ impl Client {
             http: self.http.clone(),
             base_url: self.base_url.clone(),
             api_key: Some(api_key.into()),
+            rate_limit_retries: self.rate_limit_retries,
         }
     }
 
@@ -234,8 +303,27 @@ impl Client {
         builder
     }
 
+    /// Sends a request, again after `Retry-After` while it is answered 429 and retries are
+    /// left. A request whose body cannot be cloned (a stream) is sent once.
+    async fn execute(&self, builder: RequestBuilder) -> Result<reqwest::Response> {
+        let mut left = self.rate_limit_retries;
+        let mut builder = builder;
+        loop {
+            let again = if left > 0 { builder.try_clone() } else { None };
+            let response = builder.send().await?;
+            match (retry_after(&response), again) {
+                (Some(wait), Some(next)) => {
+                    left -= 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                    builder = next;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
     async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder, expected: StatusCode) -> Result<T> {
-        let response = builder.send().await?;
+        let response = self.execute(builder).await?;
         let status = response.status();
         let body = response.bytes().await?;
         if status == expected {
@@ -297,6 +385,17 @@ impl Client {
         .await
     }
 
+    /// Mints an access token with `scopes` (all of the key's when `None`) for `ttl_seconds`
+    /// (the server's default when `None`).
+    pub async fn mint_token(&self, scopes: Option<&[String]>, ttl_seconds: Option<i64>) -> Result<AccessToken> {
+        self.send(
+            self.request(Method::POST, "/v1/auth/tokens")
+                .json(&TokenRequest { scopes, ttl_seconds }),
+            StatusCode::OK,
+        )
+        .await
+    }
+
     /// Every bucket matching `query`, following `next_cursor` from page to page.
     pub async fn list_all_buckets(&self, query: &ListBuckets) -> Result<Vec<Bucket>> {
         let mut all = Vec::new();
@@ -316,7 +415,7 @@ impl Client {
 }
 
 /// An object's metadata, as PUT and the object listing answer it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ObjectInfo {
     pub key: String,
     pub size_bytes: u64,
@@ -326,14 +425,14 @@ pub struct ObjectInfo {
 }
 
 /// One page of `GET /v1/buckets/{bucket}/objects`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ObjectList {
     pub data: Vec<ObjectInfo>,
     pub common_prefixes: Vec<String>,
     pub pagination: ObjectPagination,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ObjectPagination {
     pub limit: u32,
     pub next_cursor: Option<String>,
@@ -356,20 +455,61 @@ fn key_path(key: &str) -> String {
 impl Client {
     /// Stores `body` as `key` (201 created or 200 replaced).
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> Result<ObjectInfo> {
+        let length = body.len() as u64;
+        let body = bytes::Bytes::from(body);
+        self.put_object_with(bucket, key, Some(length), content_type, || {
+            Ok(reqwest::Body::from(body.clone()))
+        })
+        .await
+    }
+
+    /// Stores the body `make_body` makes as `key`, making it again for each retry after a 429
+    /// (a file is opened again; see [`Client::retrying_rate_limits`]). `length` is sent as
+    /// `Content-Length` when known, so the server refuses an over-size object before any byte.
+    pub async fn put_object_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        length: Option<u64>,
+        content_type: &str,
+        make_body: impl Fn() -> std::io::Result<reqwest::Body>,
+    ) -> Result<ObjectInfo> {
+        let mut left = self.rate_limit_retries;
+        loop {
+            let mut builder = self
+                .request(Method::PUT, &format!("/v1/buckets/{bucket}/objects/{}", key_path(key)))
+                .header(reqwest::header::CONTENT_TYPE, content_type);
+            if let Some(length) = length {
+                builder = builder.header(reqwest::header::CONTENT_LENGTH, length);
+            }
+            let response = builder.body(make_body().map_err(Error::Body)?).send().await?;
+            if let Some(wait) = retry_after(&response).filter(|_| left > 0) {
+                left -= 1;
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                continue;
+            }
+            let status = response.status();
+            let bytes = response.bytes().await?;
+            if status == StatusCode::CREATED || status == StatusCode::OK {
+                return serde_json::from_slice(&bytes).map_err(|_| Error::Unexpected {
+                    status: status.as_u16(),
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                });
+            }
+            return Err(error_of(status, &bytes));
+        }
+    }
+
+    /// The object's answer, to stream its bytes (`Response::chunk`, `content_length`).
+    pub async fn get_object_response(&self, bucket: &str, key: &str) -> Result<reqwest::Response> {
         let response = self
-            .request(Method::PUT, &format!("/v1/buckets/{bucket}/objects/{}", key_path(key)))
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
+            .execute(self.request(Method::GET, &format!("/v1/buckets/{bucket}/objects/{}", key_path(key))))
             .await?;
         let status = response.status();
-        let bytes = response.bytes().await?;
-        if status == StatusCode::CREATED || status == StatusCode::OK {
-            return serde_json::from_slice(&bytes).map_err(|_| Error::Unexpected {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            });
+        if status == StatusCode::OK {
+            return Ok(response);
         }
+        let bytes = response.bytes().await?;
         Err(error_of(status, &bytes))
     }
 
@@ -389,11 +529,10 @@ impl Client {
 
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
         let response = self
-            .request(
+            .execute(self.request(
                 Method::DELETE,
                 &format!("/v1/buckets/{bucket}/objects/{}", key_path(key)),
-            )
-            .send()
+            ))
             .await?;
         let status = response.status();
         if status == StatusCode::NO_CONTENT {

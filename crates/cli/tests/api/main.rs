@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod buckets;
+mod cli;
 mod cluster;
 mod errors;
 mod health;

@@ -12,7 +12,7 @@ export RCLONE_CONFIG_CNX_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID"
 export RCLONE_CONFIG_CNX_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY"
 export RCLONE_CONFIG_CNX_REGION=us-east-1
 export RCLONE_CONFIG_CNX_FORCE_PATH_STYLE=true
-rclone version | head -1
+rclone_version=$(rclone version); echo "${rclone_version%%$'\n'*}"  # not `| head`: under pipefail its early close fails the line
 bucket="rclone-$RANDOM$RANDOM"
 
 mkdir -p "$work/src/x/y"
