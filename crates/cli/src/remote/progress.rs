@@ -23,5 +23,7 @@ pub fn bar(format: Format, total: Option<u64>, label: &str) -> ProgressBar {
         .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message(label.to_owned());
+    // Drawn at once: a fast transfer would otherwise finish before the first refresh.
+    bar.tick();
     bar
 }

@@ -666,3 +666,101 @@ fn completions_and_help_texts() {
     let top = String::from_utf8(bare(home.path()).args(["buckets", "--help"]).output().unwrap().stdout).unwrap();
     assert!(top.contains("Exit codes") && top.contains("5 rate limited"), "{top}");
 }
+
+/// Runs `command` in a pseudo-terminal (util-linux's `script`), returning all it wrote there.
+fn in_terminal(command: &Command) -> String {
+    let mut line = String::new();
+    for (name, value) in command.get_envs() {
+        if let (Some(value), Some(name)) = (value, name.to_str()) {
+            line.push_str(&format!("{name}='{}' ", value.to_string_lossy()));
+        }
+    }
+    line.push_str(env!("CARGO_BIN_EXE_cloudnexus"));
+    for arg in command.get_args() {
+        line.push_str(&format!(" '{}'", arg.to_string_lossy()));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux's script runs (Debian's bsdutils)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_tables_have_a_bold_header_and_transfers_a_progress_bar() {
+    let app = TestApp::spawn().await;
+    let home = tempfile::tempdir().unwrap();
+    app.create_bucket("terminal", "us-east-1").await;
+    let connection = ["--endpoint", app.base_url.as_str(), "--api-key", app.admin_key.as_str()];
+    let mut list = bare(home.path());
+    list.arg("buckets").args(connection).arg("ls");
+    let shown = in_terminal(&list);
+    assert!(shown.contains("\u{1b}[1mNAME"), "no bold header: {shown:?}");
+
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("eight.bin");
+    std::fs::write(&file, vec![7u8; 8 * 1024 * 1024]).unwrap();
+    let mut put = bare(home.path());
+    put.arg("objects")
+        .args(connection)
+        .args(["put", "terminal", "eight.bin", file.to_str().unwrap()]);
+    let shown = in_terminal(&put);
+    assert!(
+        shown.contains("eight.bin [") && shown.contains("MiB"),
+        "no progress bar: {shown:?}"
+    );
+    // The same upload piped: no bar, no escape codes (see the 64 MiB test too).
+    let piped = put.output().unwrap();
+    assert_plain(&String::from_utf8_lossy(&piped.stderr));
+    assert_plain(&String::from_utf8_lossy(&piped.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_request_is_sent_again_after_retry_after() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.list_buckets.requests = 1;
+        c.rate_limits.list_buckets.window_seconds = 2;
+    })
+    .await;
+    // The limiter's window follows the server's clock: let it run at the real pace.
+    let clock = app.clock.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            clock.advance_millis(100);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    ok(&run(&app, home.path(), "buckets", &["ls"]));
+    let started = std::time::Instant::now();
+    let second = run(&app, home.path(), "buckets", &["ls", "--output", "json"]);
+    ok(&second);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "the second list was not held back by its Retry-After"
+    );
+    ticker.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_endpoints_are_spoken_to_with_tls() {
+    // A plain-HTTP server behind an https:// URL: the client attempts a TLS handshake (rustls
+    // is built in) and reports the failure as a connection failure, exit code 1.
+    let app = TestApp::spawn().await;
+    let home = tempfile::tempdir().unwrap();
+    let https = app.base_url.replace("http://", "https://");
+    let out = bare(home.path())
+        .args(["buckets", "--endpoint", &https, "--api-key", &app.admin_key, "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    assert!(text.contains("cannot reach the service"), "{text}");
+    assert!(
+        !text.contains("scheme is not http") && !text.contains("invalid URL"),
+        "{text}"
+    );
+}
