@@ -9,7 +9,8 @@
 #   3. runs the API suite again with its servers on PostgreSQL, Redis and S3, as a cluster's
 #      nodes run;
 #   The S3 protocol's tests drive boto3, aws-cli, rclone and s3cmd (scripts/s3-clients.sh
-#   installs them when missing: PyPI and Debian's packages).
+#   installs them when missing: PyPI and Debian's packages); the web console's tests drive
+#   Debian's Chromium with playwright-core from npm (scripts/console-browser.sh).
 #   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
 # A missing service fails the run; nothing is skipped. Each install and wait is bounded.
 set -euo pipefail
@@ -45,6 +46,9 @@ echo "test server: $CLOUDNEXUS_TEST_S3_ENDPOINT"
 
 step "S3 clients (boto3, aws-cli, rclone, s3cmd)"
 scripts/s3-clients.sh
+
+step "the console's browser tests: Debian's Chromium and playwright-core (npm)"
+scripts/console-browser.sh
 
 step "every crate's tests (API suite on SQLite; store suites on every backend)"
 cargo nextest run --workspace

@@ -6,6 +6,7 @@
 //! `cloudnexus-service`, render its answer. Every rule of the contract lives in the service.
 
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -99,6 +100,7 @@ pub fn app(
     let routes = api
         .merge(openapi::docs_router(openapi))
         .merge(routes::health::router())
+        .merge(console::router())
         .route_layer(step::StepLayer(request_id::KeepMatchedPath))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -28,7 +28,8 @@ pub const DOCS_PATH: &str = "/docs";
     tags(
         (name = "buckets", description = "Create, read, change, delete and restore buckets, and list them"),
         (name = "objects", description = "Store, read and list a bucket's objects"),
-        (name = "auth", description = "Short-lived access tokens minted with an API key")
+        (name = "auth", description = "Short-lived access tokens minted with an API key"),
+        (name = "service", description = "What the service offers: regions, storage classes, limits")
     )
 )]
 struct ApiDoc;

@@ -43,11 +43,14 @@ pub enum Operation {
     GetObject,
     DeleteObject,
     MintToken,
+    /// Reading what the service offers (regions, storage classes, retention).
+    DescribeService,
 }
 
 impl Operation {
     /// The scope a credential needs for this operation; `None` when any valid credential will
-    /// do (minting a token, whose scopes are checked against the key's instead).
+    /// do (minting a token, whose scopes are checked against the key's instead, and reading
+    /// what the service offers).
     pub fn scope(self) -> Option<Scope> {
         match self {
             Self::ListBuckets | Self::GetBucket | Self::ListObjects | Self::GetObject => Some(Scope::Read),
@@ -57,7 +60,7 @@ impl Operation {
             | Self::RestoreBucket
             | Self::PutObject
             | Self::DeleteObject => Some(Scope::Write),
-            Self::MintToken => None,
+            Self::MintToken | Self::DescribeService => None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Operation {
         match self {
             Self::ListBuckets => Policy::ListBuckets,
             Self::MintToken => Policy::Tokens,
+            Self::DescribeService => Policy::Read,
             other if other.scope() == Some(Scope::Read) => Policy::Read,
             _ => Policy::Write,
         }

@@ -4,6 +4,7 @@
 pub mod buckets;
 pub mod health;
 pub mod objects;
+pub mod service_info;
 pub mod tokens;
 
 use crate::AppState;
@@ -26,6 +27,7 @@ pub fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(buckets::router(state))
         .merge(objects::router(state))
         .merge(tokens::router(state))
+        .merge(service_info::router(state))
 }
 
 /// `routes` (documented handlers) performing `operation`, wearing its [`guard`]. Methods the

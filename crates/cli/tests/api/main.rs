@@ -6,6 +6,7 @@ mod auth;
 mod buckets;
 mod cli;
 mod cluster;
+mod console;
 mod errors;
 mod health;
 mod helpers;
