@@ -8,5 +8,6 @@ pub mod demo;
 pub mod keys;
 pub mod master_key;
 pub mod remote;
+pub mod serve_lock;
 pub mod server;
 pub mod telemetry;

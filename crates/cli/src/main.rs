@@ -210,6 +210,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 config.s3.listen = Some(addr);
             }
             telemetry::init_logging(&config.log);
+            // The embedded database's folder is served by one process (see `serve_lock`).
+            let _claim = match config.metadata.url {
+                None => Some(cloudnexus::serve_lock::claim(&config.data_dir)?),
+                Some(_) => None,
+            };
             let (server, first_run) = Server::start(&config, Arc::new(SystemClock)).await?;
             if let Some(first) = first_run {
                 println!(

@@ -13,6 +13,7 @@ mod helpers;
 mod migrate;
 mod nodes;
 mod objects;
+mod processes;
 mod restart;
 mod s3;
 mod startup;

@@ -44,6 +44,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The file whose lock lets one process at a time migrate the database (sqlx's migrator takes
+/// no lock on SQLite: two processes opening a fresh folder at once would both apply the first
+/// migration, and the second would fail on a duplicate column).
+const MIGRATION_LOCK_FILE: &str = "metadata.db.migration-lock";
+/// How long a process waits for another one's migration before giving up.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
 
 /// The SQLite implementation of [`MetadataStore`].
 #[derive(Debug, Clone)]
@@ -77,7 +83,10 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(backend)?;
-        MIGRATOR.run(&writer).await.map_err(errors::migration)?;
+        {
+            let _migrating = lock_for_migration(data_dir).await?;
+            MIGRATOR.run(&writer).await.map_err(errors::migration)?;
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .test_before_acquire(false)
@@ -102,6 +111,35 @@ impl SqliteStore {
     /// A read transaction: every statement in it sees the same snapshot.
     async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.reader.begin().await.map_err(backend)
+    }
+}
+
+/// Waits (at most [`MIGRATION_LOCK_WAIT`]) for the exclusive lock on the data folder's migration
+/// lock file; the lock is released when the returned file is dropped, or when the process
+/// exits however it exits.
+async fn lock_for_migration(data_dir: &Path) -> StoreResult<std::fs::File> {
+    let path = data_dir.join(MIGRATION_LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(errors::io)?;
+    let deadline = tokio::time::Instant::now() + MIGRATION_LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(errors::io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("another process has been migrating {} for too long", path.display()),
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(errors::io(e)),
+        }
     }
 }
 
