@@ -9,6 +9,7 @@ pub mod auth;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod listener;
 pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
@@ -16,19 +17,15 @@ pub mod routes;
 pub mod s3;
 pub mod step;
 
-use axum::Extension;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::response::Response;
-use axum::serve::{IncomingStream, Listener, ListenerExt};
+use axum::response::{IntoResponse, Response};
 use cloudnexus_service::Service;
 use cloudnexus_store::RateLimiter;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rate_limit::RateLimitSettings;
 use routes::buckets::list_cache::ListCache;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// Settings of the HTTP layer, read from the configuration file.
@@ -40,6 +37,8 @@ pub struct ApiSettings {
     pub rate_limits: RateLimitSettings,
     /// The most bytes of rendered list pages kept for reuse (0: none).
     pub list_cache_bytes: u64,
+    /// Bounds on connections, slow clients and requests in flight.
+    pub connections: listener::ConnectionLimits,
 }
 
 impl Default for ApiSettings {
@@ -48,6 +47,7 @@ impl Default for ApiSettings {
             max_json_body_bytes: 64 * 1024,
             rate_limits: RateLimitSettings::default(),
             list_cache_bytes: 64 * 1024 * 1024,
+            connections: listener::ConnectionLimits::default(),
         }
     }
 }
@@ -82,6 +82,8 @@ pub struct Services {
     pub metrics: Option<PrometheusHandle>,
     /// Rendered list pages, reused while their project's data is unchanged.
     pub list_cache: ListCache,
+    /// Requests being worked on, over both protocols (see [`listener::InFlight`]).
+    pub in_flight: listener::InFlight,
 }
 
 /// The whole API as one service, ready to serve; callable from tests without a socket.
@@ -95,6 +97,7 @@ pub fn app(
 ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
 {
     let body_limit = state.settings.max_json_body_bytes;
+    let in_flight = state.in_flight.clone();
     let (api, mut openapi) = routes::api_router(&state).split_for_parts();
     openapi::complete(&mut openapi);
     let routes = api
@@ -107,6 +110,7 @@ pub fn app(
         .with_state(state);
     tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn(request_id::middleware))
+        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight))
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
         .service(routes)
@@ -118,15 +122,31 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Answers go out as soon as they are written, as every HTTP server of the field does.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, WithPeerAddress(app(state)))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.settings.connections.clone();
+    listener::serve(listener, app(state), limits, shutdown).await
+}
+
+/// Middleware: one more request than [`ApiSettings::connections`] allows in flight is answered
+/// 503 `overloaded` at once.
+async fn limit_in_flight(
+    axum::extract::State(in_flight): axum::extract::State<listener::InFlight>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(_place) = in_flight.try_enter() else {
+        return error::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "Service unavailable",
+            "the server is working on as many requests as it takes at once; retry in a moment",
+        )
+        .with_header(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        )
+        .into_response();
+    };
+    next.run(request).await
 }
 
 /// The address of a connection's peer, written out once per connection (the rate limits key
@@ -135,33 +155,4 @@ pub async fn serve(
 pub struct Peer {
     pub ip: std::net::IpAddr,
     pub text: Arc<str>,
-}
-
-/// Gives each accepted connection the app with the peer's address as a [`Peer`] (what the
-/// failed-auth limit and anonymous reads key on), as `Router::into_make_service_with_connect_info`
-/// does for a router.
-#[derive(Debug, Clone)]
-pub(crate) struct WithPeerAddress<S>(pub(crate) S);
-
-impl<L, S> tower::Service<IncomingStream<'_, L>> for WithPeerAddress<S>
-where
-    L: Listener<Addr = SocketAddr>,
-    S: Clone,
-{
-    type Response = <Extension<Peer> as Layer<S>>::Service;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
-        let ip = stream.remote_addr().ip();
-        let peer = Peer {
-            ip,
-            text: ip.to_string().into(),
-        };
-        std::future::ready(Ok(Extension(peer).layer(self.0.clone())))
-    }
 }

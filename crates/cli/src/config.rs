@@ -4,6 +4,7 @@
 
 use anyhow::{Context, bail};
 use cloudnexus_api::ApiSettings;
+use cloudnexus_api::listener::ConnectionLimits;
 use cloudnexus_api::rate_limit::RateLimitSettings;
 use cloudnexus_core::RegionSet;
 use cloudnexus_core::rate_limit::Quota;
@@ -119,6 +120,14 @@ pub struct BucketConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub max_json_body_bytes: usize,
+    /// Open connections per listener; at the limit new ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Requests worked on at once (both protocols); one more is answered 503 at once.
+    pub max_in_flight_requests: usize,
+    /// How long a request's headers may take to arrive (and an idle connection may stay open).
+    pub header_read_timeout_seconds: u64,
+    /// How long a request body may pause before the request fails.
+    pub body_idle_timeout_seconds: u64,
 }
 
 /// Rate-limit policies: requests per window, per API key (tokens count against their key).
@@ -237,9 +246,31 @@ impl Default for BucketConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let connections = ConnectionLimits::default();
         Self {
             max_json_body_bytes: 64 * 1024,
+            max_connections: connections.max_connections,
+            max_in_flight_requests: connections.max_in_flight_requests,
+            header_read_timeout_seconds: connections.header_read_timeout.as_secs(),
+            body_idle_timeout_seconds: connections.body_idle_timeout.as_secs(),
         }
+    }
+}
+
+impl LimitsConfig {
+    fn connection_limits(&self) -> anyhow::Result<ConnectionLimits> {
+        if self.max_connections == 0 || self.max_in_flight_requests == 0 {
+            bail!("limits.max_connections and limits.max_in_flight_requests must be at least 1");
+        }
+        if self.header_read_timeout_seconds == 0 || self.body_idle_timeout_seconds == 0 {
+            bail!("limits.header_read_timeout_seconds and limits.body_idle_timeout_seconds must be at least 1");
+        }
+        Ok(ConnectionLimits {
+            max_connections: self.max_connections,
+            max_in_flight_requests: self.max_in_flight_requests,
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_seconds),
+            body_idle_timeout: std::time::Duration::from_secs(self.body_idle_timeout_seconds),
+        })
     }
 }
 
@@ -299,6 +330,7 @@ impl Config {
         };
         let api = ApiSettings {
             max_json_body_bytes: self.limits.max_json_body_bytes,
+            connections: self.limits.connection_limits()?,
             rate_limits: self.rate_limits.settings()?,
             list_cache_bytes: self
                 .buckets
@@ -338,6 +370,14 @@ mod tests {
         );
         assert_eq!(shipped.buckets.list_cache_mib, defaults.buckets.list_cache_mib);
         assert_eq!(shipped.limits.max_json_body_bytes, defaults.limits.max_json_body_bytes);
+        assert_eq!(
+            shipped.limits.connection_limits().unwrap(),
+            defaults.limits.connection_limits().unwrap()
+        );
+        assert_eq!(
+            defaults.limits.connection_limits().unwrap(),
+            ConnectionLimits::default()
+        );
         assert_eq!(shipped.metadata.url, None);
         assert_eq!(shipped.rate_limits.redis_url, None);
         assert_eq!(shipped.blobs.url, None);

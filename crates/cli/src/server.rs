@@ -59,12 +59,14 @@ impl Server {
         .await
         .context("cannot load the signing keys and revoked keys from the metadata store")?;
         let list_cache = ListCache::new(api_settings.list_cache_bytes);
+        let api_settings_in_flight = api_settings.connections.max_in_flight_requests;
         let state = AppState::new(Services {
             service: service.clone(),
             settings: api_settings,
             limiter: backends.limiter.clone(),
             metrics: telemetry::metrics_handle(),
             list_cache,
+            in_flight: cloudnexus_api::listener::InFlight::new(api_settings_in_flight),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -94,6 +94,11 @@ impl SlidingLog {
         }
     }
 
+    /// When the latest admission was, if any is remembered.
+    pub fn latest(&self) -> Option<i64> {
+        self.0.back().copied()
+    }
+
     /// Whether the log holds nothing inside the window ending at `now`, so it can be dropped.
     pub fn is_idle(&self, now: i64, window: i64) -> bool {
         self.0.back().is_none_or(|newest| *newest <= now - window)

@@ -119,9 +119,12 @@ mod tests {
         let mut sources: Vec<&str> = ASSETS.iter().map(|a| a.body).collect();
         sources.push(INDEX);
         for source in sources {
-            for (at, _) in source.match_indices("from './") {
+            for (at, _) in source
+                .match_indices("from './")
+                .chain(source.match_indices("from \"./"))
+            {
                 let rest = &source[at + "from './".len()..];
-                let name = &rest[..rest.find('\'').unwrap()];
+                let name = &rest[..rest.find(['\'', '"']).unwrap()];
                 assert!(
                     ASSETS.iter().any(|a| a.name == name),
                     "{name} is imported but not embedded"

@@ -22,8 +22,8 @@ mod multipart;
 mod objects;
 mod protocol;
 
+use crate::AppState;
 use crate::rate_limit::middleware::{FAILED_AUTH_POLICY, client_address};
-use crate::{AppState, WithPeerAddress};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -51,9 +51,8 @@ pub async fn serve(
     endpoint: S3Endpoint,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, WithPeerAddress(endpoint))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = endpoint.state.settings.connections.clone();
+    crate::listener::serve(listener, endpoint, limits, shutdown).await
 }
 
 /// The S3 protocol as one service over HTTP requests (see the module's documentation).
@@ -94,6 +93,9 @@ impl S3Endpoint {
     }
 
     async fn call(self, mut request: Request) -> Response {
+        let Some(_place) = self.state.in_flight.try_enter() else {
+            return errors::slow_down(1, "the server is working on as many requests as it takes at once");
+        };
         let rate_limits = &self.state.settings.rate_limits;
         let client = crate::rate_limit::ClientAddress::new(client_address(&request, &rate_limits.trusted_proxies));
         let authenticated = Authenticated::default();

@@ -115,3 +115,44 @@ async fn the_console_works_in_a_real_browser() {
         assert!(screenshots.join(shot).is_file(), "{shot} was not taken");
     }
 }
+
+#[tokio::test]
+async fn objects_are_served_sandboxed_so_an_uploaded_page_cannot_act_on_the_consoles_origin() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .call(
+            "POST",
+            "/v1/buckets",
+            Some(&app.admin_key),
+            Some(serde_json::json!({"name": "public-pages", "region": "us-east-1", "public": true})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let page = "<script>sessionStorage.getItem('cloudnexus.console.session')</script>";
+    let put = app
+        .request("PUT", "/v1/buckets/public-pages/objects/page.html")
+        .header("content-type", "text/html")
+        .body(page)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    // Anyone may fetch it (the bucket is public); the browser is told to sandbox it.
+    let fetched = TestApp::answer(
+        app.http
+            .get(format!("{}/v1/buckets/public-pages/objects/page.html", app.base_url)),
+    )
+    .await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.header("content-type"), Some("text/html"));
+    let policy = fetched.header("content-security-policy").unwrap();
+    assert!(
+        policy.starts_with("sandbox;") && policy.contains("default-src 'none'"),
+        "{policy}"
+    );
+    assert!(
+        !policy.contains("allow-scripts") && !policy.contains("allow-same-origin"),
+        "{policy}"
+    );
+    assert_eq!(fetched.header("x-content-type-options"), Some("nosniff"));
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real server on 127.0.0.1:0 with a fresh data folder and
 //! drives it over HTTP. Files mirror the routes.
 
+mod abuse;
 mod admin;
 mod auth;
 mod buckets;

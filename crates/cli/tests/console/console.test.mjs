@@ -25,6 +25,8 @@ let regions;
 /** Every URL the page requested, and every problem it reported. */
 const requested = [];
 const pageErrors = [];
+/** Every access token the console held (none may appear in a URL). */
+const tokens = [];
 
 async function api(method, path, body) {
   const response = await fetch(base + path, {
@@ -134,10 +136,7 @@ test('signing in: a wrong key is refused with a message; the right one opens the
   assert.equal(storage.local, 0, 'nothing in localStorage');
   assert.ok(!storage.session.includes(apiKey), 'the key itself is not kept');
   assert.match(storage.session, /token/, 'the access token is kept for the tab');
-  const token = JSON.parse(await page.evaluate(() => sessionStorage.getItem('cloudnexus.console.session'))).token;
-  for (const url of requested) {
-    assert.ok(!url.includes(apiKey) && !url.includes(token), `a credential in a URL: ${url}`);
-  }
+  tokens.push(JSON.parse(await page.evaluate(() => sessionStorage.getItem('cloudnexus.console.session'))).token);
 });
 
 test('the bucket table has the reference page columns and pages by cursor with the total', async () => {
@@ -157,20 +156,32 @@ test('the bucket table has the reference page columns and pages by cursor with t
   await page.locator('#page-previous').click();
   await page.locator('#page-summary').filter({ hasText: '1–25 of 32' }).waitFor();
   assert.deepEqual(await rows().evaluateAll((trs) => trs.map((tr) => tr.dataset.bucket)), firstPage);
+  // The browser's Back and Forward move between the same pages, and Previous still works.
+  await page.locator('#page-next').click();
+  await page.locator('#page-summary').filter({ hasText: '26–32 of 32' }).waitFor();
+  await page.goBack();
+  await page.locator('#page-summary').filter({ hasText: '1–25 of 32' }).waitFor();
+  await page.goForward();
+  await page.locator('#page-summary').filter({ hasText: '26–32 of 32' }).waitFor();
+  await page.locator('#page-previous').click();
+  await page.locator('#page-summary').filter({ hasText: '1–25 of 32' }).waitFor();
 });
 
 test('filters by region, prefix and tags are reflected in the URL, which reopens the same view', async () => {
+  const apply = () => page.getByRole('button', { name: 'Apply filters' }).click();
   await page.locator('#filter-region').selectOption(regions[1]);
+  await apply();
   await page.locator('#page-summary').filter({ hasText: 'of 15 buckets' }).waitFor();
   assert.match(page.url(), new RegExp(`region=${regions[1]}`));
   for (const region of await page.locator('#buckets tbody tr td:nth-child(2)').allTextContents()) {
     assert.equal(region, regions[1]);
   }
   await page.locator('#filter-region').selectOption('');
+  await apply();
   await page.locator('#page-summary').filter({ hasText: 'of 32 buckets' }).waitFor();
 
   await page.locator('#filter-prefix').fill('console-a-1');
-  await page.locator('#filter-tags').fill('env:production team');
+  await page.locator('#filter-tags').fill('env:production, team');
   await page.locator('#filter-tags').press('Enter');
   await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
   const names = await page.locator('#buckets tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.bucket));
@@ -183,7 +194,16 @@ test('filters by region, prefix and tags are reflected in the URL, which reopens
   await page.goto(bookmarked);
   await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
   assert.equal(await page.locator('#filter-prefix').inputValue(), 'console-a-1');
-  assert.equal(await page.locator('#filter-tags').inputValue(), 'env:production team');
+  assert.equal(await page.locator('#filter-tags').inputValue(), 'env:production, team');
+  // A bookmark with a region and deleted buckets shown opens with both set.
+  await page.goto('about:blank');
+  await page.goto(`${base}/console#/buckets?region=${regions[1]}&deleted=1&prefix=console-a-1`);
+  await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
+  assert.equal(await page.locator('#filter-region').inputValue(), regions[1]);
+  assert.ok(await page.locator('#filter-deleted').isChecked());
+  await page.locator('#filter-deleted').uncheck();
+  await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
+  assert.doesNotMatch(page.url(), /deleted=1/);
 
   // A filter the API refuses: its detail shows next to the field.
   await page.locator('#filter-tags').fill('Env');
@@ -272,6 +292,17 @@ test('values from the API are shown as text, never run', async () => {
   assert.equal(await page.locator('main img, main script').count(), 0);
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'no payload ran');
   assert.doesNotMatch(await page.locator('main').textContent(), /\b(null|undefined)\b/, 'no stray values');
+  // The delete confirmation shows such a key as text too.
+  await page.getByRole('button', { name: `Delete ${XSS_KEY}` }).click();
+  assert.match(await page.locator('dialog').textContent(), /onerror="window.__xss = 3"/);
+  await page.keyboard.press('Escape');
+  await page.locator('dialog').waitFor({ state: 'detached' });
+  // A folder named by a payload: heading, breadcrumbs and upload box show it as text.
+  await page.locator('tr[data-folder^="<script>"] a').click();
+  await page.locator('h1').filter({ hasText: 'console-files / <script>window.__xss = 5</' }).waitFor();
+  assert.ok((await page.locator('.crumbs').textContent()).includes('<script>window.__xss = 5<'));
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no payload ran');
 });
 
 test('objects: folders, breadcrumbs, upload by picker and by drop with progress, download, delete', async () => {
@@ -357,6 +388,22 @@ test('keyboard: focus is visible and the list can be driven without a mouse', as
   assert.equal(await page.evaluate(() => document.activeElement.id), 'create-name');
   await page.keyboard.press('Escape');
   await page.locator('dialog').waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'create-bucket', 'focus is back where it was');
+  // Arrow keys on the region filter choose a region without leaving the control.
+  const before = page.url();
+  await page.locator('#filter-region').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(page.url(), before, 'choosing is not applying');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'filter-region');
+  // The skip link moves focus to the content without leaving the view.
+  await page.goto(`${base}/console#/buckets?prefix=console-a-2`);
+  await page.locator('#buckets').waitFor();
+  await page.locator('.skip-link').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  assert.match(page.url(), /prefix=console-a-2/);
+  assert.equal(await page.locator('#filter-prefix').inputValue(), 'console-a-2');
 });
 
 test('at 390 px wide nothing overflows the page', async () => {
@@ -398,6 +445,11 @@ test('signing out forgets the token', async () => {
   await page.locator('#api-key').waitFor();
 });
 
-test('the page never broke its policy or threw', () => {
+test('the page never broke its policy or threw, and no credential was ever in a URL', () => {
   assert.deepEqual(pageErrors, []);
+  assert.ok(tokens.length > 0 && requested.length > 50, `${requested.length} requests seen`);
+  for (const url of requested) {
+    assert.ok(!url.includes(apiKey), `the key in a URL: ${url}`);
+    for (const token of tokens) assert.ok(!url.includes(token), `a token in a URL: ${url}`);
+  }
 });

@@ -68,6 +68,17 @@ async function problemOf(response) {
   return { detail: `the service answered HTTP ${response.status}`, request_id: response.headers.get('x-request-id') };
 }
 
+/** What to show for a failure of any kind. */
+export function describe(error) {
+  return error instanceof ApiError ? error.describe() : String(error && error.message ? error.message : error);
+}
+
+/** Whether a browser can address `key` in a URL: it rewrites `.` and `..` path segments (even
+ *  percent-encoded ones), so such keys are reachable only from the CLI or S3. */
+export function addressable(key) {
+  return !key.split('/').some((segment) => segment === '.' || segment === '..');
+}
+
 /** Exchanges an API key for an access token; the key itself is forgotten. */
 export async function signIn(apiKey) {
   let response;
@@ -118,7 +129,8 @@ export function authorization() {
 /** Sends a request with the session's token; answers the parsed JSON (or the raw response
  *  with `raw`). A 401 ends the session; every other failure is thrown as an [ApiError]. */
 export async function request(method, path, { json, query, raw } = {}) {
-  const headers = { Authorization: authorization() };
+  const sentWith = authorization();
+  const headers = { Authorization: sentWith };
   if (json !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
@@ -131,7 +143,8 @@ export async function request(method, path, { json, query, raw } = {}) {
   } catch {
     throw new ApiError(0, { detail: 'The service cannot be reached. Check your connection and try again.' });
   }
-  if (response.status === 401) {
+  if (response.status === 401 && session() && `Bearer ${session().token}` === sentWith) {
+    // Only the session whose token was refused ends (not one signed in meanwhile).
     endSession('Your session ended (it expired or its key was revoked). Sign in again with your API key.');
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
@@ -144,8 +157,9 @@ export async function request(method, path, { json, query, raw } = {}) {
 export function upload(bucket, key, file, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    const sentWith = authorization();
     xhr.open('PUT', `/v1/buckets/${encodeURIComponent(bucket)}/objects/${keyPath(key)}`);
-    xhr.setRequestHeader('Authorization', authorization());
+    xhr.setRequestHeader('Authorization', sentWith);
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
@@ -156,7 +170,9 @@ export function upload(bucket, key, file, onProgress) {
         resolve();
         return;
       }
-      if (xhr.status === 401) endSession('Your session ended. Sign in again with your API key.');
+      if (xhr.status === 401 && session() && `Bearer ${session().token}` === sentWith) {
+        endSession('Your session ended. Sign in again with your API key.');
+      }
       let problem;
       try {
         problem = JSON.parse(xhr.responseText);

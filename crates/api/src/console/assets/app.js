@@ -3,7 +3,7 @@
 //   #/buckets?region=..&prefix=..&tag=..&deleted=1&cursor=..   the bucket list
 //   #/buckets/NAME/objects?prefix=a/b/                         a bucket's objects
 
-import { ApiError, endSession, session, signIn, watchExpiry, whenSessionEnds } from './api.js';
+import { ApiError, describe, endSession, session, signIn, watchExpiry, whenSessionEnds } from './api.js';
 import { banner, field, h } from './dom.js';
 import { bucketsView } from './buckets.js';
 import { objectsView } from './objects.js';
@@ -13,9 +13,10 @@ import { Superseded, beginView, forgetService, show, takeFlash } from './view.js
 let signInNotice = '';
 
 function route() {
-  const hash = location.hash.replace(/^#/, '') || '/buckets';
-  const [path, query = ''] = hash.split('?');
-  return { path, params: new URLSearchParams(query) };
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(1) : '/buckets';
+  const at = hash.indexOf('?');
+  const path = at < 0 ? hash : hash.slice(0, at);
+  return { path, params: new URLSearchParams(at < 0 ? '' : hash.slice(at + 1)) };
 }
 
 function renderSessionNav() {
@@ -51,7 +52,7 @@ function signInView() {
     } catch (error) {
       const message = error instanceof ApiError && error.status === 401
         ? 'That API key was not accepted: check it and try again.'
-        : error.describe();
+        : describe(error);
       document.getElementById('api-key-error').textContent = message;
       key.setAttribute('aria-invalid', 'true');
       key.focus();
@@ -91,7 +92,7 @@ async function render() {
     try {
       show(ticket, h('div', { className: 'empty', role: 'alert' },
         h('p', {}, 'Something went wrong loading this page.'),
-        h('p', {}, error instanceof ApiError ? error.describe() : String(error)),
+        h('p', {}, describe(error)),
         h('button', { type: 'button', onclick: render }, 'Try again')));
     } catch {
       // A newer view is being shown.
@@ -100,10 +101,20 @@ async function render() {
 }
 
 whenSessionEnds((reason) => {
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   signInNotice = reason;
   forgetService();
   render();
 });
-window.addEventListener('hashchange', render);
+// Only view URLs (`#/...`) are routes; the skip link's `#main` just moves the focus.
+window.addEventListener('hashchange', () => {
+  if (location.hash === '' || location.hash.startsWith('#/')) render();
+});
+document.querySelector('.skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  document.getElementById('main').focus();
+});
+// A file dropped outside the upload box must not replace the console with the file.
+for (const type of ['dragover', 'drop']) window.addEventListener(type, (event) => event.preventDefault());
 watchExpiry();
 render();

@@ -1,14 +1,11 @@
 // The bucket list (the list endpoint as a table, with its filters and cursor paging) and the
 // bucket's changes: create, edit (tags, public, storage class), delete and restore.
 
-import { ApiError, queryString, request } from './api.js';
+import { describe, queryString, request } from './api.js';
 import { banner, field, formatBytes, formatTime, h, modal, showFieldError, time } from './dom.js';
 import { navigate, service, show } from './view.js';
 
 const PAGE_SIZE = 25;
-
-/** The cursors of the pages before this one, for "Previous", kept while the filters stay. */
-const trail = { filters: '', cursors: [] };
 
 /** The filters of a bucket-list URL, as the list endpoint takes them. */
 function filtersOf(params) {
@@ -20,13 +17,16 @@ function filtersOf(params) {
   };
 }
 
-function listHash(filters, cursor) {
+/** The URL of a page of the list: the first (no position), one after a `cursor`, or one at an
+ *  `offset` (where "Previous" goes, so it works after the browser's Back and from bookmarks). */
+function listHash(filters, { cursor = '', offset = 0 } = {}) {
   return `#/buckets${queryString({
     region: filters.region,
     prefix: filters.prefix,
     tag: filters.tag,
     deleted: filters.deleted ? '1' : '',
     cursor,
+    offset: offset > 0 ? String(offset) : '',
   })}`;
 }
 
@@ -34,11 +34,7 @@ function listHash(filters, cursor) {
 export async function bucketsView(ticket, params) {
   const filters = filtersOf(params);
   const cursor = params.get('cursor') || '';
-  const filtersKey = listHash(filters, '');
-  if (trail.filters !== filtersKey) {
-    trail.filters = filtersKey;
-    trail.cursors = [];
-  }
+  const offset = cursor ? 0 : Number.parseInt(params.get('offset') || '0', 10) || 0;
   const info = await service();
   let page;
   let failure;
@@ -51,10 +47,11 @@ export async function bucketsView(ticket, params) {
         tag: filters.tag,
         include: filters.deleted ? 'deleted' : '',
         cursor,
+        offset: offset > 0 ? offset : '',
       },
     });
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 400) throw error;
+    if (error.status !== 400) throw error;
     failure = error;
   }
   show(
@@ -62,7 +59,7 @@ export async function bucketsView(ticket, params) {
     h('h1', {}, 'Buckets'),
     toolbar(info, filters),
     failure ? filterFailure(failure) : table(page, filters, info),
-    failure ? null : pager(page, filters, cursor),
+    failure ? null : pager(page, filters),
   );
   if (failure) {
     for (const problem of failure.problem.errors || []) {
@@ -76,16 +73,17 @@ function toolbar(info, filters) {
   const region = h('select', {}, h('option', { value: '' }, 'All regions'),
     info.regions.map((name) => h('option', { value: name, selected: name === filters.region }, name)));
   const prefix = h('input', { type: 'search', value: filters.prefix, placeholder: 'e.g. prod-', spellcheck: false });
-  const tags = h('input', { type: 'search', value: filters.tag.join(' '), placeholder: 'env:production team',
+  const tags = h('input', { type: 'search', value: filters.tag.join(', '), placeholder: 'env:production, team',
     spellcheck: false });
   const deleted = h('input', { type: 'checkbox', id: 'filter-deleted', checked: filters.deleted });
   const apply = () => navigate(listHash({
     region: region.value,
     prefix: prefix.value.trim(),
-    tag: tags.value.split(/[\s,]+/).filter(Boolean),
+    tag: tags.value.split(',').map((t) => t.trim()).filter(Boolean),
     deleted: deleted.checked,
-  }, ''));
-  region.addEventListener('change', apply);
+  }));
+  // The region applies with the form (arrow keys on a closed select would fire `change` on
+  // every step); the checkbox applies at once, like a toggle.
   deleted.addEventListener('change', apply);
   return h('form', { className: 'toolbar', role: 'search', 'aria-label': 'Filter buckets', onsubmit: (event) => {
     event.preventDefault();
@@ -93,7 +91,7 @@ function toolbar(info, filters) {
   } },
   field('filter-region', 'Region', region),
   field('filter-prefix', 'Name prefix', prefix),
-  field('filter-tags', 'Tags', tags, 'key or key:value, several ANDed'),
+  field('filter-tags', 'Tags', tags, 'key or key:value, comma-separated, all must match'),
   h('div', { className: 'field' }, h('label', { className: 'inline', for: 'filter-deleted' }, deleted, 'Show deleted')),
   h('div', { className: 'field' }, h('button', { type: 'submit' }, 'Apply filters')),
   h('div', { className: 'spacer' }),
@@ -103,12 +101,16 @@ function toolbar(info, filters) {
 
 function filterFailure(error) {
   return h('div', { className: 'empty', role: 'alert' }, h('p', {}, 'These filters cannot be applied.'),
-    h('p', {}, error.describe()));
+    h('p', {}, describe(error)));
 }
 
 function table(page, filters, info) {
   const filtered = filters.region || filters.prefix || filters.tag.length;
   if (page.data.length === 0) {
+    if (page.pagination.total > 0) {
+      return h('div', { className: 'empty', id: 'buckets-empty' },
+        h('p', {}, 'No buckets on this page. ', h('a', { href: listHash(filters) }, 'Go to the first page')));
+    }
     return h('div', { className: 'empty', id: 'buckets-empty' },
       filtered
         ? h('p', {}, 'No buckets match these filters. ', h('a', { href: '#/buckets' }, 'Clear the filters'))
@@ -129,7 +131,7 @@ function row(bucket, info) {
     : h('a', { href: `#/buckets/${encodeURIComponent(bucket.name)}/objects` }, bucket.name);
   const tags = Object.entries(bucket.tags).map(([key, value]) => h('span', { className: 'tag' }, value === '' ? key : `${key}: ${value}`));
   const actions = deleted
-    ? h('button', { type: 'button', onclick: () => restoreBucket(bucket) }, 'Restore')
+    ? h('button', { type: 'button', onclick: () => restoreBucket(bucket), 'aria-label': `Restore ${bucket.name}` }, 'Restore')
     : [
       h('button', { type: 'button', onclick: () => editBucket(bucket, info), 'aria-label': `Edit ${bucket.name}` }, 'Edit'),
       h('button', { type: 'button', onclick: () => deleteBucket(bucket, info), 'aria-label': `Delete ${bucket.name}` }, 'Delete'),
@@ -146,20 +148,16 @@ function row(bucket, info) {
     h('td', { className: 'actions' }, actions));
 }
 
-function pager(page, filters, cursor) {
-  const { total, offset } = page.pagination;
+function pager(page, filters) {
+  const { total, offset, limit } = page.pagination;
   const shown = page.data.length;
   const summary = shown === 0
     ? `0 of ${total.toLocaleString('en')} buckets`
     : `${(offset + 1).toLocaleString('en')}–${(offset + shown).toLocaleString('en')} of ${total.toLocaleString('en')} buckets`;
-  const previous = h('button', { type: 'button', id: 'page-previous', disabled: offset === 0 && !cursor, onclick: () => {
-    const before = trail.cursors.pop();
-    navigate(listHash(filters, before || ''));
-  } }, '← Previous');
-  const next = h('button', { type: 'button', id: 'page-next', disabled: !page.pagination.next_cursor, onclick: () => {
-    trail.cursors.push(cursor);
-    navigate(listHash(filters, page.pagination.next_cursor));
-  } }, 'Next →');
+  const previous = h('button', { type: 'button', id: 'page-previous', disabled: offset === 0,
+    onclick: () => navigate(listHash(filters, { offset: Math.max(0, offset - limit) })) }, '← Previous');
+  const next = h('button', { type: 'button', id: 'page-next', disabled: !page.pagination.next_cursor,
+    onclick: () => navigate(listHash(filters, { cursor: page.pagination.next_cursor })) }, 'Next →');
   return h('nav', { className: 'pager', 'aria-label': 'Pages' }, previous, next,
     h('span', { id: 'page-summary', role: 'status' }, summary));
 }
@@ -187,7 +185,8 @@ function showProblem(error, prefix, fields, general) {
   const named = (error.problem && error.problem.errors) || [];
   let placed = false;
   for (const problem of named) {
-    const name = fields.find((f) => problem.param === f || problem.param.startsWith(`${f}.`) || problem.param.startsWith(`${f}[`));
+    const param = String(problem.param || '');
+    const name = fields.find((f) => param === f || param.startsWith(`${f}.`) || param.startsWith(`${f}[`));
     if (name) {
       showFieldError(`${prefix}-${name}`, problem.detail);
       placed = true;
@@ -197,7 +196,7 @@ function showProblem(error, prefix, fields, general) {
     showFieldError(`${prefix}-name`, error.message);
     placed = true;
   }
-  general.textContent = placed ? '' : (error instanceof ApiError ? error.describe() : String(error.message));
+  general.textContent = placed ? '' : describe(error);
 }
 
 function createBucket(info) {
@@ -252,6 +251,7 @@ function editBucket(bucket, info) {
     return h('form', { id: 'edit-form', onsubmit: async (event) => {
       event.preventDefault();
       fields.forEach((f) => showFieldError(`edit-${f}`, ''));
+      general.textContent = '';
       let body;
       try {
         body = { storage_class: storageClass.value, public: isPublic.checked, tags: parseTags(tags.value) };
@@ -279,7 +279,10 @@ function editBucket(bucket, info) {
 }
 
 function deleteBucket(bucket, info) {
-  const days = Math.round(info.soft_delete_retention_seconds / 86400);
+  const retention = info.soft_delete_retention_seconds;
+  const span = retention >= 86400
+    ? `${Math.round(retention / 86400)} days`
+    : retention >= 3600 ? `${Math.round(retention / 3600)} hours` : `${Math.max(1, Math.round(retention / 60))} minutes`;
   const purgeAt = new Date(Date.now() + info.soft_delete_retention_seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   return modal(`Delete ${bucket.name}?`, (close) => {
     const general = h('p', { className: 'field-error', role: 'alert' });
@@ -290,13 +293,13 @@ function deleteBucket(bucket, info) {
         close(true);
         navigate(location.hash || '#/buckets', `Deleted ${bucket.name}. It can be restored until ${formatTime(deleted.purge_at)} (Show deleted).`);
       } catch (error) {
-        general.textContent = error instanceof ApiError ? error.describe() : String(error);
+        general.textContent = describe(error);
         confirm.disabled = false;
       }
     } }, 'Delete bucket');
     return h('div', {},
       h('p', { id: 'delete-summary' }, `The bucket leaves the list at once. It can be restored until `,
-        h('strong', { id: 'purge-date' }, formatTime(purgeAt)), ` (${days} days); then it is purged with its `,
+        h('strong', { id: 'purge-date' }, formatTime(purgeAt)), ` (${span}); then it is purged with its `,
         `${bucket.object_count.toLocaleString('en')} objects (${formatBytes(bucket.size_bytes)}) and its name is freed.`),
       general,
       h('div', { className: 'buttons' },
@@ -310,6 +313,6 @@ async function restoreBucket(bucket) {
     await request('POST', `/v1/buckets/${encodeURIComponent(bucket.id)}/restore`);
     navigate(location.hash || '#/buckets', `Restored ${bucket.name}.`);
   } catch (error) {
-    banner(error instanceof ApiError ? error.describe() : String(error));
+    banner(describe(error));
   }
 }

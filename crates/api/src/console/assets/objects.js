@@ -1,14 +1,17 @@
 // A bucket's objects as folders (`delimiter=/`): breadcrumbs, sizes and times, upload by file
 // picker or drag and drop with a progress bar per file, download and delete.
 
-import { ApiError, keyPath, queryString, request, upload } from './api.js';
+import { addressable, describe, keyPath, queryString, request, upload } from './api.js';
 import { banner, formatBytes, h, modal, time } from './dom.js';
-import { navigate, show } from './view.js';
+import { navigate, service, show } from './view.js';
 
 const PAGE_SIZE = 100;
+/** Files uploaded at once (a browser opens only a few connections to one server anyway). */
+const PARALLEL_UPLOADS = 3;
+const UNADDRESSABLE = 'Browsers rewrite "." and ".." in paths, so this key can be reached only with the command line or S3.';
 
-/** The cursors of the pages before this one, for "Previous", kept while the folder stays. */
-const trail = { folder: '', cursors: [] };
+/** For each page's cursor, the cursor of the page before it, kept while the folder stays. */
+const trail = { folder: '', before: new Map() };
 
 function folderHash(bucket, prefix, cursor) {
   return `#/buckets/${encodeURIComponent(bucket)}/objects${queryString({ prefix, cursor })}`;
@@ -25,9 +28,9 @@ export async function objectsView(ticket, bucket, params) {
   const folder = folderHash(bucket, prefix, '');
   if (trail.folder !== folder) {
     trail.folder = folder;
-    trail.cursors = [];
+    trail.before = new Map();
   }
-  const info = await request('GET', `/v1/buckets/${encodeURIComponent(bucket)}`);
+  const [info, limits] = await Promise.all([request('GET', `/v1/buckets/${encodeURIComponent(bucket)}`), service()]);
   const listing = h('div', { id: 'listing' });
   const refresh = async () => {
     const page = await request('GET', `/v1/buckets/${encodeURIComponent(bucket)}/objects`, {
@@ -41,7 +44,7 @@ export async function objectsView(ticket, bucket, params) {
     h('h1', {}, prefix ? `${bucket} / ${prefix}` : bucket),
     h('p', { className: 'hint' }, `${info.region} · ${info.storage_class} · ${formatBytes(info.size_bytes)} in `
       + `${info.object_count.toLocaleString('en')} objects${info.public ? ' · public' : ''}`),
-    uploader(bucket, prefix, refresh),
+    uploader(bucket, prefix, refresh, limits.max_object_bytes),
     listing,
   );
   await refresh();
@@ -53,6 +56,7 @@ function crumbs(bucket, prefix) {
   let path = '';
   for (const segment of prefix.split('/').filter((s, i, all) => i < all.length - 1 || s)) {
     path += `${segment}/`;
+    if (!segment) continue; // `//` in a key: an empty folder name has no crumb of its own.
     parts.push(h('span', { className: 'sep', 'aria-hidden': 'true' }, '/'), h('a', { href: folderHash(bucket, path, '') }, segment));
   }
   const last = parts[parts.length - 1];
@@ -68,14 +72,17 @@ function table(bucket, prefix, page, refresh) {
   }
   const folders = page.common_prefixes.map((folder) => h('tr', { 'data-folder': folder },
     h('td', { className: 'name' }, h('a', { href: folderHash(bucket, folder, '') }, `${folder.slice(prefix.length)}`)),
-    h('td', { className: 'num' }, '—'), h('td', {}, 'folder'), h('td', {})));
-  const objects = page.data.map((object) => h('tr', { 'data-key': object.key },
-    h('td', { className: 'name' }, object.key.slice(prefix.length)),
-    h('td', { className: 'num', title: `${object.size_bytes} bytes` }, formatBytes(object.size_bytes)),
-    h('td', {}, time(object.last_modified)),
-    h('td', { className: 'actions' },
-      h('button', { type: 'button', 'aria-label': `Download ${object.key}`, onclick: () => download(bucket, object.key) }, 'Download'),
-      h('button', { type: 'button', 'aria-label': `Delete ${object.key}`, onclick: () => remove(bucket, object.key, refresh) }, 'Delete'))));
+    h('td', { className: 'num' }, '—'), h('td', {}, h('span', { className: 'hint' }, 'folder')), h('td', {})));
+  const objects = page.data.map((object) => {
+    const reachable = addressable(object.key);
+    return h('tr', { 'data-key': object.key },
+      h('td', { className: 'name' }, object.key.slice(prefix.length) || '(this folder\'s marker)'),
+      h('td', { className: 'num', title: `${object.size_bytes} bytes` }, formatBytes(object.size_bytes)),
+      h('td', {}, time(object.last_modified)),
+      h('td', { className: 'actions', title: reachable ? '' : UNADDRESSABLE },
+        h('button', { type: 'button', 'aria-label': `Download ${object.key}`, disabled: !reachable, onclick: () => download(bucket, object.key) }, 'Download'),
+        h('button', { type: 'button', 'aria-label': `Delete ${object.key}`, disabled: !reachable, onclick: () => remove(bucket, object.key, refresh) }, 'Delete')));
+  });
   return h('div', { className: 'table-wrap' }, h('table', { id: 'objects' },
     h('caption', { className: 'sr-only' }, 'Objects'),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', className: 'num' }, 'Size'),
@@ -85,20 +92,36 @@ function table(bucket, prefix, page, refresh) {
 
 function pager(bucket, prefix, cursor, page) {
   if (!cursor && !page.pagination.next_cursor) return null;
+  // Object listings page by cursor only: "Previous" uses the cursor each page was reached
+  // from, remembered per cursor (so it holds after the browser's Back and Forward too).
   return h('nav', { className: 'pager', 'aria-label': 'Pages' },
-    h('button', { type: 'button', disabled: !cursor, onclick: () => navigate(folderHash(bucket, prefix, trail.cursors.pop() || '')) }, '← Previous'),
+    h('button', { type: 'button', disabled: !cursor, onclick: () => navigate(folderHash(bucket, prefix, trail.before.get(cursor) || '')) }, '← Previous'),
     h('button', { type: 'button', disabled: !page.pagination.next_cursor, onclick: () => {
-      trail.cursors.push(cursor);
+      trail.before.set(page.pagination.next_cursor, cursor);
       navigate(folderHash(bucket, prefix, page.pagination.next_cursor));
     } }, 'Next →'));
 }
 
-function uploader(bucket, prefix, refresh) {
+function uploader(bucket, prefix, refresh, maxObjectBytes) {
+  if (!addressable(prefix)) {
+    return h('section', { className: 'dropzone', id: 'dropzone' }, h('p', {}, UNADDRESSABLE));
+  }
   const list = h('ul', { className: 'uploads', id: 'uploads', 'aria-label': 'Uploads' });
-  const input = h('input', { type: 'file', multiple: true, id: 'file-input', className: 'sr-only' });
+  const input = h('input', { type: 'file', multiple: true, id: 'file-input', className: 'sr-only', tabIndex: -1 });
   const start = async (files) => {
-    const pending = [...files].map((file) => send(bucket, prefix + file.name, file, list));
-    await Promise.allSettled(pending);
+    const queue = [...files].map((file) => () => send(bucket, prefix + file.name, file, list, maxObjectBytes));
+    // A few files go up at a time; each shows its row and takes the session's token when it
+    // starts.
+    const rows = queue.length;
+    let next = 0;
+    const worker = async () => {
+      while (next < rows) {
+        const job = queue[next];
+        next += 1;
+        await job().catch(() => {});
+      }
+    };
+    await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_UPLOADS, rows) }, worker));
     try {
       await refresh();
     } catch {
@@ -131,12 +154,15 @@ function uploader(bucket, prefix, refresh) {
   return zone;
 }
 
-async function send(bucket, key, file, list) {
+async function send(bucket, key, file, list, maxObjectBytes) {
   const bar = h('progress', { max: 1, value: 0, 'aria-label': `Uploading ${key}` });
   const state = h('span', { className: 'state' }, '0 %');
   const item = h('li', { 'data-upload': key }, h('span', { className: 'file' }, key), bar, state);
   list.append(item);
   try {
+    if (file.size > maxObjectBytes) {
+      throw new Error(`larger than the service's limit of ${formatBytes(maxObjectBytes)}`);
+    }
     await upload(bucket, key, file, (fraction) => {
       bar.value = fraction;
       state.textContent = `${Math.round(fraction * 100)} %`;
@@ -146,7 +172,7 @@ async function send(bucket, key, file, list) {
   } catch (error) {
     item.classList.add('failed');
     state.textContent = 'failed';
-    item.title = error instanceof ApiError ? error.describe() : String(error);
+    item.title = describe(error);
     item.append(h('span', { className: 'field-error' }, item.title));
     throw error;
   }
@@ -162,7 +188,7 @@ async function download(bucket, key) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   } catch (error) {
-    banner(error instanceof ApiError ? error.describe() : String(error));
+    banner(describe(error));
   }
 }
 
@@ -176,7 +202,7 @@ function remove(bucket, key, refresh) {
         close(true);
         await refresh();
       } catch (error) {
-        general.textContent = error instanceof ApiError ? error.describe() : String(error);
+        general.textContent = describe(error);
         confirm.disabled = false;
       }
     } }, 'Delete object');

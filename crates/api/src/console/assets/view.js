@@ -29,10 +29,23 @@ export function beginView() {
 }
 
 /** Puts `nodes` in the page's main region, unless a newer view started meanwhile (`ticket`
- *  is what [beginView] gave this one). */
+ *  is what [beginView] gave this one). Keyboard focus stays on the control of the same id if
+ *  the new view has one, else moves to the view's heading, so it is never lost to the page. */
 export function show(ticket, ...nodes) {
   if (ticket !== latest) throw new Superseded();
+  const focused = document.activeElement && document.activeElement.id;
+  const inMain = document.activeElement && document.getElementById('main').contains(document.activeElement);
   document.getElementById('main').replaceChildren(...nodes.filter(Boolean));
+  if (document.querySelector('dialog[open]')) return;
+  const again = focused && document.getElementById(focused);
+  if (again && inMain) again.focus();
+  else if (inMain || document.activeElement === document.body) {
+    const heading = document.querySelector('main h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
 }
 
 /** A message for the next view rendered (what the last change did). */
