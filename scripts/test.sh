@@ -11,7 +11,9 @@
 #   The S3 protocol's tests drive boto3, aws-cli, rclone and s3cmd (scripts/s3-clients.sh
 #   installs them when missing: PyPI and Debian's packages); the web console's tests drive
 #   Debian's Chromium with playwright-core from npm (scripts/console-browser.sh).
-#   4. runs the reference page's cURL, Python and Node examples against a real seeded server.
+#   4. runs the reference page's cURL, Python and Node examples against a real seeded server;
+#   5. feeds the served OpenAPI document to schemathesis (pinned, PyPI), on SQLite and on
+#      PostgreSQL (scripts/schemathesis.sh).
 # A missing service fails the run; nothing is skipped. Each install and wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,3 +64,6 @@ AWS_ENDPOINT_URL=$CLOUDNEXUS_TEST_S3_ENDPOINT AWS_REGION=us-east-1 AWS_ACCESS_KE
 step "reference examples (cURL, Python, Node) against a seeded server"
 cargo build -p cloudnexus
 scripts/check-examples.sh target/debug/cloudnexus
+
+step "the OpenAPI document fuzzed by schemathesis (SQLite, then PostgreSQL)"
+scripts/schemathesis.sh target/debug/cloudnexus

@@ -81,6 +81,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; send a JSON object",
         ));
     }
+    // Every body of the API is an object; serde would also take a struct written as an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(_) => ApiError::validation(vec![FieldError::new("body", "must be a JSON object (`{...}`)")]),
+            Err(e) => invalid_json(&e),
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

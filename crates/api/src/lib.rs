@@ -100,6 +100,7 @@ pub fn app(
     let in_flight = state.in_flight.clone();
     let (api, mut openapi) = routes::api_router(&state).split_for_parts();
     openapi::complete(&mut openapi);
+    openapi::constrain(&mut openapi, &state.service.settings().regions.names());
     let routes = api
         .merge(openapi::docs_router(openapi))
         .merge(routes::health::router())

@@ -194,3 +194,128 @@ pub fn complete(doc: &mut OpenApiDoc) {
 pub fn docs_router<S: Clone + Send + Sync + 'static>(openapi: OpenApiDoc) -> Router<S> {
     SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, openapi).into()
 }
+
+/// A bucket id: `bkt_` and 10 characters of `a-z0-9`.
+pub const BUCKET_ID_PATTERN: &str = "^bkt_[a-z0-9]{10}$";
+/// S3's rules for general-purpose bucket names (as `BucketName::parse` checks them): 3-63 of
+/// `a-z 0-9 . -`, a letter or digit at each end, no `..`, not a dotted quad, none of the
+/// reserved prefixes and suffixes.
+pub const BUCKET_NAME_PATTERN: &str = r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)(?!.*\.\.)(?![0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+/// A tag key: 1-63 of `a-z 0-9 _ -`, starting with a letter.
+const TAG_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,62}$";
+/// Text without control characters (Unicode's Cc).
+const NO_CONTROLS_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// States in the document every constraint the server enforces on its inputs that the
+/// handlers' types cannot say: the patterns of bucket references, names, tag keys and filters,
+/// the configured `regions` as an enum, the lengths of keys and prefixes, the fields a body
+/// requires, and the 415 of a JSON body sent without `Content-Type: application/json`.
+pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
+    let mut value = serde_json::to_value(&*doc).expect("the document serializes");
+    let bucket = serde_json::json!({
+        "anyOf": [
+            {"type": "string", "pattern": BUCKET_ID_PATTERN, "description": "A bucket id"},
+            {"type": "string", "minLength": 3, "maxLength": 63, "pattern": BUCKET_NAME_PATTERN, "description": "A bucket name"}
+        ]
+    });
+    let region = serde_json::json!({"type": "string", "enum": regions});
+    let tag_filter = "^[a-z][a-z0-9_-]{0,62}(?::[^\\u0000-\\u001f\\u007f-\\u009f]{0,256})?$";
+    if let Some(paths) = value.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            let prefix_max = if path.ends_with("/objects") { 256 } else { 63 };
+            for operation in item.values_mut().filter_map(serde_json::Value::as_object_mut) {
+                let takes_json = operation
+                    .get("requestBody")
+                    .and_then(|b| b.pointer("/content/application~1json"))
+                    .is_some();
+                for parameter in operation
+                    .get_mut("parameters")
+                    .and_then(serde_json::Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    let place = parameter["in"].as_str().unwrap_or_default().to_owned();
+                    let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+                    let schema = match (place.as_str(), name.as_str()) {
+                        ("path", "bucket") => bucket.clone(),
+                        // 1-1024 bytes of UTF-8 without NUL: at most 256 characters is always
+                        // within 1024 bytes (the description says bytes).
+                        ("path", "key") => {
+                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000]+$"})
+                        }
+                        ("query", "region") => region.clone(),
+                        ("query", "tag") => {
+                            serde_json::json!({"type": "array", "items": {"type": "string", "pattern": tag_filter}})
+                        }
+                        ("query", "cursor") => serde_json::json!({"type": "string", "minLength": 1}),
+                        ("query", "include") => serde_json::json!({"type": "string", "enum": ["deleted"]}),
+                        ("query", "prefix") => serde_json::json!({"type": "string", "maxLength": prefix_max}),
+                        ("query", "delimiter") => serde_json::json!({"type": "string", "minLength": 1, "maxLength": 8}),
+                        _ => continue,
+                    };
+                    parameter["schema"] = schema;
+                }
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(serde_json::Value::as_object_mut)
+                else {
+                    continue;
+                };
+                if path.contains("/objects") {
+                    // Any operation on a bucket's contents meets a soft-deleted bucket the same way.
+                    responses.entry("409").or_insert_with(|| {
+                        serde_json::json!({"description": "The bucket is soft-deleted (`bucket_deleted`): restore it first"})
+                    });
+                }
+                if takes_json {
+                    for (status, description) in [
+                        ("413", "The body is larger than `limits.max_json_body_bytes`"),
+                        ("415", "The body was sent without `Content-Type: application/json`"),
+                    ] {
+                        responses.entry(status).or_insert_with(|| {
+                            serde_json::json!({"$ref": "#/components/responses/BadRequest", "description": description})
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let tags = serde_json::json!({
+        "type": ["object", "null"],
+        "maxProperties": 50,
+        "propertyNames": {"type": "string", "pattern": TAG_KEY_PATTERN},
+        "additionalProperties": {"type": "string", "maxLength": 256, "pattern": NO_CONTROLS_PATTERN}
+    });
+    let storage_class =
+        serde_json::json!({"type": ["string", "null"], "enum": ["STANDARD", "INFREQUENT", "GLACIER", null]});
+    if let Some(schemas) = value
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        if let Some(create) = schemas.get_mut("CreateBucketRequest") {
+            create["required"] = serde_json::json!(["name", "region"]);
+            let properties = &mut create["properties"];
+            properties["name"] = serde_json::json!({
+                "type": "string", "minLength": 3, "maxLength": 63, "pattern": BUCKET_NAME_PATTERN,
+                "description": "Globally unique; S3's rules for general-purpose bucket names.", "example": "prod-assets-us-east"
+            });
+            properties["region"] =
+                serde_json::json!({"type": "string", "enum": regions, "description": "One of the configured regions."});
+            properties["tags"] = tags.clone();
+            properties["storage_class"] = storage_class.clone();
+        }
+        if let Some(token) = schemas.get_mut("TokenRequest") {
+            token["properties"]["scopes"] = serde_json::json!({
+                "type": ["array", "null"], "minItems": 1,
+                "items": {"type": "string", "enum": ["storage:read", "storage:write", "storage:admin"]},
+                "description": "A subset of the key's scopes; all of them when absent."
+            });
+        }
+        if let Some(update) = schemas.get_mut("UpdateBucketRequest") {
+            update["properties"]["tags"] = tags;
+            update["properties"]["storage_class"] = storage_class;
+        }
+    }
+    *doc = serde_json::from_value(value).expect("the constrained document is still a document");
+}

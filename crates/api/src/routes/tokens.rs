@@ -28,8 +28,26 @@ pub struct TokenRequest {
     #[schema(example = json!(["storage:read"]))]
     pub scopes: Option<Vec<String>>,
     /// Lifetime in seconds, 1 to 3600; 900 when absent.
-    #[schema(example = 900, minimum = 1, maximum = 3600)]
+    #[schema(example = 900, minimum = 1, maximum = 3600, value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "whole_seconds")]
     pub ttl_seconds: Option<i64>,
+}
+
+/// A whole number of seconds, written as an integer or as a number with no fraction (`900.0`):
+/// JSON does not tell them apart, nor does the document's `integer`.
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(whole) = number.as_i64() {
+        return Ok(Some(whole));
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected a whole number of seconds, got {number}"
+        ))),
+    }
 }
 
 /// An access token, as an OAuth 2 token endpoint answers it (RFC 6749 section 5.1).

@@ -131,6 +131,25 @@ async fn malformed_json_is_400_invalid_json() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_json_but_not_an_object_is_refused() {
+    let app = TestApp::spawn().await;
+    for (path, body) in [
+        ("/v1/auth/tokens", "[null, null]"),
+        ("/v1/buckets", "[\"arrays\", \"us-east-1\"]"),
+        ("/v1/buckets", "42"),
+    ] {
+        let answer = TestApp::answer(
+            app.request("POST", path)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await;
+        let p = answer.problem(400, "validation_failed");
+        assert_eq!(p["errors"][0]["param"], "body", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn wrong_types_and_unknown_fields_name_the_field() {
     let app = TestApp::spawn().await;
     let p = app

@@ -1,4 +1,5 @@
 use crate::helpers::TestApp;
+use serde_json::json;
 
 #[tokio::test]
 async fn health_and_readiness_answer_without_credentials() {
@@ -98,4 +99,81 @@ async fn the_interactive_docs_page_is_served_by_the_binary() {
     let bundle = app.call("GET", "/docs/swagger-ui-bundle.js", None, None).await;
     assert_eq!(bundle.status, 200);
     assert!(bundle.text.len() > 100_000);
+}
+
+#[tokio::test]
+async fn the_document_states_the_constraints_the_server_enforces() {
+    let app = TestApp::spawn_with(|c| c.buckets.regions = vec!["us-east-1".into(), "eu-north-1".into()]).await;
+    let doc = app.call("GET", "/v1/openapi.json", None, None).await.json();
+    let parameter = |path: &str, method: &str, name: &str| {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no {name}"))
+            .clone()
+    };
+    // `{bucket}` is an id or a name, by pattern, everywhere it appears.
+    let bucket = parameter("/v1/buckets/{bucket}", "get", "bucket");
+    let choices = bucket["schema"]["anyOf"].as_array().unwrap();
+    assert_eq!(choices[0]["pattern"], "^bkt_[a-z0-9]{10}$");
+    assert_eq!(
+        (choices[1]["minLength"].as_u64(), choices[1]["maxLength"].as_u64()),
+        (Some(3), Some(63))
+    );
+    assert!(choices[1]["pattern"].as_str().unwrap().contains("xn--"));
+    assert_eq!(
+        parameter("/v1/buckets/{bucket}/objects/{key}", "head", "bucket")["schema"],
+        bucket["schema"]
+    );
+    // The configured regions, as an enum, in the filter and in the create body.
+    for path in ["/v1/buckets", "/v1/get-/buckets"] {
+        assert_eq!(
+            parameter(path, "get", "region")["schema"]["enum"],
+            json!(["eu-north-1", "us-east-1"])
+        );
+        assert_eq!(parameter(path, "get", "include")["schema"]["enum"], json!(["deleted"]));
+        assert_eq!(parameter(path, "get", "cursor")["schema"]["minLength"], 1);
+        assert_eq!(parameter(path, "get", "prefix")["schema"]["maxLength"], 63);
+        assert!(
+            parameter(path, "get", "tag")["schema"]["items"]["pattern"]
+                .as_str()
+                .unwrap()
+                .starts_with("^[a-z]")
+        );
+    }
+    let create = &doc["components"]["schemas"]["CreateBucketRequest"];
+    assert_eq!(create["required"], json!(["name", "region"]));
+    assert_eq!(
+        create["properties"]["region"]["enum"],
+        json!(["eu-north-1", "us-east-1"])
+    );
+    assert_eq!(create["properties"]["tags"]["maxProperties"], 50);
+    assert_eq!(create["properties"]["tags"]["additionalProperties"]["maxLength"], 256);
+    let scopes = &doc["components"]["schemas"]["TokenRequest"]["properties"]["scopes"];
+    assert_eq!(
+        scopes["items"]["enum"],
+        json!(["storage:read", "storage:write", "storage:admin"])
+    );
+    // Every status the server answers a JSON body with is documented.
+    for (path, method) in [
+        ("/v1/buckets", "post"),
+        ("/v1/buckets/{bucket}", "patch"),
+        ("/v1/auth/tokens", "post"),
+    ] {
+        let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        for status in ["400", "401", "413", "415", "429", "500", "503"] {
+            assert!(
+                responses.contains_key(status),
+                "{method} {path} does not document {status}"
+            );
+        }
+    }
+    let head = doc["paths"]["/v1/buckets/{bucket}/objects/{key}"]["head"]["responses"]
+        .as_object()
+        .unwrap();
+    for status in ["400", "404", "409"] {
+        assert!(head.contains_key(status), "HEAD does not document {status}");
+    }
 }
