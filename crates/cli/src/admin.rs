@@ -52,6 +52,90 @@ pub enum AdminCommand {
         #[arg(long, value_name = "URL")]
         to_blob_url: String,
     },
+    /// Copy a data folder, while it is served, into a new or empty folder: a consistent
+    /// snapshot of the metadata, every object's bytes (each checked against the metadata), and
+    /// the S3 master key. Garbage collection is held while it runs. The copy holds secrets
+    /// (key hashes, the master key): keep it as safe as the data folder.
+    ///
+    /// Example: cloudnexus admin --data-dir ./data backup --to /backups/2026-12-03
+    Backup {
+        /// The folder to write; it must not exist or be empty.
+        #[arg(long, value_name = "DIR")]
+        to: std::path::PathBuf,
+    },
+    /// Bring a backup back as the data folder (`--data-dir`), which must hold no metadata yet
+    /// (move the old folder aside). Every object's bytes are checked again; a newer binary
+    /// upgrades the schema as it opens the folder.
+    ///
+    /// Example: cloudnexus admin --data-dir ./data restore --from /backups/2026-12-03
+    Restore {
+        /// A folder written by `admin backup`.
+        #[arg(long, value_name = "DIR")]
+        from: std::path::PathBuf,
+    },
+}
+
+/// Refuses a command that works on the embedded data folder when a shared store is configured.
+fn embedded_only(config: &crate::config::Config, command: &str, instead: &str) -> anyhow::Result<()> {
+    if config.metadata.url.is_some() || config.blobs.url.is_some() {
+        bail!(
+            "{command} works on the embedded data folder, and this configuration names a shared store ([metadata] url or [blobs] url); {instead}"
+        );
+    }
+    Ok(())
+}
+
+/// Backs up the embedded data folder of `config` into `to`.
+pub async fn backup(config: &crate::config::Config, to: &std::path::Path) -> anyhow::Result<(Value, String)> {
+    embedded_only(
+        config,
+        "backup",
+        "back up PostgreSQL with its own tools (pg_dump, or base backups with WAL archiving) and the S3 bucket with its versioning or replication",
+    )?;
+    let manifest = cloudnexus_store::backup::backup_embedded(&config.data_dir, to, &[master_key::DEFAULT_FILE])
+        .await
+        .with_context(|| {
+            format!(
+                "the backup of {} into {} failed",
+                config.data_dir.display(),
+                to.display()
+            )
+        })?;
+    let text = format!(
+        "Backed up {} into {}: {} project(s), {} API key(s), {} bucket(s), {} object(s), {} blob(s) ({} bytes), schema version {}.",
+        config.data_dir.display(),
+        to.display(),
+        manifest.projects,
+        manifest.api_keys,
+        manifest.buckets,
+        manifest.objects,
+        manifest.blobs,
+        manifest.bytes,
+        manifest.schema_version
+    );
+    Ok((serde_json::to_value(&manifest)?, text))
+}
+
+/// Restores the backup in `from` as the embedded data folder of `config`.
+pub async fn restore(config: &crate::config::Config, from: &std::path::Path) -> anyhow::Result<(Value, String)> {
+    embedded_only(
+        config,
+        "restore",
+        "restore PostgreSQL and the S3 bucket with their own tools",
+    )?;
+    let manifest = cloudnexus_store::backup::restore_embedded(from, &config.data_dir)
+        .await
+        .with_context(|| format!("restoring {} into {} failed", from.display(), config.data_dir.display()))?;
+    let text = format!(
+        "Restored the backup of {} into {}: {} bucket(s), {} object(s), {} blob(s) ({} bytes).",
+        manifest.created_at,
+        config.data_dir.display(),
+        manifest.buckets,
+        manifest.objects,
+        manifest.blobs,
+        manifest.bytes
+    );
+    Ok((serde_json::to_value(&manifest)?, text))
 }
 
 /// Copies the embedded data folder of `config` onto the given database and blob store.
@@ -306,7 +390,11 @@ pub async fn run(store: &dyn MetadataStore, config: &Config, command: AdminComma
             let text = format!("revoked S3 credential {} ({})", record.id, AccessKeyId::of(&record.id));
             Ok((s3_key_json(&record), text))
         }
-        AdminCommand::Migrate { .. } => bail!("migrate runs on the data folder, not on a store (see admin::migrate)"),
+        AdminCommand::Migrate { .. } | AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
+            bail!(
+                "migrate, backup and restore work on the data folder as a whole, not on a store (see admin::migrate, admin::backup)"
+            )
+        }
         AdminCommand::Demo { project } => {
             let project = project_id(store, &project).await?;
             let created = demo::load(store, &project).await?;

@@ -243,17 +243,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command,
         } => {
             let config = common.load()?;
-            let (json, text) = if let AdminCommand::Migrate {
-                to_database_url,
-                to_blob_url,
-            } = &command
-            {
-                admin::migrate(&config, to_database_url, to_blob_url).await?
-            } else {
-                let store = cloudnexus_store::open_metadata(&config.backends()).await?;
-                let result = admin::run(store.as_ref(), &config, command).await;
-                store.close().await;
-                result?
+            // Commands on the data folder as a whole open what they need themselves.
+            let (json, text) = match &command {
+                AdminCommand::Migrate {
+                    to_database_url,
+                    to_blob_url,
+                } => admin::migrate(&config, to_database_url, to_blob_url).await?,
+                AdminCommand::Backup { to } => admin::backup(&config, to).await?,
+                AdminCommand::Restore { from } => admin::restore(&config, from).await?,
+                _ => {
+                    let store = cloudnexus_store::open_metadata(&config.backends()).await?;
+                    let result = admin::run(store.as_ref(), &config, command).await;
+                    store.close().await;
+                    result?
+                }
             };
             match output {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&json)?),

@@ -69,7 +69,7 @@ async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             () = service.0.garbage.notified() => {
-                match garbage::collect_garbage(service.store(), service.blobs()).await {
+                match garbage::collect_garbage(service.store(), service.blobs(), service.clock()).await {
                     Ok(n) if n > 0 => tracing::debug!(removed = n, "removed dropped blobs"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "removing dropped blobs failed; will retry"),
@@ -83,7 +83,7 @@ async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
 /// Finishes what a crash may have left: dropped blobs still queued, and unreferenced ones
 /// older than the grace period; then, with a grace period, sweeps again every period.
 async fn sweep(service: Service, started: SystemTime, grace: Duration, mut stopped: watch::Receiver<bool>) {
-    match garbage::collect_garbage(service.store(), service.blobs()).await {
+    match garbage::collect_garbage(service.store(), service.blobs(), service.clock()).await {
         Ok(n) if n > 0 => tracing::info!(removed = n, "removed dropped blobs"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "removing dropped blobs failed"),

@@ -4,6 +4,7 @@
 //! its commit) are swept after a restart. Both run in the background (`background`), never
 //! inside a request.
 
+use cloudnexus_core::Clock;
 use cloudnexus_store::{BlobStore, MetadataStore, StoreError, StoreResult};
 use std::time::SystemTime;
 
@@ -13,11 +14,12 @@ fn blob_failure(what: String, e: std::io::Error) -> StoreError {
     StoreError::other(format!("{what}: {e}"))
 }
 
-/// Removes every queued blob from the blob store, then from the queue. Returns how many.
-pub async fn collect_garbage(meta: &dyn MetadataStore, blobs: &dyn BlobStore) -> StoreResult<usize> {
+/// Removes every queued blob from the blob store, then from the queue; nothing while the
+/// collection is held (an online backup is copying). Returns how many.
+pub async fn collect_garbage(meta: &dyn MetadataStore, blobs: &dyn BlobStore, clock: &dyn Clock) -> StoreResult<usize> {
     let mut removed = 0;
     loop {
-        let queued = meta.garbage_blobs(BATCH).await?;
+        let queued = meta.garbage_blobs(BATCH, clock.now()).await?;
         if queued.is_empty() {
             return Ok(removed);
         }

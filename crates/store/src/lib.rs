@@ -7,10 +7,14 @@
 //!   (`blob/local.rs`).
 //! - [`RateLimiter`] (`limiter/`): request counts per caller. In memory (`limiter/memory.rs`).
 //!
+//! `migrate` (the data folder onto PostgreSQL and S3) and `backup` (online backup and restore of
+//! the data folder) work on an embedded data folder as a whole.
+//!
 //! [`Backends::open`] picks each one once, at start-up, from the configuration. Only this crate
 //! knows SQL and files; above it, code cannot tell which backend it runs on.
 
 pub mod backends;
+pub mod backup;
 pub mod blob;
 mod error;
 pub mod limiter;

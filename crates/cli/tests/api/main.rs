@@ -4,6 +4,7 @@
 mod abuse;
 mod admin;
 mod auth;
+mod backup;
 mod buckets;
 mod cli;
 mod cluster;

@@ -7,7 +7,7 @@ use crate::helpers::{ServeProcess, fresh_backend_env, start_serve_process_with_s
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn binary() -> Command {
+pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cloudnexus"));
     command
         .env_remove("CLOUDNEXUS_CONFIG")
@@ -16,7 +16,7 @@ fn binary() -> Command {
 }
 
 /// `serve` on `dir` (SQLite unless `env` names another store), port 0, with `config`.
-fn serve(dir: &std::path::Path, config: Option<&std::path::Path>, env: &[(&str, String)]) -> Command {
+pub(crate) fn serve(dir: &std::path::Path, config: Option<&std::path::Path>, env: &[(&str, String)]) -> Command {
     let mut command = binary();
     command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]);
     if let Some(config) = config {
@@ -26,7 +26,7 @@ fn serve(dir: &std::path::Path, config: Option<&std::path::Path>, env: &[(&str, 
     command
 }
 
-fn admin(dir: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Output {
+pub(crate) fn admin(dir: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Output {
     binary()
         .args(["admin", "--data-dir", dir.to_str().unwrap(), "--output", "json"])
         .args(args)
@@ -35,7 +35,7 @@ fn admin(dir: &std::path::Path, env: &[(&str, String)], args: &[&str]) -> Output
         .unwrap()
 }
 
-fn ok_json(output: &Output) -> serde_json::Value {
+pub(crate) fn ok_json(output: &Output) -> serde_json::Value {
     assert!(
         output.status.success(),
         "admin failed: {}",
@@ -44,7 +44,7 @@ fn ok_json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn kill(mut process: ServeProcess) {
+pub(crate) fn kill(mut process: ServeProcess) {
     let _ = process.child.kill();
     let _ = process.child.wait();
 }

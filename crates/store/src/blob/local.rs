@@ -69,6 +69,12 @@ impl LocalBlobStore {
         self.root.join(&id.as_str()[..2]).join(id.as_str())
     }
 
+    /// Where a blob's file is, relative to the data folder: `blobs/<first two>/<id>` (a
+    /// backup keeps the same layout).
+    pub fn relative_path(id: &BlobId) -> PathBuf {
+        Path::new("blobs").join(&id.as_str()[..2]).join(id.as_str())
+    }
+
     /// The folder of temp files (for tests that check it is left empty).
     pub fn temp_dir(&self) -> PathBuf {
         self.root.join(TMP)

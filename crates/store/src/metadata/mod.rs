@@ -293,7 +293,15 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// Up to `limit` uploads started before `before`, oldest first (to expire them).
     async fn uploads_started_before(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<UploadId>>;
 
-    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>>;
+    /// Up to `limit` queued blobs, oldest first; none while garbage collection is held at `now`.
+    async fn garbage_blobs(&self, limit: u32, now: Timestamp) -> StoreResult<Vec<BlobId>>;
+    /// Holds garbage collection until `until` (or until released): while any hold is
+    /// unexpired, [`MetadataStore::garbage_blobs`] hands out nothing, so no blob is removed
+    /// (an online backup holds it while it copies the blobs of its snapshot). Calling it again
+    /// extends the hold.
+    async fn hold_garbage(&self, holder: &str, until: Timestamp) -> StoreResult<()>;
+    /// Ends `holder`'s hold on garbage collection.
+    async fn release_garbage(&self, holder: &str) -> StoreResult<()>;
     /// Drops blobs from the queue once their files are gone.
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()>;
     /// Which of `blobs` an object still references or the garbage queue holds.

@@ -56,6 +56,10 @@ pub(crate) trait WriteTx: Send {
     /// Queues a blob for removal (once; queuing it again keeps the first time).
     async fn queue_garbage(&mut self, blob: &BlobId, now: Timestamp) -> StoreResult<()>;
     async fn forget_garbage(&mut self, blobs: &[BlobId]) -> StoreResult<()>;
+    /// Records (or extends) `holder`'s hold on garbage collection until `until`.
+    async fn upsert_garbage_hold(&mut self, holder: &str, until: Timestamp) -> StoreResult<()>;
+    /// Ends `holder`'s hold, if it has one.
+    async fn delete_garbage_hold(&mut self, holder: &str) -> StoreResult<()>;
 
     /// Inserts an upload (its bucket was checked, locked, by the sequence).
     async fn insert_upload(&mut self, upload: &MultipartUpload) -> StoreResult<()>;
@@ -401,6 +405,16 @@ pub(crate) async fn abort_upload(mut tx: Tx, upload: &UploadId, now: Timestamp) 
 
 pub(crate) async fn forget_garbage(mut tx: Tx, blobs: &[BlobId]) -> StoreResult<()> {
     tx.forget_garbage(blobs).await?;
+    tx.commit().await
+}
+
+pub(crate) async fn hold_garbage(mut tx: Tx, holder: &str, until: Timestamp) -> StoreResult<()> {
+    tx.upsert_garbage_hold(holder, until).await?;
+    tx.commit().await
+}
+
+pub(crate) async fn release_garbage(mut tx: Tx, holder: &str) -> StoreResult<()> {
+    tx.delete_garbage_hold(holder).await?;
     tx.commit().await
 }
 

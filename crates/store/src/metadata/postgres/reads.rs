@@ -108,12 +108,18 @@ pub(super) async fn objects(
     Ok(page)
 }
 
-pub(super) async fn garbage(store: &PgStore, limit: u32) -> StoreResult<Vec<BlobId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT $1")
-        .bind(i64::from(limit))
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend)?;
+pub(super) async fn garbage(store: &PgStore, limit: u32, now: Timestamp) -> StoreResult<Vec<BlobId>> {
+    // One statement reads the holds and the queue, so a hold committed before it hides
+    // everything queued after the holder's snapshot.
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT blob_id FROM blob_garbage WHERE NOT EXISTS (SELECT 1 FROM garbage_holds WHERE until > $1) \
+         ORDER BY queued_at LIMIT $2",
+    )
+    .bind(now.unix_seconds())
+    .bind(i64::from(limit))
+    .fetch_all(&store.pool)
+    .await
+    .map_err(backend)?;
     Ok(rows::blob_ids(&ids))
 }
 

@@ -333,8 +333,16 @@ impl MetadataStore for SqliteStore {
         reads::uploads_started_before(self, before, limit).await
     }
 
-    async fn garbage_blobs(&self, limit: u32) -> StoreResult<Vec<BlobId>> {
-        reads::garbage(self, limit).await
+    async fn garbage_blobs(&self, limit: u32, now: Timestamp) -> StoreResult<Vec<BlobId>> {
+        reads::garbage(self, limit, now).await
+    }
+
+    async fn hold_garbage(&self, holder: &str, until: Timestamp) -> StoreResult<()> {
+        writes::hold_garbage(self.write().await?, holder, until).await
+    }
+
+    async fn release_garbage(&self, holder: &str) -> StoreResult<()> {
+        writes::release_garbage(self.write().await?, holder).await
     }
 
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()> {

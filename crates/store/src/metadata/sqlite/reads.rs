@@ -103,12 +103,18 @@ pub(super) async fn objects(
     Ok(page)
 }
 
-pub(super) async fn garbage(store: &SqliteStore, limit: u32) -> StoreResult<Vec<BlobId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT blob_id FROM blob_garbage ORDER BY queued_at LIMIT ?")
-        .bind(i64::from(limit))
-        .fetch_all(&store.reader)
-        .await
-        .map_err(backend)?;
+pub(super) async fn garbage(store: &SqliteStore, limit: u32, now: Timestamp) -> StoreResult<Vec<BlobId>> {
+    // One statement reads the holds and the queue, so a hold committed before it hides
+    // everything queued after the holder's snapshot.
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT blob_id FROM blob_garbage WHERE NOT EXISTS (SELECT 1 FROM garbage_holds WHERE until > ?) \
+         ORDER BY queued_at LIMIT ?",
+    )
+    .bind(now.unix_seconds())
+    .bind(i64::from(limit))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
     Ok(rows::blob_ids(&ids))
 }
 

@@ -271,6 +271,25 @@ impl WriteTx for Write {
         Ok(())
     }
 
+    async fn upsert_garbage_hold(&mut self, holder: &str, until: Timestamp) -> StoreResult<()> {
+        sqlx::query("INSERT INTO garbage_holds (holder, until) VALUES (?, ?) ON CONFLICT (holder) DO UPDATE SET until = excluded.until")
+            .bind(holder)
+            .bind(until.unix_seconds())
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delete_garbage_hold(&mut self, holder: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM garbage_holds WHERE holder = ?")
+            .bind(holder)
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
         sqlx::query(&format!(
             "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)"

@@ -219,7 +219,7 @@ pub async fn the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs
             .is_some()
     );
     // Its object's blob is queued for removal, and its name is free again.
-    assert!(store.garbage_blobs(10).await.unwrap().contains(&stored.blob_id));
+    assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&stored.blob_id));
     store.create_bucket(new_bucket(&mine, "due")).await.unwrap();
     let with_deleted = BucketFilter::new(None, None, vec![], true);
     assert_eq!(total(store, &mine, with_deleted).await, 3);

@@ -76,6 +76,7 @@ macro_rules! suite_tests {
             objects::conditions_and_bucket_state_are_checked_in_the_write,
             objects::listings_roll_keys_up_under_a_delimiter_and_page,
             objects::the_garbage_queue_and_known_blobs,
+            objects::a_hold_on_garbage_collection_hides_the_queue_until_released_or_expired,
             multipart::parts_are_replaced_by_number_and_completion_is_one_change,
             multipart::uploads_are_listed_by_key_aborted_and_expired,
             multipart::uploads_follow_their_bucket,

@@ -55,7 +55,7 @@ pub async fn parts_are_replaced_by_number_and_completion_is_one_change(f: Metada
         store.put_part(&mine, &up.id, &again).await.unwrap(),
         Some(first.blob_id.clone())
     );
-    assert!(store.garbage_blobs(100).await.unwrap().contains(&first.blob_id));
+    assert!(store.garbage_blobs(100, at(10)).await.unwrap().contains(&first.blob_id));
     assert_eq!(
         store.list_parts(&up.id, 0, 10).await.unwrap(),
         [again.clone(), second.clone()]
@@ -95,7 +95,7 @@ pub async fn parts_are_replaced_by_number_and_completion_is_one_change(f: Metada
     assert_eq!(usage(store, &mine, &bucket.id).await, (130, 1));
     assert_eq!(store.find_upload(&up.id).await.unwrap(), None);
     assert!(store.list_parts(&up.id, 0, 10).await.unwrap().is_empty());
-    let garbage = store.garbage_blobs(100).await.unwrap();
+    let garbage = store.garbage_blobs(100, at(10)).await.unwrap();
     assert!(garbage.contains(&again.blob_id) && garbage.contains(&second.blob_id));
     // Once completed, the upload takes no more parts and completes no more.
     assert!(matches!(
@@ -168,7 +168,7 @@ pub async fn uploads_are_listed_by_key_aborted_and_expired(f: MetadataFixture) {
     store.put_part(&mine, &a.id, &p).await.unwrap();
     assert!(store.abort_upload(&a.id, at(6)).await.unwrap());
     assert!(!store.abort_upload(&a.id, at(6)).await.unwrap());
-    assert!(store.garbage_blobs(100).await.unwrap().contains(&p.blob_id));
+    assert!(store.garbage_blobs(100, at(10)).await.unwrap().contains(&p.blob_id));
     assert_eq!(store.find_upload(&a.id).await.unwrap(), None);
 
     // The oldest first, started strictly before the time given.
@@ -218,5 +218,5 @@ pub async fn uploads_follow_their_bucket(f: MetadataFixture) {
     let purged = store.purge_due_buckets(at(21), 10).await.unwrap();
     assert_eq!(purged.len(), 1);
     assert_eq!(store.find_upload(&up.id).await.unwrap(), None);
-    assert!(store.garbage_blobs(100).await.unwrap().contains(&p.blob_id));
+    assert!(store.garbage_blobs(100, at(10)).await.unwrap().contains(&p.blob_id));
 }

@@ -47,7 +47,7 @@ pub async fn writes_and_deletes_keep_usage_exact(f: MetadataFixture) {
         store.get_object(&bucket.id, &key("a/one")).await.unwrap(),
         Some(second.clone())
     );
-    assert!(store.garbage_blobs(10).await.unwrap().contains(&first.blob_id));
+    assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&first.blob_id));
     // Deletes are idempotent.
     assert_eq!(
         store
@@ -213,16 +213,58 @@ pub async fn the_garbage_queue_and_known_blobs(f: MetadataFixture) {
     expected.sort();
     assert_eq!(known, expected, "referenced and queued blobs are known, others are not");
     assert_eq!(
-        store.garbage_blobs(10).await.unwrap(),
+        store.garbage_blobs(10, at(10)).await.unwrap(),
         std::slice::from_ref(&dropped.blob_id)
     );
     store
         .forget_garbage(std::slice::from_ref(&dropped.blob_id))
         .await
         .unwrap();
-    assert!(store.garbage_blobs(10).await.unwrap().is_empty());
+    assert!(store.garbage_blobs(10, at(10)).await.unwrap().is_empty());
     assert_eq!(
         store.known_blobs(&asked).await.unwrap(),
         std::slice::from_ref(&live.blob_id)
     );
+}
+
+pub async fn a_hold_on_garbage_collection_hides_the_queue_until_released_or_expired(f: MetadataFixture) {
+    let store = f.store.as_ref();
+    let mine = project(store, "holds").await;
+    let bucket = store.create_bucket(new_bucket(&mine, "holds")).await.unwrap();
+    let none = PutConditions::default();
+    let dropped = object(&bucket.id, "dropped", 1);
+    store.put_object(&mine, dropped.clone(), &none).await.unwrap();
+    store
+        .delete_object(&mine, &bucket.id, &dropped.key, at(2))
+        .await
+        .unwrap();
+    let queued = std::slice::from_ref(&dropped.blob_id);
+    assert_eq!(store.garbage_blobs(10, at(3)).await.unwrap(), queued);
+
+    // Two holders; the queue stays hidden until both are gone.
+    store.hold_garbage("backup-a", at(100)).await.unwrap();
+    store.hold_garbage("backup-b", at(50)).await.unwrap();
+    assert!(store.garbage_blobs(10, at(3)).await.unwrap().is_empty(), "held");
+    store.release_garbage("backup-a").await.unwrap();
+    assert!(
+        store.garbage_blobs(10, at(3)).await.unwrap().is_empty(),
+        "still held by b"
+    );
+    // A hold ends by itself when it expires (its holder may have died)...
+    assert_eq!(
+        store.garbage_blobs(10, at(50)).await.unwrap(),
+        queued,
+        "b expired at 50"
+    );
+    // ...unless it is extended.
+    store.hold_garbage("backup-b", at(200)).await.unwrap();
+    assert!(
+        store.garbage_blobs(10, at(150)).await.unwrap().is_empty(),
+        "b extended to 200"
+    );
+    store.release_garbage("backup-b").await.unwrap();
+    store.release_garbage("backup-b").await.unwrap();
+    assert_eq!(store.garbage_blobs(10, at(150)).await.unwrap(), queued, "released");
+    // A hold never hides what objects reference from the sweep's question either way.
+    assert_eq!(store.known_blobs(queued).await.unwrap(), queued);
 }
