@@ -9,6 +9,7 @@ mod buckets;
 mod cli;
 mod cluster;
 mod console;
+mod crash;
 mod errors;
 mod health;
 mod helpers;
