@@ -1,15 +1,15 @@
 //! `/v1/buckets`: one file per action, and the bucket's JSON shape. A bucket of another
 //! project answers exactly as a bucket that does not exist (the service sees to it).
 
-mod create;
+pub mod create;
 mod delete;
 mod get;
 mod list;
 pub mod list_cache;
 mod list_page;
-mod list_query;
+pub mod list_query;
 mod restore;
-mod update;
+pub mod update;
 
 use super::guarded;
 use crate::AppState;

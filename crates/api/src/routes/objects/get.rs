@@ -26,7 +26,7 @@ fn parse_http_date(value: &str) -> Option<i64> {
 }
 
 /// The conditional headers of a read.
-fn read_conditions(headers: &HeaderMap) -> ReadConditions {
+pub fn read_conditions(headers: &HeaderMap) -> ReadConditions {
     ReadConditions {
         if_match: header_str(headers, header::IF_MATCH).map(etag_list),
         if_none_match: header_str(headers, header::IF_NONE_MATCH).map(etag_list),

@@ -4,7 +4,7 @@
 //! bucket can be read (GET, HEAD) without credentials.
 
 mod delete;
-mod get;
+pub mod get;
 mod list;
 pub(crate) mod put;
 
