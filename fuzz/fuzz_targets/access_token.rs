@@ -19,7 +19,10 @@ fuzz_target!(|input: (&str, u32, u16)| {
     let issued = Timestamp::from_unix_seconds(i64::from(now));
     let token = signer.mint(&key, &project, scopes.clone(), issued, ttl);
     let verified = signer.verify(&token, i64::from(now) * 1000).unwrap();
-    assert_eq!((verified.key_id, verified.project_id, verified.scopes), (key, project, scopes));
+    assert_eq!(
+        (verified.key_id, verified.project_id, verified.scopes),
+        (key, project, scopes)
+    );
     let late = (i64::from(now) + ttl) * 1000;
     assert_eq!(signer.verify(&token, late), Err(TokenError::Expired));
     let stranger = TokenSigner::from_secret(&[8; 32]);

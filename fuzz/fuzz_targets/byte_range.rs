@@ -9,6 +9,9 @@ fuzz_target!(|input: (&str, u64)| {
     if let Some(range) = ByteRange::parse(header)
         && let Some((first, last)) = range.resolve(size)
     {
-        assert!(first <= last && last < size, "{header:?} on {size} bytes gave {first}-{last}");
+        assert!(
+            first <= last && last < size,
+            "{header:?} on {size} bytes gave {first}-{last}"
+        );
     }
 });

@@ -20,7 +20,13 @@ fuzz_target!(|input: (&str, i64)| {
     let minted = key.encode(&project, &filter, &position);
     assert_eq!(key.decode(&minted, &project, &filter).unwrap(), position);
     let other = ProjectId::parse("prj_fuzzfuzz02").unwrap();
-    assert!(key.decode(&minted, &other, &filter).is_err(), "a cursor of another project");
+    assert!(
+        key.decode(&minted, &other, &filter).is_err(),
+        "a cursor of another project"
+    );
     let deleted_too = BucketFilter::new(None, None, vec![], true);
-    assert!(key.decode(&minted, &project, &deleted_too).is_err(), "a cursor of another filter");
+    assert!(
+        key.decode(&minted, &project, &deleted_too).is_err(),
+        "a cursor of another filter"
+    );
 });

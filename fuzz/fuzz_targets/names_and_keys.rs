@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = BucketRef::parse(text);
     if let Ok(key) = ObjectKey::parse(text) {
         assert_eq!(key.as_str(), text);
-        assert!(!text.is_empty() && text.len() <= 1024 && !text.contains('\0'), "{text:?}");
+        assert!(
+            !text.is_empty() && text.len() <= 1024 && !text.contains('\0'),
+            "{text:?}"
+        );
     }
     let _ = ProjectName::parse(text);
     let _ = BucketId::parse(text);
