@@ -1,6 +1,5 @@
 //! The conditional headers of a read (`If-Match`, `If-None-Match`, `If-Modified-Since`,
-//! `If-Unmodified-Since`): any values are read without a panic, and no ETag of a list holds
-//! the list's separator.
+//! `If-Unmodified-Since`): any values are read without a panic.
 #![no_main]
 
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -21,7 +20,8 @@ fuzz_target!(|values: (&[u8], &[u8], &[u8], &[u8])| {
         }
     }
     let conditions = read_conditions(&headers);
-    for list in [&conditions.if_match, &conditions.if_none_match].into_iter().flatten() {
-        assert!(list.iter().all(|etag| !etag.contains(',')), "{list:?}");
+    // A date the header does not hold is never invented.
+    if headers.get(header::IF_MODIFIED_SINCE).is_none() {
+        assert!(conditions.if_modified_since.is_none());
     }
 });

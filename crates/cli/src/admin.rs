@@ -101,6 +101,12 @@ pub async fn backup(config: &crate::config::Config, to: &std::path::Path) -> any
                 to.display()
             )
         })?;
+    if let Some(key) = &config.s3.master_key_file {
+        eprintln!(
+            "warning: the S3 master key is named by the configuration ({}), outside the data folder; back it up too, or the restored S3 credentials cannot be opened",
+            key.display()
+        );
+    }
     let text = format!(
         "Backed up {} into {}: {} project(s), {} API key(s), {} bucket(s), {} object(s), {} blob(s) ({} bytes), schema version {}.",
         config.data_dir.display(),

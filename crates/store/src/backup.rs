@@ -20,7 +20,7 @@
 //! is (read it, never write it: that would make it a different copy).
 
 use crate::metadata::SqliteStore;
-use crate::metadata::sqlite::DATABASE_FILE;
+use crate::metadata::sqlite::{DATABASE_FILE, latest_schema_version};
 use crate::metadata::sqlite::errors::backend as sqlite_error;
 use crate::{LocalBlobStore, MetadataStore, StoreError};
 use cloudnexus_core::{BlobId, Clock, SystemClock};
@@ -74,6 +74,16 @@ pub enum BackupError {
     TargetNotEmpty(PathBuf),
     #[error("{0} already holds metadata ({DATABASE_FILE}); restore into a new or empty data folder")]
     DataFolderInUse(PathBuf),
+    #[error(
+        "the data folder is at schema version {found} and this binary's is {expected}: back it up with the binary that serves it"
+    )]
+    OtherSchemaVersion { found: i64, expected: i64 },
+    #[error(
+        "the backup is at schema version {found}, newer than this binary's ({expected}): restore it with a newer binary"
+    )]
+    NewerBackup { found: i64, expected: i64 },
+    #[error("{MANIFEST_FILE} names {0:?}, which is not a file of a data folder")]
+    BadFileName(String),
     #[error("{0} has no {MANIFEST_FILE}: it is not a backup, or one that did not finish")]
     NoManifest(PathBuf),
     #[error("{MANIFEST_FILE} is format {0}; this binary reads format {FORMAT}")]
@@ -115,6 +125,14 @@ struct Referenced {
 pub async fn backup_embedded(data_dir: &Path, to: &Path, extra_files: &[&str]) -> Result<BackupManifest, BackupError> {
     if !data_dir.join(DATABASE_FILE).exists() {
         return Err(BackupError::NoMetadata(data_dir.to_owned()));
+    }
+    // Opening the store migrates: never let a newer binary change a folder an older one serves.
+    let mut live = open_file(&data_dir.join(DATABASE_FILE), true).await?;
+    let found = schema_version(&mut live).await?;
+    live.close().await.map_err(sqlite_error)?;
+    let expected = latest_schema_version();
+    if found != expected {
+        return Err(BackupError::OtherSchemaVersion { found, expected });
     }
     ensure_empty(to)?;
     let store = Arc::new(SqliteStore::open(data_dir).await?);
@@ -197,8 +215,26 @@ pub async fn restore_embedded(from: &Path, data_dir: &Path) -> Result<BackupMani
     if manifest.format != FORMAT {
         return Err(BackupError::UnknownFormat(manifest.format));
     }
-    if data_dir.join(DATABASE_FILE).exists() {
-        return Err(BackupError::DataFolderInUse(data_dir.to_owned()));
+    let expected = latest_schema_version();
+    if manifest.schema_version > expected {
+        return Err(BackupError::NewerBackup {
+            found: manifest.schema_version,
+            expected,
+        });
+    }
+    // Only plain file names, so a manifest cannot write outside the data folder.
+    if let Some(bad) = manifest
+        .files
+        .iter()
+        .find(|name| name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'))
+    {
+        return Err(BackupError::BadFileName(bad.clone()));
+    }
+    // A leftover WAL would be replayed into the restored database.
+    for leftover in ["", "-wal", "-shm"] {
+        if data_dir.join(format!("{DATABASE_FILE}{leftover}")).exists() {
+            return Err(BackupError::DataFolderInUse(data_dir.to_owned()));
+        }
     }
     std::fs::create_dir_all(data_dir).map_err(io_error(format!("cannot create {}", data_dir.display())))?;
 
@@ -217,8 +253,20 @@ pub async fn restore_embedded(from: &Path, data_dir: &Path) -> Result<BackupMani
         data_dir.display()
     )))?;
     sync_dir(data_dir)?;
+    let checked = open_and_check(data_dir, &manifest).await;
+    if checked.is_err() {
+        // Leave no metadata behind, so the restore can be run again.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(data_dir.join(format!("{DATABASE_FILE}{suffix}")));
+        }
+    }
+    checked?;
+    Ok(manifest)
+}
 
-    // Opening applies the migrations this binary has beyond the backup's.
+/// Opens the restored folder (which applies the migrations this binary has beyond the
+/// backup's) and checks its counts against the manifest.
+async fn open_and_check(data_dir: &Path, manifest: &BackupManifest) -> Result<(), BackupError> {
     let store = SqliteStore::open(data_dir).await?;
     let mut check = store.reader_pool().acquire().await.map_err(sqlite_error)?;
     let restored = summarize(&mut check, manifest.created_at.clone()).await;
@@ -236,9 +284,11 @@ pub async fn restore_embedded(from: &Path, data_dir: &Path) -> Result<BackupMani
             return Err(BackupError::Mismatch { what, found, expected });
         }
     }
-    Ok(manifest)
+    Ok(())
 }
 
+/// Checks that `dir` is empty, creating it (readable by its owner only: a backup holds
+/// secrets) when it does not exist.
 fn ensure_empty(dir: &Path) -> Result<(), BackupError> {
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
@@ -248,7 +298,12 @@ fn ensure_empty(dir: &Path) -> Result<(), BackupError> {
             Ok(())
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(io_error(format!("cannot create {}", dir.display())))
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_error(format!("cannot create {}", dir.display())))
         }
         Err(e) => Err(io_error(format!("cannot read {}", dir.display()))(e)),
     }
@@ -274,11 +329,7 @@ async fn summarize(connection: &mut SqliteConnection, created_at: String) -> Res
             .map_err(sqlite_error)?;
         counts.push(u64::try_from(n).unwrap_or(0));
     }
-    let schema_version: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut *connection)
-            .await
-            .map_err(sqlite_error)?;
+    let schema_version = schema_version(connection).await?;
     Ok(BackupManifest {
         format: FORMAT,
         created_at,
@@ -292,6 +343,14 @@ async fn summarize(connection: &mut SqliteConnection, created_at: String) -> Res
         bytes: 0,
         files: Vec::new(),
     })
+}
+
+/// The last migration applied to a database.
+async fn schema_version(connection: &mut SqliteConnection) -> Result<i64, BackupError> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+        .fetch_one(connection)
+        .await
+        .map_err(|e| sqlite_error(e).into())
 }
 
 /// Every blob the metadata references, once each.
@@ -376,12 +435,26 @@ async fn copy_blobs(from: &Path, to: &Path, blobs: Vec<Referenced>) -> Result<(u
     .map_err(|e| io_error("the copy stopped")(io::Error::other(e)))?
 }
 
-/// Copies `source` to `target` (through a temporary file, fsynced, renamed into place); returns
-/// the size and MD5 of what it copied.
+/// Copies `source` to `target` (through a temporary file readable by its owner only, fsynced,
+/// renamed into place; removed if the copy fails); returns the size and MD5 of what it copied.
 fn copy_and_digest(source: &Path, target: &Path) -> io::Result<(u64, [u8; 16])> {
-    let mut input = std::fs::File::open(source)?;
     let temporary = target.with_extension("copying");
-    let mut output = std::fs::File::create(&temporary)?;
+    let copied = copy_through(source, &temporary, target);
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    copied
+}
+
+fn copy_through(source: &Path, temporary: &Path, target: &Path) -> io::Result<(u64, [u8; 16])> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut input = std::fs::File::open(source)?;
+    let mut output = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(temporary)?;
     let mut md5 = Md5::new();
     let mut buffer = vec![0u8; COPY_BUFFER];
     let mut size = 0u64;
@@ -395,7 +468,7 @@ fn copy_and_digest(source: &Path, target: &Path) -> io::Result<(u64, [u8; 16])> 
         size += n as u64;
     }
     output.sync_all()?;
-    std::fs::rename(&temporary, target)?;
+    std::fs::rename(temporary, target)?;
     Ok((size, md5.finalize().into()))
 }
 
@@ -404,12 +477,7 @@ fn copy_file(source: &Path, target: &Path) -> Result<(), BackupError> {
         "cannot copy {} to {}",
         source.display(),
         target.display()
-    )))?;
-    // Keep the permissions (the master key is 0600).
-    let permissions = std::fs::metadata(source)
-        .map_err(io_error(format!("cannot read {}", source.display())))?
-        .permissions();
-    std::fs::set_permissions(target, permissions).map_err(io_error(format!("cannot set {}", target.display())))
+    )))
 }
 
 fn write_manifest(to: &Path, manifest: &BackupManifest) -> Result<(), BackupError> {

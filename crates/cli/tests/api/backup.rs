@@ -195,12 +195,11 @@ async fn a_backup_taken_under_load_restores_every_object_byte_for_byte() {
 
     // Restore into a fresh folder and serve it beside the original.
     let restored_dir = dir.path().join("restored");
-    let restored = ok_json(&admin(
+    ok_json(&admin(
         &restored_dir,
         &[],
         &["restore", "--from", target.to_str().unwrap()],
     ));
-    assert_eq!(restored, manifest, "restore reports what the backup holds");
     let copy = start_serve_process_with_s3(serve(&restored_dir, Some(&config), &[]));
     assert!(
         copy.first_key.is_none(),
@@ -293,6 +292,27 @@ fn backup_and_restore_refuse_what_would_lose_or_mix_data() {
     // Restore never overwrites a data folder that holds metadata.
     let error = fail(admin(&data, &[], &["restore", "--from", target.to_str().unwrap()]));
     assert!(error.contains("already holds metadata"), "{error}");
+    // Nor follows a manifest outside the data folder, nor restores a newer schema.
+    let manifest_path = target.join("backup.json");
+    let original: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for (field, value, expected) in [
+        (
+            "files",
+            serde_json::json!(["../escaped"]),
+            "not a file of a data folder",
+        ),
+        ("schema_version", serde_json::json!(999), "newer than this binary's"),
+    ] {
+        let mut edited = original.clone();
+        edited[field] = value;
+        std::fs::write(&manifest_path, serde_json::to_vec(&edited).unwrap()).unwrap();
+        let elsewhere = dir.path().join(format!("elsewhere-{field}"));
+        let error = fail(admin(&elsewhere, &[], &["restore", "--from", target.to_str().unwrap()]));
+        assert!(error.contains(expected), "{error}");
+        assert!(!elsewhere.join("metadata.db").exists());
+    }
+    assert!(!dir.path().join("escaped").exists());
+    std::fs::write(&manifest_path, serde_json::to_vec(&original).unwrap()).unwrap();
     // A backup that did not finish (no manifest) is refused, and leaves the target unserved.
     std::fs::remove_file(target.join("backup.json")).unwrap();
     let fresh = dir.path().join("fresh");

@@ -111,8 +111,9 @@ async fn write_until_killed(base: String, key: String, writer: usize, cycle: u64
                 .json(&serde_json::json!({"tags": {"step": step.to_string()}}))
                 .send()
                 .await;
-            if patched.is_err() {
-                return model;
+            match patched {
+                Ok(response) => assert_eq!(response.status(), 200, "patching {bucket}"),
+                Err(_) => return model,
             }
         }
     }

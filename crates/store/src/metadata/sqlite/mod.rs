@@ -44,6 +44,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The schema version this binary's migrations lead to.
+pub fn latest_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
 /// The file whose lock lets one process at a time migrate the database (sqlx's migrator takes
 /// no lock on SQLite: two processes opening a fresh folder at once would both apply the first
 /// migration, and the second would fail on a duplicate column).
