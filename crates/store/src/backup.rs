@@ -20,8 +20,8 @@
 //! is (read it, never write it: that would make it a different copy).
 
 use crate::metadata::SqliteStore;
-use crate::metadata::sqlite::{DATABASE_FILE, latest_schema_version};
 use crate::metadata::sqlite::errors::backend as sqlite_error;
+use crate::metadata::sqlite::{DATABASE_FILE, latest_schema_version};
 use crate::{LocalBlobStore, MetadataStore, StoreError};
 use cloudnexus_core::{BlobId, Clock, SystemClock};
 use md5::{Digest, Md5};

@@ -81,17 +81,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        // Connections are local files: a ping before every use would only add a round trip.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(base.clone().create_if_missing(true))
-            .await
-            .map_err(backend)?;
-        {
+        // One process at a time creates the file, switches it to WAL and migrates it: switching
+        // a fresh database's journal mode takes its exclusive lock, and SQLite answers a second
+        // process "database is locked" at once there, without waiting out the busy timeout.
+        let writer = {
             let _migrating = lock_for_migration(data_dir).await?;
+            // Connections are local files: a ping before every use would only add a round trip.
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect_with(base.clone().create_if_missing(true))
+                .await
+                .map_err(backend)?;
             MIGRATOR.run(&writer).await.map_err(errors::migration)?;
-        }
+            writer
+        };
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .test_before_acquire(false)
