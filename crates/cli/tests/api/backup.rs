@@ -2,7 +2,7 @@
 //! the restored folder serves every object byte for byte as it was at one point of the load,
 //! with exact usage, and the keys of the original.
 
-use crate::helpers::start_serve_process_with_s3;
+use crate::helpers::{high_quota_config, start_serve_process_with_s3};
 use crate::processes::{admin, kill, ok_json, serve};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -16,18 +16,6 @@ const CHURN_KEYS: usize = 8;
 /// The bytes of one version of an object: its name and version repeated to `size`.
 fn content(key: &str, version: usize, size: usize) -> Vec<u8> {
     format!("{key} v{version};").bytes().cycle().take(size).collect()
-}
-
-fn quotas(dir: &std::path::Path) -> std::path::PathBuf {
-    let config = dir.join("cloudnexus.toml");
-    let mut text = String::new();
-    for policy in ["write", "read", "list-buckets"] {
-        text.push_str(&format!(
-            "[rate_limits.{policy}]\nrequests = 1000000\nwindow_seconds = 60\n"
-        ));
-    }
-    std::fs::write(&config, text).unwrap();
-    config
 }
 
 async fn create_bucket(http: &reqwest::Client, base: &str, key: &str, name: &str) {
@@ -103,7 +91,7 @@ async fn bucket(http: &reqwest::Client, base: &str, key: &str, bucket: &str) -> 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_taken_under_load_restores_every_object_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let config = quotas(dir.path());
+    let config = high_quota_config(dir.path());
     let data = dir.path().join("data");
     let server = start_serve_process_with_s3(serve(&data, Some(&config), &[]));
     let key = server.first_key.clone().expect("a first-run key");
@@ -335,7 +323,7 @@ fn backup_and_restore_refuse_what_would_lose_or_mix_data() {
 fn a_restore_refuses_a_blob_whose_bytes_changed() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = quotas(dir.path());
+    let config = high_quota_config(dir.path());
     let server = start_serve_process_with_s3(serve(&data, Some(&config), &[]));
     let key = server.first_key.clone().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -6,7 +6,7 @@
 //! `CLOUDNEXUS_CRASH_CYCLES` sets the number of cycles (3 by default, as in every test run);
 //! `scripts/crash-test.sh` runs 100.
 
-use crate::helpers::start_serve_process_with_s3;
+use crate::helpers::{high_quota_config, start_serve_process_with_s3};
 use crate::processes::serve;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -46,18 +46,6 @@ enum State {
 
 /// One writer's keys (no two writers share a key, so each key has at most one write in flight).
 type Model = HashMap<(String, String), State>;
-
-fn config(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("cloudnexus.toml");
-    let mut text = String::new();
-    for policy in ["write", "read", "list-buckets"] {
-        text.push_str(&format!(
-            "[rate_limits.{policy}]\nrequests = 1000000\nwindow_seconds = 60\n"
-        ));
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// Writes until the server dies; returns the model with the in-flight write (if any) uncertain.
 async fn write_until_killed(base: String, key: String, writer: usize, cycle: u64, mut model: Model) -> Model {
@@ -218,7 +206,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         .and_then(|c| c.parse().ok())
         .unwrap_or(3);
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path());
+    let config = high_quota_config(dir.path());
     let data = dir.path().join("data");
     let mut key = None;
     let mut model = Model::new();

@@ -419,3 +419,17 @@ impl NowTs for ManualClock {
         cloudnexus_core::Clock::now(self)
     }
 }
+
+/// A config file in `dir` with the write, read and list quotas raised out of the way, for tests
+/// that load a server (the limits have their own tests); returns its path.
+pub fn high_quota_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("cloudnexus.toml");
+    let mut text = String::new();
+    for policy in ["write", "read", "list-buckets"] {
+        text.push_str(&format!(
+            "[rate_limits.{policy}]\nrequests = 1000000\nwindow_seconds = 60\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
