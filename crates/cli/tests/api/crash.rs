@@ -6,7 +6,7 @@
 //! `CLOUDNEXUS_CRASH_CYCLES` sets the number of cycles (3 by default, as in every test run);
 //! `scripts/crash-test.sh` runs 100.
 
-use crate::helpers::{high_quota_config, start_serve_process_with_s3};
+use crate::helpers::{get_json, high_quota_config, start_serve_process_with_s3};
 use crate::processes::serve;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -150,30 +150,14 @@ async fn verify(base: &str, key: &str, model: &mut Model, cycle: u64) -> u64 {
                 _ => None,
             })
             .collect();
-        let described: serde_json::Value = http
-            .get(format!("{base}/v1/buckets/{bucket}"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let described = get_json(&http, &format!("{base}/v1/buckets/{bucket}"), key).await;
         assert_eq!(described["object_count"], expected.len(), "cycle {cycle}: {described}");
         assert_eq!(
             described["size_bytes"],
             expected.iter().sum::<u64>(),
             "cycle {cycle}: {described}"
         );
-        let listed: serde_json::Value = http
-            .get(format!("{base}/v1/buckets/{bucket}/objects?limit=100"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = get_json(&http, &format!("{base}/v1/buckets/{bucket}/objects?limit=100"), key).await;
         assert_eq!(
             listed["data"].as_array().unwrap().len(),
             expected.len(),

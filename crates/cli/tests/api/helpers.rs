@@ -433,3 +433,15 @@ pub fn high_quota_config(dir: &std::path::Path) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// `GET url` with `key` as bearer, read as JSON (for tests that drive a `serve` process).
+pub async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
+    http.get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
