@@ -93,6 +93,11 @@ const BUCKET_NOT_FOUND: Shared = Shared {
     name: "BucketNotFound",
     description: "No such bucket in this project (another project's bucket answers the same)",
 };
+const METHOD_NOT_ALLOWED: Shared = Shared {
+    status: "405",
+    name: "MethodNotAllowed",
+    description: "The URL names another route, which does not take this method: a `{bucket}` holding a raw `?` or `/` ends the path early",
+};
 const RATE_LIMITED: Shared = Shared {
     status: "429",
     name: "RateLimited",
@@ -131,6 +136,7 @@ pub fn complete(doc: &mut OpenApiDoc) {
         &FORBIDDEN,
         &BAD_BUCKET,
         &BUCKET_NOT_FOUND,
+        &METHOD_NOT_ALLOWED,
         &RATE_LIMITED,
         &INTERNAL,
         &UNAVAILABLE,
@@ -167,6 +173,7 @@ pub fn complete(doc: &mut OpenApiDoc) {
             if with_bucket {
                 shared.push((&BAD_BUCKET, BAD_BUCKET.description.to_owned()));
                 shared.push((&BUCKET_NOT_FOUND, BUCKET_NOT_FOUND.description.to_owned()));
+                shared.push((&METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED.description.to_owned()));
             }
             for common in [&RATE_LIMITED, &INTERNAL, &UNAVAILABLE] {
                 shared.push((common, common.description.to_owned()));

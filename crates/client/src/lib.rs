@@ -343,7 +343,8 @@ impl Client {
         .await
     }
 
-    /// `bucket` is an id or a name.
+    /// `bucket` is an id or a name. A soft-deleted bucket is not found (404); a listing with
+    /// `include_deleted` shows it.
     pub async fn get_bucket(&self, bucket: &str) -> Result<Bucket> {
         self.send(
             self.request(Method::GET, &format!("/v1/buckets/{bucket}")),

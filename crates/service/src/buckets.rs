@@ -59,10 +59,20 @@ impl Service {
         Ok(bucket)
     }
 
-    /// One bucket of the caller's project, soft-deleted ones included (`storage:read`).
-    pub async fn get_bucket(&self, principal: &Principal, bucket: &BucketRef) -> Result<Bucket, ServiceError> {
+    /// One bucket of the caller's project (`storage:read`). A soft-deleted bucket is only found
+    /// when `include_deleted` is set, as in listings; otherwise it is not found.
+    pub async fn get_bucket(
+        &self,
+        principal: &Principal,
+        bucket: &BucketRef,
+        include_deleted: bool,
+    ) -> Result<Bucket, ServiceError> {
         principal.authorize(Operation::GetBucket)?;
-        self.find_bucket(principal, bucket).await
+        let found = self.find_bucket(principal, bucket).await?;
+        if found.deleted_at.is_some() && !include_deleted {
+            return Err(ServiceError::BucketNotFound(bucket.clone()));
+        }
+        Ok(found)
     }
 
     /// Changes a live bucket's tags (replaced whole), `public` flag or storage class

@@ -232,7 +232,7 @@ async fn live_bucket<T>(state: &AppState, req: &S3Request<T>, name: &str) -> S3R
     let principal = &principal(req)?;
     let bucket = state
         .service
-        .get_bucket(principal, &bucket_ref(name)?)
+        .get_bucket(principal, &bucket_ref(name)?, true)
         .await
         .map_err(|e| from_service(e, Some(name), None))?;
     if bucket.is_deleted() {

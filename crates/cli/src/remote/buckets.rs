@@ -19,7 +19,7 @@ cloudnexus buckets ls --all --output jsonl | jq -r .name"
         after_help = "Example:\n  cloudnexus buckets create web-assets --region us-east-1 --tag env=prod --public"
     )]
     Create(CreateArgs),
-    /// Show one bucket, by name or id (soft-deleted ones too).
+    /// Show one live bucket, by name or id (a soft-deleted one is shown by `ls --include-deleted`).
     #[command(after_help = "Example:\n  cloudnexus buckets get web-assets --output json")]
     Get {
         /// The bucket's name or id.

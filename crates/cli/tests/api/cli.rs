@@ -189,6 +189,8 @@ async fn bucket_commands_in_every_output_mode() {
     // rm is the soft delete; restore brings it back.
     let deleted = json_of(&run(&app, h, "buckets", &["rm", "cli-made", "--output", "json"]));
     assert!(deleted["deleted_at"].is_string() && deleted["purge_at"].is_string());
+    let hidden = run(&app, h, "buckets", &["get", "cli-made"]);
+    assert_eq!(hidden.status.code(), Some(3), "{}", stderr(&hidden));
     let listed = json_of(&run(
         &app,
         h,
@@ -196,6 +198,13 @@ async fn bucket_commands_in_every_output_mode() {
         &["ls", "--prefix", "cli-", "--include-deleted", "--output", "json"],
     ));
     assert_eq!(listed["pagination"]["total"], 2);
+    assert!(
+        listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["purge_at"] == deleted["purge_at"])
+    );
     let live = json_of(&run(
         &app,
         h,

@@ -265,7 +265,8 @@ test('deleting asks first, showing the purge date; a deleted bucket can be resto
   await page.screenshot({ path: join(shots, 'delete-confirmation.png') });
   await page.locator('#confirm-delete').click();
   await page.locator('#buckets-empty').waitFor();
-  assert.ok((await api('GET', '/v1/buckets/console-created')).deleted_at, 'soft-deleted');
+  const withDeleted = await api('GET', '/v1/buckets?include=deleted&prefix=console-created');
+  assert.ok(withDeleted.data.find((b) => b.name === 'console-created').deleted_at, 'soft-deleted');
 
   await page.locator('#filter-deleted').check();
   const row = page.locator('tr[data-bucket="console-created"]');

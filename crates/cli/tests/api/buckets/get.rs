@@ -31,16 +31,47 @@ async fn a_malformed_bucket_reference_is_400_naming_the_segment() {
 }
 
 #[tokio::test]
-async fn a_soft_deleted_bucket_is_shown_with_its_deletion_times() {
+async fn a_soft_deleted_bucket_is_404_and_listed_only_with_include_deleted() {
     let app = TestApp::spawn().await;
     let b = app.create_bucket("going-away", "us-east-1").await;
     app.clock.advance(60);
     app.client.delete_bucket(&b.id).await.unwrap();
-    let answer = app
-        .call("GET", &format!("/v1/buckets/{}", b.id), Some(&app.admin_key), None)
-        .await;
-    assert_eq!(answer.status, 200);
-    let body = answer.json();
-    assert_eq!(body["deleted_at"], "2024-08-12T14:33:00Z");
-    assert_eq!(body["purge_at"], "2024-08-19T14:33:00Z");
+    for reference in [b.id.as_str(), "going-away"] {
+        app.call("GET", &format!("/v1/buckets/{reference}"), Some(&app.admin_key), None)
+            .await
+            .problem(404, "bucket_not_found");
+    }
+    let listed = app
+        .call(
+            "GET",
+            "/v1/buckets?include=deleted&prefix=going-away",
+            Some(&app.admin_key),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["data"][0]["id"], b.id.as_str());
+    assert_eq!(listed["data"][0]["deleted_at"], "2024-08-12T14:33:00Z");
+    assert_eq!(listed["data"][0]["purge_at"], "2024-08-19T14:33:00Z");
+    // Restoring brings the bucket back to a plain GET, exactly as it was.
+    app.client.restore_bucket(&b.id).await.unwrap();
+    assert_eq!(app.client.get_bucket("going-away").await.unwrap(), b);
+}
+
+#[tokio::test]
+async fn get_takes_no_parameters_and_names_each_one_sent() {
+    let app = TestApp::spawn().await;
+    app.create_bucket("strict-get", "us-east-1").await;
+    for (query, param) in [("include=deleted", "include"), ("limit=5", "limit")] {
+        let p = app
+            .call(
+                "GET",
+                &format!("/v1/buckets/strict-get?{query}"),
+                Some(&app.admin_key),
+                None,
+            )
+            .await
+            .problem(400, "validation_failed");
+        assert_eq!(p["errors"][0]["param"], param, "{query}");
+    }
 }

@@ -27,13 +27,21 @@ async fn a_bucket_is_purged_after_the_retention_and_its_name_freed() {
     // One second short of the retention: still there, still restorable.
     app.clock.advance(7 * 24 * 3600 - 1);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(app.client.get_bucket(&b.id).await.is_ok());
+    let listed_with_deleted = || async {
+        app.client
+            .list_buckets(&ListBuckets {
+                include_deleted: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .pagination
+            .total
+    };
+    assert_eq!(listed_with_deleted().await, 2);
 
     app.clock.advance(1);
-    eventually(|| async { app.client.get_bucket(&b.id).await.is_err() }).await;
-    app.call("GET", &format!("/v1/buckets/{}", b.id), Some(&app.admin_key), None)
-        .await
-        .problem(404, "bucket_not_found");
+    eventually(|| async { listed_with_deleted().await == 1 }).await;
     app.call("POST", "/v1/buckets/purge-me/restore", Some(&app.admin_key), None)
         .await
         .problem(404, "bucket_not_found");
