@@ -14,7 +14,10 @@
 #      rounds (so that both see the same machine; the report takes the median of each);
 #   2. every shape in the default configuration (list cache on): latency with 1 connection,
 #      throughput with many; and the baseline's latency;
-#   3. every shape again on a server restarted with the list cache off (every request renders
+#   3. the mixed workload, list cache on: every shape again with many connections while one
+#      request in 21 (1 upload per 20 lists), then one in 3 (1 per 2), uploads a 1 KiB object to a
+#      random live bucket of the project (BENCH_MIXED, "20 2");
+#   4. every shape again on a server restarted with the list cache off (every request renders
 #      its page from the database: the cost of a first request, or of one after a change).
 # The server's peak RSS (VmHWM) is read before each stop. Results go to
 # bench/results/<UTC time>-N<n>.json, and the table in docs/benchmarks.md is regenerated.
@@ -35,6 +38,7 @@
 #   BENCH_WARMUP_SECONDS (2)       unmeasured run before each shape
 #   BENCH_CONNECTIONS (32)         connections of the throughput run
 #   BENCH_RATIO_ROUNDS (3)         interleaved throughput rounds of shape (a) and the baseline
+#   BENCH_MIXED ("20 2")           lists per upload of the mixed runs ("" skips them)
 #   BENCH_SEED (42)                the data set's random seed
 #   BENCH_SERVER_CPU (0), BENCH_LOADGEN_CPU (1)
 #   BENCH_WORK_DIR (target/bench)  data folders and raw outputs (a million buckets: ~1 GiB)
@@ -53,6 +57,7 @@ THR_SECONDS=${BENCH_THROUGHPUT_SECONDS:-10}
 WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 RATIO_ROUNDS=${BENCH_RATIO_ROUNDS:-3}
+MIXED=${BENCH_MIXED-20 2}
 SEED=${BENCH_SEED:-42}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-1}
@@ -78,6 +83,9 @@ for n in "${SIZES[@]}"; do
     echo "bench: N must be a whole number of at least 100 (got '$n')" >&2
     exit 2
   fi
+done
+for k in $MIXED; do
+  [[ $k =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MIXED must hold whole numbers of at least 1 (got '$k')" >&2; exit 2; }
 done
 for v in LAT_SECONDS THR_SECONDS WARMUP_SECONDS CONNECTIONS RATIO_ROUNDS SEED STARTUP_TIMEOUT; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "bench: $v must be a whole number (got '${!v}')" >&2; exit 2; }
@@ -198,6 +206,27 @@ done = function(summary, latency, requests)
 end
 LUA
 
+# The mixed workload: of every MIXED_EVERY + 1 requests, MIXED_EVERY list MIXED_PATH and one uploads
+# a 1 KiB object (one of 1,000 keys, so both new objects and overwrites) to a bucket drawn from
+# MIXED_BUCKETS (one name per line). The uploads ride on the same connections, so the ratio holds
+# exactly whatever the throughput; the report takes the lists' share of the requests.
+cat >"$WORK/mixed.lua" <<'LUA'
+local every = tonumber(os.getenv("MIXED_EVERY"))
+local list = wrk.format("GET", os.getenv("MIXED_PATH"))
+local buckets = {}
+for line in io.lines(os.getenv("MIXED_BUCKETS")) do buckets[#buckets + 1] = line end
+local body = string.rep("x", 1024)
+local upload_headers = { ["Content-Type"] = "application/octet-stream" }
+local sent = 0
+request = function()
+  sent = sent + 1
+  if sent % (every + 1) ~= 0 then return list end
+  local bucket = buckets[math.random(#buckets)]
+  return wrk.format("PUT", "/v1/buckets/" .. bucket .. "/objects/mixed/" .. math.random(1000), upload_headers, body)
+end
+LUA
+cat "$WORK/report.lua" >>"$WORK/mixed.lua" # the same summary
+
 # --- helpers ---------------------------------------------------------------------------------------
 wait_listening() { # out file, pid, name: prints the port
   local out=$1 pid=$2 name=$3 line
@@ -249,6 +278,17 @@ load() { # name, url, key, run dir: warm-up, then the latency and throughput run
   log "  $name: $(grep -m1 -E '^ +50%' "$run/wrk/$name-lat.txt" | awk '{print "p50", $2}'), $(grep -m1 -E '^ +99%' "$run/wrk/$name-lat.txt" | awk '{print "p99", $2}') (1 conn); $(grep -m1 'Requests/sec' "$run/wrk/$name-thr.txt" | awk '{print $2}') req/s (${CONNECTIONS} conn)"
 }
 
+mixed() { # name, url, key, run dir, lists per upload, bucket names file: one many-connection run
+  local name=$1 url=$2 key=$3 run=$4 every=$5 buckets=$6
+  local path="/${url#http://*/}"
+  MIXED_EVERY=$every MIXED_PATH=$path MIXED_BUCKETS=$buckets WRK_JSON="$run/wrk/$name.json" \
+    timeout $((THR_SECONDS + 60)) taskset -c "$LOADGEN_CPU" wrk -t1 --timeout 30s -s "$WORK/mixed.lua" \
+    -H "Authorization: Bearer $key" -c"$CONNECTIONS" -d"${THR_SECONDS}s" --latency "$url" >"$run/wrk/$name.txt" 2>&1 ||
+    die "wrk mixed run $name failed (see $run/wrk/$name.txt)"
+  grep -q 'Non-2xx' "$run/wrk/$name.txt" && die "mixed run $name had failed requests (see $run/wrk/$name.txt)"
+  log "  $name: $(grep -m1 'Requests/sec' "$run/wrk/$name.txt" | awk '{print $2}') req/s, lists and uploads (${CONNECTIONS} conn)"
+}
+
 vmhwm() { # pid: peak resident set size in KiB
   awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
 }
@@ -296,6 +336,10 @@ level = "warn"
 list_cache_mib = $2
 
 [rate_limits.list-buckets]
+requests = 1000000000
+window_seconds = 60
+
+[rate_limits.write]
 requests = 1000000000
 window_seconds = 60
 
@@ -354,6 +398,23 @@ TOML
   for i in "${!ids[@]}"; do
     [[ ${ids[$i]} == a ]] || load "${ids[$i]}" "$base${paths[$i]}" "$key" "$run"
   done
+  if [[ -n $MIXED ]]; then
+    # Live buckets from the first page and from the middle of the listing.
+    local names="$run/mixed-buckets"
+    fetch "$base/v1/buckets?limit=100" "$key" "$run/responses/mixed-first.json"
+    fetch "$base/v1/buckets?limit=100&offset=$((n / 2))" "$key" "$run/responses/mixed-middle.json"
+    cat "$run/responses/mixed-first.json" "$run/responses/mixed-middle.json" |
+      grep -oE '"name":"[a-z0-9.-]+"' | cut -d'"' -f4 >"$names"
+    [[ -s $names ]] || die "no bucket names for the mixed runs"
+    local every
+    for every in $MIXED; do
+      log "N=$n: mixed workload, 1 upload per $every lists, list cache on"
+      mkdir -p "$run/wrk/mixed-$every"
+      for i in "${!ids[@]}"; do
+        mixed "mixed-$every/${ids[$i]}" "$base${paths[$i]}" "$key" "$run" "$every" "$names"
+      done
+    done
+  fi
   local peak_cached
   peak_cached=$(vmhwm "$SERVER_PID")
   stop_pid "$SERVER_PID" server

@@ -8,8 +8,9 @@ pub const CURSOR_PLACEHOLDER: &str = "@CURSOR@";
 pub const LATENCY_TARGET_N: u64 = 1_000_000;
 /// The size at which shape (a)'s throughput is held against the baseline's.
 pub const RATIO_TARGET_N: u64 = 10_000;
-/// Shape (a)'s throughput must be at least this share of the baseline's.
-pub const RATIO_TARGET: f64 = 0.5;
+/// Shape (a)'s throughput (list cache on) must be at least this share of the baseline's: 0.5
+/// when the benchmark was set up, raised to 0.6 by the issue on the list endpoint after writes.
+pub const RATIO_TARGET: f64 = 0.6;
 /// The server's peak resident memory must stay at or below this (MiB).
 pub const MEMORY_TARGET_MIB: f64 = 512.0;
 
