@@ -216,7 +216,11 @@ local list = wrk.format("GET", os.getenv("MIXED_PATH"))
 local buckets = {}
 for line in io.lines(os.getenv("MIXED_BUCKETS")) do buckets[#buckets + 1] = line end
 local body = string.rep("x", 1024)
-local upload_headers = { ["Content-Type"] = "application/octet-stream" }
+-- The uploads are another client's: their own key, which may write.
+local upload_headers = {
+  ["Authorization"] = "Bearer " .. os.getenv("MIXED_UPLOAD_KEY"),
+  ["Content-Type"] = "application/octet-stream",
+}
 local sent = 0
 request = function()
   sent = sent + 1
@@ -278,10 +282,10 @@ load() { # name, url, key, run dir: warm-up, then the latency and throughput run
   log "  $name: $(grep -m1 -E '^ +50%' "$run/wrk/$name-lat.txt" | awk '{print "p50", $2}'), $(grep -m1 -E '^ +99%' "$run/wrk/$name-lat.txt" | awk '{print "p99", $2}') (1 conn); $(grep -m1 'Requests/sec' "$run/wrk/$name-thr.txt" | awk '{print $2}') req/s (${CONNECTIONS} conn)"
 }
 
-mixed() { # name, url, key, run dir, lists per upload, bucket names file: one many-connection run
-  local name=$1 url=$2 key=$3 run=$4 every=$5 buckets=$6
+mixed() { # name, url, key, upload key, run dir, lists per upload, bucket names file: one many-connection run
+  local name=$1 url=$2 key=$3 upload_key=$4 run=$5 every=$6 buckets=$7
   local path="/${url#http://*/}"
-  MIXED_EVERY=$every MIXED_PATH=$path MIXED_BUCKETS=$buckets WRK_JSON="$run/wrk/$name.json" \
+  MIXED_EVERY=$every MIXED_PATH=$path MIXED_BUCKETS=$buckets MIXED_UPLOAD_KEY=$upload_key WRK_JSON="$run/wrk/$name.json" \
     timeout $((THR_SECONDS + 60)) taskset -c "$LOADGEN_CPU" wrk -t1 --timeout 30s -s "$WORK/mixed.lua" \
     -H "Authorization: Bearer $key" -c"$CONNECTIONS" -d"${THR_SECONDS}s" --latency "$url" >"$run/wrk/$name.txt" 2>&1 ||
     die "wrk mixed run $name failed (see $run/wrk/$name.txt)"
@@ -319,6 +323,8 @@ run_size() {
   fi
   local key
   key=$("$BIN/report" field "$run/seed.json" api_key) || die "no API key in $run/seed.json"
+  local upload_key
+  upload_key=$("$BIN/report" field "$run/seed.json" upload_key) || die "no upload key in $run/seed.json"
   log "N=$n: seeded in $("$BIN/report" field "$run/seed.json" seed_seconds) s"
 
   # The server's configuration: limits raised, quiet logs; the list cache as given.
@@ -411,7 +417,7 @@ TOML
       log "N=$n: mixed workload, 1 upload per $every lists, list cache on"
       mkdir -p "$run/wrk/mixed-$every"
       for i in "${!ids[@]}"; do
-        mixed "mixed-$every/${ids[$i]}" "$base${paths[$i]}" "$key" "$run" "$every" "$names"
+        mixed "mixed-$every/${ids[$i]}" "$base${paths[$i]}" "$key" "$upload_key" "$run" "$every" "$names"
       done
     done
   fi

@@ -57,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
         .context("creating project bench (is the data folder new?)")?;
     let (key, secret) =
         cloudnexus::keys::issue_api_key(store.as_ref(), &project.id, Scopes::parse_list("storage:read")?, now).await?;
+    // The mixed workload's uploads come from a second client, with a key of its own.
+    let (_, upload_secret) =
+        cloudnexus::keys::issue_api_key(store.as_ref(), &project.id, Scopes::parse_list("storage:write")?, now).await?;
 
     let regions = RegionSet::default();
     let started = Instant::now();
@@ -125,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
         "project_id": project.id.as_str(),
         "key_id": key.id.as_str(),
         "api_key": secret.expose(),
+        "upload_key": upload_secret.expose(),
         "chunk": CHUNK,
         "created": created,
         "soft_deleted": to_delete.len(),
