@@ -10,6 +10,7 @@ pub(crate) mod counts;
 pub(crate) mod listing;
 pub(crate) mod listing_sql;
 pub(crate) mod object_listing;
+pub(crate) mod pools;
 pub mod postgres;
 pub(crate) mod rows;
 pub(crate) mod sql_errors;

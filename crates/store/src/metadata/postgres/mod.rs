@@ -16,6 +16,7 @@ mod listing;
 mod reads;
 mod statements;
 
+use crate::metadata::pools;
 use crate::metadata::rows::{self, KEY_COLUMNS};
 use crate::metadata::writes::{self, WriteTx};
 use crate::metadata::{
@@ -31,7 +32,7 @@ use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
 };
 pub(crate) use errors::backend;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::{Postgres, Row, Transaction};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -64,12 +65,9 @@ impl PgStore {
     pub async fn open(url: &str) -> StoreResult<Self> {
         let options: PgConnectOptions = url.parse().map_err(backend)?;
         let options = options.application_name("cloudnexus");
-        // A connection that broke (the server restarted) fails its statement once and is
-        // dropped; checking each one before use would cost a round trip per request.
-        let pool = PgPoolOptions::new()
+        let pool = pools::options::<Postgres>()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(backend)?;

@@ -17,6 +17,7 @@ mod reads;
 mod statements;
 
 use crate::StoreResult;
+use crate::metadata::pools;
 use crate::metadata::writes::{self, WriteTx};
 use crate::metadata::{
     ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectListRequest,
@@ -31,7 +32,7 @@ use cloudnexus_core::{
 };
 pub(crate) use errors::backend;
 use point_reads::PointReader;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::sync::Arc;
@@ -86,19 +87,16 @@ impl SqliteStore {
         // process "database is locked" at once there, without waiting out the busy timeout.
         let writer = {
             let _migrating = lock_for_migration(data_dir).await?;
-            // Connections are local files: a ping before every use would only add a round trip.
-            let writer = SqlitePoolOptions::new()
+            let writer = pools::options::<Sqlite>()
                 .max_connections(1)
-                .test_before_acquire(false)
                 .connect_with(base.clone().create_if_missing(true))
                 .await
                 .map_err(backend)?;
             MIGRATOR.run(&writer).await.map_err(errors::migration)?;
             writer
         };
-        let reader = SqlitePoolOptions::new()
+        let reader = pools::options::<Sqlite>()
             .max_connections(READ_CONNECTIONS)
-            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await
             .map_err(backend)?;
