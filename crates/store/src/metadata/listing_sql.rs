@@ -39,14 +39,26 @@ macro_rules! binds {
 binds!(Sqlite);
 binds!(Postgres);
 
-/// [`Binds`] as methods of the query being built, so statements read as they are written.
-trait Bind<'q> {
+/// A statement being written: SQL text and the values bound to its placeholders, in order.
+/// sqlx's `QueryBuilder` is one; `sqlite::listing` has another for rusqlite.
+pub(crate) trait SqlWriter<'q>: Sized {
+    /// A statement starting with `sql`.
+    fn start(sql: String) -> Self;
+    fn push(&mut self, sql: impl std::fmt::Display) -> &mut Self;
     fn text(&mut self, value: &'q str) -> &mut Self;
     fn owned_text(&mut self, value: String) -> &mut Self;
     fn number(&mut self, value: i64) -> &mut Self;
 }
 
-impl<'q, DB: Binds> Bind<'q> for QueryBuilder<'q, DB> {
+impl<'q, DB: Binds> SqlWriter<'q> for QueryBuilder<'q, DB> {
+    fn start(sql: String) -> Self {
+        QueryBuilder::new(sql)
+    }
+
+    fn push(&mut self, sql: impl std::fmt::Display) -> &mut Self {
+        QueryBuilder::push(self, sql)
+    }
+
     fn text(&mut self, value: &'q str) -> &mut Self {
         DB::bind_text(self, value);
         self
@@ -73,7 +85,7 @@ pub(crate) enum IndexHints {
 }
 
 impl IndexHints {
-    fn name<DB: Database>(self, qb: &mut QueryBuilder<'_, DB>, index: &str) {
+    fn name<'q, W: SqlWriter<'q>>(self, qb: &mut W, index: &str) {
         if self == Self::Sqlite {
             qb.push(format!(" INDEXED BY {index}"));
         }
@@ -89,7 +101,7 @@ fn order(plan: &Plan<'_>) -> (&'static str, &'static str) {
 }
 
 /// Appends `FROM ... WHERE ...`; `rows` says whether bucket columns are selected.
-fn push_from_where<'q, DB: Binds>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, DB>, rows: bool, hints: IndexHints) {
+fn push_from_where<'q, W: SqlWriter<'q>>(plan: &Plan<'q>, qb: &mut W, rows: bool, hints: IndexHints) {
     let f = plan.filter;
     let bucket_id = match plan.driver {
         Driver::Tag(tag) => {
@@ -147,7 +159,7 @@ fn push_from_where<'q, DB: Binds>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, DB>
 }
 
 /// The prefix and region conditions, on the `table` alias that holds `name` and `region`.
-fn push_scope<'q, DB: Binds>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, DB>, table: &str) {
+fn push_scope<'q, W: SqlWriter<'q>>(plan: &Plan<'q>, qb: &mut W, table: &str) {
     if let Some(prefix) = &plan.filter.prefix {
         qb.push(format!(" AND {table}.name >= ")).text(prefix.as_str());
         qb.push(format!(" AND {table}.name < "))
@@ -158,7 +170,7 @@ fn push_scope<'q, DB: Binds>(plan: &Plan<'q>, qb: &mut QueryBuilder<'q, DB>, tab
     }
 }
 
-fn push_position<'q, DB: Binds>(plan: &Plan<'_>, qb: &mut QueryBuilder<'q, DB>, op: &str, position: &'q Position) {
+fn push_position<'q, W: SqlWriter<'q>>(plan: &Plan<'_>, qb: &mut W, op: &str, position: &'q Position) {
     let (time, id) = order(plan);
     qb.push(format!(" AND ({time}, {id}) {op} ("))
         .number(position.created_at.unix_seconds())
@@ -167,18 +179,18 @@ fn push_position<'q, DB: Binds>(plan: &Plan<'_>, qb: &mut QueryBuilder<'q, DB>, 
         .push(")");
 }
 
-fn push_from_day<'q, DB: Binds>(plan: &Plan<'_>, qb: &mut QueryBuilder<'q, DB>, day: i64) {
+fn push_from_day<'q, W: SqlWriter<'q>>(plan: &Plan<'_>, qb: &mut W, day: i64) {
     qb.push(format!(" AND {} >= ", order(plan).0)).number(day * DAY);
 }
 
 /// `SELECT <bucket columns> ...` of the matches within `bounds`, in listing order.
-pub(crate) fn page_query<'q, DB: Binds>(
+pub(crate) fn page_query<'q, W: SqlWriter<'q>>(
     head: &str,
     plan: &Plan<'q>,
     bounds: PageBounds<'q>,
     hints: IndexHints,
-) -> QueryBuilder<'q, DB> {
-    let mut qb = QueryBuilder::new(format!("{head}SELECT {BUCKET_COLUMNS}"));
+) -> W {
+    let mut qb = W::start(format!("{head}SELECT {BUCKET_COLUMNS}"));
     push_from_where(plan, &mut qb, true, hints);
     if let Some(position) = bounds.after {
         push_position(plan, &mut qb, ">", position);
@@ -198,14 +210,14 @@ pub(crate) fn page_query<'q, DB: Binds>(
 
 /// `SELECT COUNT(*) ...` of the matches, optionally only those from `from_day` on and up to
 /// and including `upto`.
-pub(crate) fn count_query<'q, DB: Binds>(
+pub(crate) fn count_query<'q, W: SqlWriter<'q>>(
     head: &str,
     plan: &Plan<'q>,
     upto: Option<&'q Position>,
     from_day: Option<i64>,
     hints: IndexHints,
-) -> QueryBuilder<'q, DB> {
-    let mut qb = QueryBuilder::new(format!("{head}SELECT COUNT(*)"));
+) -> W {
+    let mut qb = W::start(format!("{head}SELECT COUNT(*)"));
     push_from_where(plan, &mut qb, false, hints);
     if let Some(position) = upto {
         push_position(plan, &mut qb, "<=", position);

@@ -49,27 +49,54 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let id: String = row.col("id")?;
-    let project_id: String = row.col("project_id")?;
-    let name: String = row.col("name")?;
-    let storage_class: String = row.col("storage_class")?;
-    let tags: String = row.col("tags")?;
-    let tags: BTreeMap<String, String> = serde_json::from_str(&tags).map_err(|e| corrupt("tags", e))?;
-    let size_bytes: i64 = row.col("size_bytes")?;
-    let object_count: i64 = row.col("object_count")?;
-    Ok(Bucket {
-        id: BucketId::parse(&id).map_err(|e| corrupt("bucket id", e))?,
-        project_id: ProjectId::parse(&project_id).map_err(|e| corrupt("project id", e))?,
-        name: BucketName::parse(&name).map_err(|e| corrupt("bucket name", e))?,
-        region: RegionSet::trusted(row.col("region")?),
-        storage_class: storage_class.parse().map_err(|e| corrupt("storage class", e))?,
+    bucket_from_columns(BucketColumns {
+        id: row.col("id")?,
+        project_id: row.col("project_id")?,
+        name: row.col("name")?,
+        region: row.col("region")?,
+        storage_class: row.col("storage_class")?,
         public: row.col("public")?,
+        tags: row.col("tags")?,
+        created_at: row.col("created_at")?,
+        deleted_at: row.col("deleted_at")?,
+        purge_at: row.col("purge_at")?,
+        size_bytes: row.col("size_bytes")?,
+        object_count: row.col("object_count")?,
+    })
+}
+
+/// The columns of a `buckets` row as stored ([`BUCKET_COLUMNS`], in that order), whichever
+/// driver read them.
+pub(crate) struct BucketColumns {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub region: String,
+    pub storage_class: String,
+    pub public: bool,
+    pub tags: String,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+    pub purge_at: Option<i64>,
+    pub size_bytes: i64,
+    pub object_count: i64,
+}
+
+pub(crate) fn bucket_from_columns(c: BucketColumns) -> StoreResult<Bucket> {
+    let tags: BTreeMap<String, String> = serde_json::from_str(&c.tags).map_err(|e| corrupt("tags", e))?;
+    Ok(Bucket {
+        id: BucketId::parse(&c.id).map_err(|e| corrupt("bucket id", e))?,
+        project_id: ProjectId::parse(&c.project_id).map_err(|e| corrupt("project id", e))?,
+        name: BucketName::parse(&c.name).map_err(|e| corrupt("bucket name", e))?,
+        region: RegionSet::trusted(c.region),
+        storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
+        public: c.public,
         tags: Tags::trusted(tags),
-        created_at: Timestamp::from_unix_seconds(row.col("created_at")?),
-        size_bytes: u64::try_from(size_bytes).unwrap_or(0),
-        object_count: u64::try_from(object_count).unwrap_or(0),
-        deleted_at: row.col::<Option<i64>>("deleted_at")?.map(Timestamp::from_unix_seconds),
-        purge_at: row.col::<Option<i64>>("purge_at")?.map(Timestamp::from_unix_seconds),
+        created_at: Timestamp::from_unix_seconds(c.created_at),
+        size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
+        object_count: u64::try_from(c.object_count).unwrap_or(0),
+        deleted_at: c.deleted_at.map(Timestamp::from_unix_seconds),
+        purge_at: c.purge_at.map(Timestamp::from_unix_seconds),
     })
 }
 

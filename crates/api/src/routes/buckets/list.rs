@@ -6,11 +6,11 @@
 
 use super::BucketResponse;
 use super::list_cache::PageToKeep;
-use super::list_page::PageTemplate;
+use super::list_page::{self, PageTemplate};
 use super::list_query;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -87,11 +87,17 @@ pub async fn list_buckets(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
     let query = query.unwrap_or_default();
-    // Read before anything is rendered: a page is only ever as old as this version.
-    let version = state.service.listing_version(&principal).await?;
-    if let Some(body) = cached(&state, &principal, &query, version).await? {
-        return Ok(json_response(body));
-    }
+    // Read before anything is rendered: a page is only ever as old as this version. Without
+    // the cache there is nothing to version, and the listing is the one call into the store.
+    let version = if state.list_cache.is_enabled() {
+        let version = state.service.listing_version(&principal).await?;
+        if let Some(body) = cached(&state, &principal, &query, version).await? {
+            return Ok(json_response(body));
+        }
+        Some(version)
+    } else {
+        None
+    };
     let params = list_query::parse(Some(&query), &state.service.settings().regions)?;
     let start = match params.cursor {
         Some(cursor) => Start::Cursor(cursor),
@@ -109,15 +115,12 @@ pub async fn list_buckets(
         offset: listing.page.offset,
         next_cursor: listing.next_cursor,
     };
-    if !state.list_cache.is_enabled() {
-        let response = ListBucketsResponse {
-            data: listing.page.buckets.into_iter().map(BucketResponse::from).collect(),
-            pagination,
-        };
-        return Ok(json_response(
-            serde_json::to_vec(&response).map_err(ApiError::internal)?.into(),
-        ));
-    }
+    let Some(version) = version else {
+        return Ok(json_response(list_page::render_page(
+            &listing.page.buckets,
+            &pagination,
+        )));
+    };
     let (template, usage) = PageTemplate::new(&listing.page.buckets, &pagination);
     let body = template.render(&usage);
     // The usage was read after the credential: it is current as of the credential's stamp.

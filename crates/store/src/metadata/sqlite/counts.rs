@@ -1,11 +1,9 @@
-//! The counts tables in SQLite: `bucket_counts` (per project and dimension) and
+//! Reading the counts tables in SQLite: `bucket_counts` (per project and dimension) and
 //! `bucket_counts_by_day` (the same per day of `created_at`). What is counted is decided above
-//! the backend (`metadata::counts`); this is the SQL that keeps and reads them.
+//! the backend (`metadata::counts`), and the writes keep them (`statements`); these are the
+//! listing's reads of them, on a rusqlite connection inside the listing's read transaction.
 
-use super::backend;
-use crate::StoreResult;
-use cloudnexus_core::ProjectId;
-use sqlx::{Sqlite, Transaction};
+use rusqlite::{Connection, params};
 
 /// The SQL expression counting a row of either counts table under a liveness rule.
 fn counted(include_deleted: bool) -> &'static str {
@@ -17,63 +15,54 @@ fn non_negative(n: i64) -> u64 {
 }
 
 /// The number of buckets in `dimension` under the liveness rule.
-pub(super) async fn total(
-    tx: &mut Transaction<'_, Sqlite>,
-    project: &ProjectId,
+pub(super) fn total(
+    connection: &Connection,
+    project: &str,
     dimension: &str,
     include_deleted: bool,
-) -> StoreResult<u64> {
+) -> rusqlite::Result<u64> {
     let sql = format!(
-        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts WHERE project_id = ? AND dimension = ?",
+        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts WHERE project_id = ?1 AND dimension = ?2",
         counted(include_deleted)
     );
-    let n: i64 = sqlx::query_scalar(&sql)
-        .bind(project.as_str())
-        .bind(dimension)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)?;
+    let n: i64 = connection
+        .prepare_cached(&sql)?
+        .query_row(params![project, dimension], |row| row.get(0))?;
     Ok(non_negative(n))
 }
 
 /// The number of buckets in `dimension` created on days before `day`.
-pub(super) async fn before_day(
-    tx: &mut Transaction<'_, Sqlite>,
-    project: &ProjectId,
+pub(super) fn before_day(
+    connection: &Connection,
+    project: &str,
     dimension: &str,
     include_deleted: bool,
     day: i64,
-) -> StoreResult<u64> {
+) -> rusqlite::Result<u64> {
     let sql = format!(
-        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_day WHERE project_id = ? AND dimension = ? AND day < ?",
+        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 AND day < ?3",
         counted(include_deleted)
     );
-    let n: i64 = sqlx::query_scalar(&sql)
-        .bind(project.as_str())
-        .bind(dimension)
-        .bind(day)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)?;
+    let n: i64 = connection
+        .prepare_cached(&sql)?
+        .query_row(params![project, dimension, day], |row| row.get(0))?;
     Ok(non_negative(n))
 }
 
 /// The per-day counts of `dimension`, in day order.
-pub(super) async fn days(
-    tx: &mut Transaction<'_, Sqlite>,
-    project: &ProjectId,
+pub(super) fn days(
+    connection: &Connection,
+    project: &str,
     dimension: &str,
     include_deleted: bool,
-) -> StoreResult<Vec<(i64, u64)>> {
+) -> rusqlite::Result<Vec<(i64, u64)>> {
     let sql = format!(
-        "SELECT day, {} AS n FROM bucket_counts_by_day WHERE project_id = ? AND dimension = ? ORDER BY day",
+        "SELECT day, {} FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 ORDER BY day",
         counted(include_deleted)
     );
-    let days: Vec<(i64, i64)> = sqlx::query_as(&sql)
-        .bind(project.as_str())
-        .bind(dimension)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(backend)?;
-    Ok(days.into_iter().map(|(day, n)| (day, non_negative(n))).collect())
+    let mut statement = connection.prepare_cached(&sql)?;
+    let rows = statement.query_map(params![project, dimension], |row| {
+        Ok((row.get::<_, i64>(0)?, non_negative(row.get::<_, i64>(1)?)))
+    })?;
+    rows.collect()
 }

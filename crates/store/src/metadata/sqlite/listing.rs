@@ -2,32 +2,114 @@
 //! shape) inside one read transaction, with the statements of `metadata::listing_sql` told the
 //! index to walk (`INDEXED BY`) where SQLite's statistics-free choice would be wrong (prefix
 //! plans, tag counts); the tests below assert each shape's plan with `EXPLAIN QUERY PLAN`.
+//!
+//! The reads run on the calling thread, on a rusqlite connection of the point reader
+//! (`point_reads`), not through sqlx: sqlx hands every statement of a SQLite connection to that
+//! connection's worker thread and back, several thread handoffs per statement, which cost more
+//! than a page's statements take to run on a warm cache. The whole listing (a few statements) is
+//! one call into the store, holding the async worker for as long as SQLite reads, as a sqlx
+//! worker thread would hold a core.
 
-use super::{SqliteStore, backend, counts};
+use super::counts;
+use super::errors::point_read as failed;
+use super::point_reads::PointReader;
 use crate::StoreResult;
 use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
-use crate::metadata::listing_sql::{self, IndexHints};
-use crate::metadata::rows;
+use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
+use crate::metadata::rows::{self, BucketColumns};
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
 use cloudnexus_core::{Bucket, ProjectId};
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use rusqlite::types::{ToSql, ToSqlOutput};
+use rusqlite::{Connection, params_from_iter};
+use std::borrow::Cow;
 
-fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Sqlite> {
+/// A statement for rusqlite: its text, with `?` placeholders, and their values in order.
+#[derive(Debug)]
+pub(super) struct Statement<'q> {
+    sql: String,
+    values: Vec<Value<'q>>,
+}
+
+#[derive(Debug)]
+enum Value<'q> {
+    Text(Cow<'q, str>),
+    Number(i64),
+}
+
+impl ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Value::Text(text) => text.as_ref().to_sql(),
+            Value::Number(n) => n.to_sql(),
+        }
+    }
+}
+
+impl<'q> SqlWriter<'q> for Statement<'q> {
+    fn start(sql: String) -> Self {
+        Self {
+            sql,
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: impl std::fmt::Display) -> &mut Self {
+        use std::fmt::Write as _;
+        let _ = write!(self.sql, "{sql}");
+        self
+    }
+
+    fn text(&mut self, value: &'q str) -> &mut Self {
+        self.sql.push('?');
+        self.values.push(Value::Text(Cow::Borrowed(value)));
+        self
+    }
+
+    fn owned_text(&mut self, value: String) -> &mut Self {
+        self.sql.push('?');
+        self.values.push(Value::Text(Cow::Owned(value)));
+        self
+    }
+
+    fn number(&mut self, value: i64) -> &mut Self {
+        self.sql.push('?');
+        self.values.push(Value::Number(value));
+        self
+    }
+}
+
+fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statement<'q> {
     listing_sql::page_query(head, plan, bounds, IndexHints::Sqlite)
 }
 
-fn count_query<'q>(
-    head: &str,
-    plan: &Plan<'q>,
-    upto: Option<&'q Position>,
-    from_day: Option<i64>,
-) -> QueryBuilder<'q, Sqlite> {
+fn count_query<'q>(head: &str, plan: &Plan<'q>, upto: Option<&'q Position>, from_day: Option<i64>) -> Statement<'q> {
     listing_sql::count_query(head, plan, upto, from_day, IndexHints::Sqlite)
 }
 
-/// The reads of one listing, inside one read transaction.
-struct Snapshot(Transaction<'static, Sqlite>);
+/// A bucket from a row of [`rows::BUCKET_COLUMNS`], by position.
+fn bucket(row: &rusqlite::Row<'_>) -> rusqlite::Result<BucketColumns> {
+    Ok(BucketColumns {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        name: row.get(2)?,
+        region: row.get(3)?,
+        storage_class: row.get(4)?,
+        public: row.get(5)?,
+        tags: row.get(6)?,
+        created_at: row.get(7)?,
+        deleted_at: row.get(8)?,
+        purge_at: row.get(9)?,
+        size_bytes: row.get(10)?,
+        object_count: row.get(11)?,
+    })
+}
+
+/// The reads of one listing, on a connection inside a read transaction. None of them waits
+/// for anything but SQLite, so the listing's future completes without ever suspending.
+struct Snapshot {
+    connection: Connection,
+}
 
 #[async_trait]
 impl ListingReads for Snapshot {
@@ -37,7 +119,7 @@ impl ListingReads for Snapshot {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<u64> {
-        counts::total(&mut self.0, project, dimension, include_deleted).await
+        counts::total(&self.connection, project.as_str(), dimension, include_deleted).map_err(failed)
     }
 
     async fn dimension_before_day(
@@ -47,7 +129,7 @@ impl ListingReads for Snapshot {
         include_deleted: bool,
         day: i64,
     ) -> StoreResult<u64> {
-        counts::before_day(&mut self.0, project, dimension, include_deleted, day).await
+        counts::before_day(&self.connection, project.as_str(), dimension, include_deleted, day).map_err(failed)
     }
 
     async fn dimension_days(
@@ -56,33 +138,44 @@ impl ListingReads for Snapshot {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<Vec<(i64, u64)>> {
-        counts::days(&mut self.0, project, dimension, include_deleted).await
+        counts::days(&self.connection, project.as_str(), dimension, include_deleted).map_err(failed)
     }
 
     async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64> {
-        let n: i64 = count_query("", plan, upto, from_day)
-            .build_query_scalar()
-            .fetch_one(&mut *self.0)
-            .await
-            .map_err(backend)?;
+        let q = count_query("", plan, upto, from_day);
+        let n: i64 = self
+            .connection
+            .prepare_cached(&q.sql)
+            .and_then(|mut s| s.query_row(params_from_iter(&q.values), |row| row.get(0)))
+            .map_err(failed)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>> {
-        let found = page_query("", plan, bounds)
-            .build()
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(backend)?;
-        found.iter().map(rows::bucket).collect()
+        let q = page_query("", plan, bounds);
+        let columns = self
+            .connection
+            .prepare_cached(&q.sql)
+            .and_then(|mut s| {
+                s.query_map(params_from_iter(&q.values), bucket)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(failed)?;
+        columns.into_iter().map(rows::bucket_from_columns).collect()
     }
 }
 
-pub(super) async fn list(store: &SqliteStore, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
-    let mut snapshot = Snapshot(store.read_tx().await?);
-    let page = listing::list(&mut snapshot, project, request).await?;
-    snapshot.0.commit().await.map_err(backend)?;
-    Ok(page)
+pub(super) async fn list(reader: &PointReader, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+    let connection = reader.take_connection()?;
+    connection.execute_batch("BEGIN").map_err(failed)?;
+    let mut snapshot = Snapshot { connection };
+    let page = listing::list(&mut snapshot, project, request).await;
+    let end = if page.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    // A connection whose transaction did not end cleanly is closed rather than reused.
+    if snapshot.connection.execute_batch(end).is_ok() {
+        reader.give_back(snapshot.connection);
+    }
+    page
 }
 
 #[cfg(test)]
@@ -93,9 +186,9 @@ mod tests {
     use super::*;
     use crate::MetadataStore;
     use crate::metadata::listing::Driver;
+    use crate::metadata::sqlite::SqliteStore;
     use cloudnexus_core::listing::BucketFilter;
     use cloudnexus_core::{BucketId, RegionSet, TagFilter, Timestamp};
-    use sqlx::Row;
 
     fn bounds(after: Option<&Position>, from_day: Option<i64>, skip: u64) -> PageBounds<'_> {
         PageBounds {
@@ -106,12 +199,16 @@ mod tests {
         }
     }
 
-    async fn explain(store: &SqliteStore, mut qb: QueryBuilder<'_, Sqlite>) -> String {
-        let rows = qb.build().fetch_all(&store.reader).await.unwrap();
-        rows.iter()
-            .map(|r| r.get::<String, _>("detail"))
-            .collect::<Vec<_>>()
-            .join(" | ")
+    /// The plan of `q` as SQLite reports it, one step per `|`.
+    async fn explain(store: &SqliteStore, q: Statement<'_>) -> String {
+        let connection = store.point_reader.take_connection().unwrap();
+        let mut statement = connection.prepare(&q.sql).unwrap();
+        let steps = statement
+            .query_map(params_from_iter(&q.values), |row| row.get::<_, String>("detail"))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        steps.join(" | ")
     }
 
     fn filter(prefix: Option<&str>, region: Option<&str>, tags: &[&str], include_deleted: bool) -> BucketFilter {

@@ -253,7 +253,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
-        listing::list(self, project, request).await
+        listing::list(&self.point_reader, project, request).await
     }
 
     async fn bucket_usage(&self, project: &ProjectId, buckets: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {

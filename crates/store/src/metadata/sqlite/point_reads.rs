@@ -8,6 +8,9 @@
 //! waits for the writer, so holding an async worker for one of them is as short as a lock.
 //! Each statement runs in its own read transaction: what it returns is one committed snapshot.
 //!
+//! The listing (`listing`) runs its few statements on connections of this reader too, taken
+//! for the whole listing from a small set of spare ones ([`PointReader::take_connection`]).
+//!
 //! Answers are also remembered with the [`CommitMark`] taken just before they were read, and
 //! served again while the mark is unchanged: no transaction, from any process, has committed
 //! since, so they are still the committed state. Then a request costs one `pread` of the WAL
@@ -28,6 +31,11 @@ use std::time::Duration;
 
 /// One connection per core is enough: a read holds its connection for microseconds.
 const CONNECTIONS: usize = 2;
+/// Spare connections kept for listings; more are opened when all are taken at once, and closed
+/// when given back to a full set.
+const SPARE_CONNECTIONS: usize = 4;
+/// Statements kept prepared per connection: a listing's text differs per filter shape.
+const PREPARED_STATEMENTS: usize = 64;
 /// A reader waits only in rare cases (another process recovering the WAL index); it gives up
 /// sooner than the pools do, since it holds an async worker meanwhile.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -42,7 +50,10 @@ const REMEMBERED: usize = 10_000;
 
 #[derive(Debug)]
 pub(super) struct PointReader {
+    path: std::path::PathBuf,
     connections: Vec<Mutex<Connection>>,
+    /// Connections for listings, taken whole and given back.
+    spare: Mutex<Vec<Connection>>,
     /// `None` when the database has no WAL index to watch: then nothing is remembered.
     watch: Option<CommitWatch>,
     keys: Remembered<ApiKeyId, FoundApiKey>,
@@ -107,14 +118,7 @@ impl PointReader {
     /// Opens read-only connections to the database at `path`, which must exist and be migrated.
     pub(super) fn open(path: &Path) -> StoreResult<Self> {
         let connections = (0..CONNECTIONS)
-            .map(|_| {
-                let connection = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                connection.busy_timeout(BUSY_TIMEOUT)?;
-                Ok(Mutex::new(connection))
-            })
+            .map(|_| open_read_only(path).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(failed)?;
         // A first read maps the WAL index (creating it if need be) before it is watched.
@@ -124,7 +128,9 @@ impl PointReader {
             .query_row("SELECT count(*) FROM projects", [], |_| Ok(()))
             .map_err(failed)?;
         Ok(Self {
+            path: path.to_owned(),
             connections,
+            spare: Mutex::new(Vec::new()),
             watch: CommitWatch::open(path),
             keys: Remembered::new(),
             versions: Remembered::new(),
@@ -249,6 +255,25 @@ impl PointReader {
         .ok_or(StoreError::NotFound)
     }
 
+    /// A connection for the caller alone (a listing's read transaction): a spare one, or a new
+    /// one when none is spare. Give it back with [`PointReader::give_back`] when its
+    /// transaction has ended.
+    pub(super) fn take_connection(&self) -> StoreResult<Connection> {
+        let spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        match spare {
+            Some(connection) => Ok(connection),
+            None => open_read_only(&self.path).map_err(failed),
+        }
+    }
+
+    /// Keeps `connection` for the next listing, or closes it when enough are spare.
+    pub(super) fn give_back(&self, connection: Connection) {
+        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.len() < SPARE_CONNECTIONS {
+            spare.push(connection);
+        }
+    }
+
     /// Runs `read` on a free connection, or waits for the first one when all are busy.
     fn with_connection<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
         let free = self.connections.iter().find_map(|c| c.try_lock().ok());
@@ -258,4 +283,13 @@ impl PointReader {
         };
         read(&connection).map_err(failed)
     }
+}
+
+/// A read-only connection to the database at `path`, which must exist and be migrated.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
+    Ok(connection)
 }
