@@ -10,37 +10,10 @@ use crate::metadata::counts::DAY;
 use crate::metadata::listing::{Driver, PageBounds, Plan, prefix_upper_bound};
 use crate::metadata::rows::BUCKET_COLUMNS;
 use cloudnexus_core::listing::Position;
-use sqlx::{Database, Postgres, QueryBuilder, Sqlite};
-
-/// A database the listing's values (text and whole numbers) can be bound to.
-pub(crate) trait Binds: Database {
-    fn bind_text<'q>(qb: &mut QueryBuilder<'q, Self>, value: &'q str);
-    fn bind_owned_text(qb: &mut QueryBuilder<'_, Self>, value: String);
-    fn bind_number(qb: &mut QueryBuilder<'_, Self>, value: i64);
-}
-
-macro_rules! binds {
-    ($db:ty) => {
-        impl Binds for $db {
-            fn bind_text<'q>(qb: &mut QueryBuilder<'q, Self>, value: &'q str) {
-                qb.push_bind(value);
-            }
-
-            fn bind_owned_text(qb: &mut QueryBuilder<'_, Self>, value: String) {
-                qb.push_bind(value);
-            }
-
-            fn bind_number(qb: &mut QueryBuilder<'_, Self>, value: i64) {
-                qb.push_bind(value);
-            }
-        }
-    };
-}
-binds!(Sqlite);
-binds!(Postgres);
+use sqlx::{Postgres, QueryBuilder};
 
 /// A statement being written: SQL text and the values bound to its placeholders, in order.
-/// sqlx's `QueryBuilder` is one; `sqlite::listing` has another for rusqlite.
+/// PostgreSQL's is sqlx's `QueryBuilder`; SQLite's is `sqlite::listing::Statement`, for rusqlite.
 pub(crate) trait SqlWriter<'q>: Sized {
     /// A statement starting with `sql`.
     fn start(sql: String) -> Self;
@@ -50,7 +23,7 @@ pub(crate) trait SqlWriter<'q>: Sized {
     fn number(&mut self, value: i64) -> &mut Self;
 }
 
-impl<'q, DB: Binds> SqlWriter<'q> for QueryBuilder<'q, DB> {
+impl<'q> SqlWriter<'q> for QueryBuilder<'q, Postgres> {
     fn start(sql: String) -> Self {
         QueryBuilder::new(sql)
     }
@@ -60,18 +33,15 @@ impl<'q, DB: Binds> SqlWriter<'q> for QueryBuilder<'q, DB> {
     }
 
     fn text(&mut self, value: &'q str) -> &mut Self {
-        DB::bind_text(self, value);
-        self
+        self.push_bind(value)
     }
 
     fn owned_text(&mut self, value: String) -> &mut Self {
-        DB::bind_owned_text(self, value);
-        self
+        self.push_bind(value)
     }
 
     fn number(&mut self, value: i64) -> &mut Self {
-        DB::bind_number(self, value);
-        self
+        self.push_bind(value)
     }
 }
 

@@ -13,7 +13,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use cloudnexus_core::{Bucket, BucketId, Tags, Timestamp};
 use cloudnexus_store::BucketUsage;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// A bucket's fields before its usage, in the reference page's order.
 #[derive(Serialize)]
@@ -22,18 +21,18 @@ struct Head<'a> {
     name: &'a str,
     region: &'a str,
     storage_class: StorageClassName,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 /// A bucket's fields after its usage.
 #[derive(Serialize)]
 struct Tail<'a> {
     public: bool,
-    tags: BTreeMap<&'a str, &'a str>,
+    tags: TagsView<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    deleted_at: Option<String>,
+    deleted_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    purge_at: Option<String>,
+    purge_at: Option<Timestamp>,
 }
 
 /// A bucket as a page lists it: [`BucketResponse`](super::BucketResponse)'s fields, borrowed
@@ -124,7 +123,7 @@ impl PageTemplate {
                 name: b.name.as_str(),
                 region: b.region.as_str(),
                 storage_class: b.storage_class.into(),
-                created_at: b.created_at.to_rfc3339(),
+                created_at: b.created_at,
             });
             // `{"id":...,"created_at":"..."}` without its closing brace.
             piece.put_slice(&head[..head.len() - 1]);
@@ -134,9 +133,9 @@ impl PageTemplate {
             pieces.push(piece.split().freeze());
             let tail = json(&Tail {
                 public: b.public,
-                tags: b.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-                deleted_at: b.deleted_at.map(|t| t.to_rfc3339()),
-                purge_at: b.purge_at.map(|t| t.to_rfc3339()),
+                tags: TagsView(&b.tags),
+                deleted_at: b.deleted_at,
+                purge_at: b.purge_at,
             });
             // `{"public":...}` without its opening brace: its closing one closes the bucket.
             piece.put_u8(b',');
