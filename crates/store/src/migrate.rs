@@ -159,6 +159,17 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "bucket_counts_by_prefix",
+        columns: &[
+            ("project_id", Text),
+            ("dimension", Text),
+            ("level", Int),
+            ("prefix", Text),
+            ("live", Int),
+            ("deleted", Int),
+        ],
+    },
+    Table {
         name: "objects",
         columns: &[
             ("bucket_id", Text),

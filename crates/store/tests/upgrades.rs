@@ -167,6 +167,25 @@ async fn check_every_record(store: &dyn MetadataStore, version: i64) {
             BucketFilter::new(Some("logs".into()), None, tag("team"), false),
             vec!["logs-eu"],
         ),
+        // Prefix totals read the counts by prefix, which migration 9 fills from the buckets.
+        (
+            BucketFilter::new(Some("a".into()), None, vec![], false),
+            vec!["assets-us"],
+        ),
+        (
+            BucketFilter::new(Some("logs-eu".into()), None, tag("env:prod"), false),
+            vec!["logs-eu"],
+        ),
+        (
+            BucketFilter::new(
+                Some("old-".into()),
+                Some(regions.parse("us-east-1").unwrap()),
+                tag("env"),
+                true,
+            ),
+            vec!["old-stuff"],
+        ),
+        (BucketFilter::new(Some("old-".into()), None, vec![], false), vec![]),
     ] {
         let page = store
             .list_buckets(&upgraded, &total_request(filter.clone()))

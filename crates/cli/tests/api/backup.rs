@@ -96,7 +96,7 @@ async fn a_backup_taken_under_load_restores_every_object_byte_for_byte() {
     let server = start_serve_process_with_s3(serve(&data, Some(&config), &[]));
     let key = server.first_key.clone().expect("a first-run key");
     let base = server.base_url.clone();
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
 
     // Objects written before the backup and never touched again must come back exactly.
     let mut fixed: HashMap<(String, String), Vec<u8>> = HashMap::new();
@@ -328,7 +328,7 @@ fn a_restore_refuses_a_blob_whose_bytes_changed() {
     let key = server.first_key.clone().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let http = reqwest::Client::new();
+        let http = crate::helpers::http_client();
         create_bucket(&http, &server.base_url, &key, "damaged").await;
         assert_eq!(
             put(&http, &server.base_url, &key, "damaged", "a", b"hello".to_vec()).await,

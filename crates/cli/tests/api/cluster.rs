@@ -202,7 +202,7 @@ async fn three_nodes_on_shared_services_behave_as_one() {
     assert!(no_key.is_none(), "a second node creates no project");
     let (c, _) = cluster.start_node();
     let nodes = [&a, &b, &c];
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
 
     // One window per key for the whole service: 200 concurrent list requests over three nodes.
     let started = Instant::now();

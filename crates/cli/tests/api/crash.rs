@@ -125,7 +125,7 @@ async fn get(http: &reqwest::Client, base: &str, key: &str, bucket: &str, object
 /// Checks every key against the model after a restart and resolves the uncertain ones; checks
 /// each bucket's usage against its objects. Returns how many objects there are.
 async fn verify(base: &str, key: &str, model: &mut Model, cycle: u64) -> u64 {
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     for ((bucket, object), state) in model.iter_mut() {
         let found = get(&http, base, key, bucket, object).await;
         let fine = match &*state {
@@ -203,7 +203,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
             .clone();
         let base = server.base_url.clone();
         if cycle == 0 {
-            let http = reqwest::Client::new();
+            let http = crate::helpers::http_client();
             for writer in 0..WRITERS {
                 let created = http
                     .post(format!("{base}/v1/buckets"))

@@ -141,6 +141,17 @@ pub async fn blob_count(backends: &cloudnexus_store::BackendConfig) -> usize {
     blobs.blobs_written_before(far_future).await.unwrap().len()
 }
 
+/// An HTTP client for the tests. It keeps an idle connection for less time than the server
+/// waits for the next request on it (`limits.header_read_timeout_seconds`, 10 s), as a
+/// well-behaved client does: one kept longer can be reused at the very moment the server closes
+/// it, and that request fails with an incomplete message.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("the HTTP client builds")
+}
+
 /// 2024-08-12T14:32:00Z, the first `created_at` of the reference page's example.
 pub const START: i64 = 1_723_473_120;
 
@@ -253,7 +264,7 @@ impl TestApp {
         let admin_key = first_run.secret.expose().to_owned();
         Self {
             client: Client::new(base_url.clone(), Some(admin_key.clone())),
-            http: reqwest::Client::new(),
+            http: http_client(),
             data_dir,
             config,
             clock,

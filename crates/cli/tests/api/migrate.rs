@@ -151,7 +151,7 @@ async fn a_populated_data_folder_moves_onto_postgres_and_s3_unchanged() {
         first_run.is_none(),
         "the migrated project is there: no new first project"
     );
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let (status, body) = get(
         &http,
         format!("{}/v1/buckets?include=deleted", node.base),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// The listing `base` answers `key` for `query` (`""` or `?...`), which must be a 200.
 pub(crate) async fn list(base: &str, key: &str, query: &str) -> Value {
-    let answer = reqwest::Client::new()
+    let answer = crate::helpers::http_client()
         .get(format!("{base}/v1/buckets{query}"))
         .bearer_auth(key)
         .send()
@@ -63,7 +63,7 @@ async fn a_change_through_one_node_is_in_the_next_listing_through_another() {
 
     // A patch and a delete through B show through A.
     let patch = serde_json::json!({"tags": {"env": "staging"}});
-    let patched = reqwest::Client::new()
+    let patched = crate::helpers::http_client()
         .patch(format!("{}/v1/buckets/through-b", b.base_url))
         .bearer_auth(key)
         .json(&patch)
@@ -107,7 +107,7 @@ async fn keys_created_or_revoked_by_an_admin_command_work_or_stop_on_every_node(
         list(base, key, "").await;
     }
     // A token minted through A.
-    let minted: Value = reqwest::Client::new()
+    let minted: Value = crate::helpers::http_client()
         .post(format!("{}/v1/auth/tokens", app.base_url))
         .bearer_auth(key)
         .json(&serde_json::json!({}))
@@ -128,7 +128,7 @@ async fn keys_created_or_revoked_by_an_admin_command_work_or_stop_on_every_node(
     assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
     // The key stops at once on both nodes; its token within the promised two seconds.
     let status = |base: String, credential: String| async move {
-        reqwest::Client::new()
+        crate::helpers::http_client()
             .get(format!("{base}/v1/buckets"))
             .bearer_auth(credential)
             .send()

@@ -124,7 +124,7 @@ async fn admin_commands_beside_a_serving_process_cause_no_error_and_lose_no_writ
         .map(|writer| {
             let (base, key) = (base.clone(), key.clone());
             tokio::spawn(async move {
-                let http = reqwest::Client::new();
+                let http = crate::helpers::http_client();
                 let mut statuses = Vec::new();
                 for i in 0..25 {
                     let name = format!("load-{writer}-{i}");
@@ -186,7 +186,7 @@ async fn admin_commands_beside_a_serving_process_cause_no_error_and_lose_no_writ
     );
 
     // Every acknowledged write is there, usage included.
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let mut seen = 0;
     let mut cursor: Option<String> = None;
     loop {

@@ -15,7 +15,7 @@
 //! - **Deep offsets.** For one dimension, the per-day counts find the day holding the offset,
 //!   and the page skips only within that day.
 
-use super::counts;
+use super::counts::{self, PrefixCount};
 use crate::StoreResult;
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, PageStart, Position};
@@ -105,6 +105,14 @@ pub(crate) trait ListingReads: Send {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<u64>;
+    /// The buckets counted in the prefix counts `count` (live ones, or all with
+    /// `include_deleted`).
+    async fn prefix_total(
+        &mut self,
+        project: &ProjectId,
+        count: &PrefixCount,
+        include_deleted: bool,
+    ) -> StoreResult<u64>;
     /// Like `dimension_total`, for buckets created on days before `day`.
     async fn dimension_before_day(
         &mut self,
@@ -144,9 +152,10 @@ pub(crate) async fn list(
     } else {
         plan
     };
-    let total = match &dimension {
-        Some(dim) => reads.dimension_total(project, dim, deleted).await?,
-        None => reads.count(&count_plan, None, None).await?,
+    let total = match (&dimension, counts::prefix_count_for(filter)) {
+        (Some(dim), _) => reads.dimension_total(project, dim, deleted).await?,
+        (None, Some(prefix_count)) => reads.prefix_total(project, &prefix_count, deleted).await?,
+        (None, None) => reads.count(&count_plan, None, None).await?,
     };
     if plan.is_prefix_only() && total <= PREFIX_SORT_LIMIT {
         plan = count_plan;

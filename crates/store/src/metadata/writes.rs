@@ -121,14 +121,7 @@ pub(crate) async fn create_bucket(mut tx: Tx, new: NewBucket) -> StoreResult<Buc
         return Err(StoreError::BucketNameTaken);
     }
     tx.insert_tags(buckets).await?;
-    let tally = Tally::of(
-        &bucket.project_id,
-        &bucket.region,
-        &bucket.tags,
-        bucket.created_at,
-        ONE_LIVE,
-    );
-    tx.write_counts(&tally).await?;
+    tx.write_counts(&Tally::of(&bucket, ONE_LIVE)).await?;
     tx.commit().await?;
     Ok(bucket)
 }
@@ -142,7 +135,7 @@ pub(crate) async fn create_buckets(mut tx: Tx, news: Vec<NewBucket>) -> StoreRes
     tx.insert_tags(&buckets).await?;
     let mut tally = Tally::default();
     for b in &buckets {
-        tally.add(&b.project_id, &b.region, &b.tags, b.created_at, ONE_LIVE);
+        tally.add(b, ONE_LIVE);
     }
     tx.write_counts(&tally).await?;
     tx.commit().await
@@ -165,17 +158,10 @@ pub(crate) async fn update_bucket(
     }
     let mut tally = None;
     if let Some(tags) = patch.tags {
-        let (created_at, region) = (bucket.created_at, &bucket.region);
-        let mut change = Tally::of(
-            project,
-            region,
-            &bucket.tags,
-            created_at,
-            Delta { live: -1, deleted: 0 },
-        );
-        change.add(project, region, &tags, created_at, ONE_LIVE);
-        tx.delete_tags(id).await?;
+        let mut change = Tally::of(&bucket, Delta { live: -1, deleted: 0 });
         bucket.tags = tags;
+        change.add(&bucket, ONE_LIVE);
+        tx.delete_tags(id).await?;
         tx.insert_tags(std::slice::from_ref(&bucket)).await?;
         tally = Some(change);
     }
@@ -209,14 +195,7 @@ async fn set_deleted(
         live: moved,
         deleted: -moved,
     };
-    let tally = Tally::of(
-        &bucket.project_id,
-        &bucket.region,
-        &bucket.tags,
-        bucket.created_at,
-        delta,
-    );
-    tx.write_counts(&tally).await?;
+    tx.write_counts(&Tally::of(&bucket, delta)).await?;
     tx.commit().await?;
     bucket.deleted_at = deleted.map(|(at, _)| at);
     bucket.purge_at = deleted.map(|(_, purge)| purge);
@@ -257,14 +236,7 @@ pub(crate) async fn purge_bucket(mut tx: Tx, candidate: Bucket, now: Timestamp) 
         return Ok(None);
     }
     let gone = Delta { live: 0, deleted: -1 };
-    let tally = Tally::of(
-        &candidate.project_id,
-        &candidate.region,
-        &candidate.tags,
-        candidate.created_at,
-        gone,
-    );
-    tx.write_counts(&tally).await?;
+    tx.write_counts(&Tally::of(&candidate, gone)).await?;
     tx.commit().await?;
     Ok(Some(PurgedBucket {
         id: candidate.id,

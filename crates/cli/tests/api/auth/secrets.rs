@@ -49,7 +49,7 @@ async fn keys_and_tokens_never_reach_the_logs_or_the_database() {
         text
     });
 
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     assert_eq!(
         http.get(format!("{base}/v1/buckets"))
             .bearer_auth(&key)

@@ -205,7 +205,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     };
     let (mut server, key) = start(dir.path(), &backend);
     let key = key.expect("first run prints a key");
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let created = http
         .post(format!("{}/v1/buckets", server.base))
         .bearer_auth(&key)

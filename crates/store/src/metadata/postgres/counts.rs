@@ -1,9 +1,11 @@
-//! The counts tables in PostgreSQL: `bucket_counts` (per project and dimension) and
-//! `bucket_counts_by_day` (the same per day of `created_at`). What is counted is decided above
+//! The counts tables in PostgreSQL: `bucket_counts` (per project and dimension),
+//! `bucket_counts_by_day` (the same per day of `created_at`) and `bucket_counts_by_prefix` (per
+//! dimension and name prefix). What is counted is decided above
 //! the backend (`metadata::counts`); this is the SQL that keeps and reads them.
 
 use super::backend;
 use crate::StoreResult;
+use crate::metadata::counts::PrefixCount;
 use cloudnexus_core::ProjectId;
 use sqlx::{Postgres, Transaction};
 
@@ -30,6 +32,34 @@ pub(super) async fn total(
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(project.as_str())
         .bind(dimension)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(non_negative(n))
+}
+
+pub(super) fn prefix_total_sql(include_deleted: bool) -> String {
+    format!(
+        "SELECT COALESCE(SUM({}), 0)::BIGINT FROM bucket_counts_by_prefix \
+         WHERE project_id = $1 AND dimension = $2 AND level = $3 AND prefix >= $4 AND prefix < $5",
+        counted(include_deleted)
+    )
+}
+
+/// The number of buckets in the prefix counts `count`.
+pub(super) async fn prefix_total(
+    tx: &mut Transaction<'_, Postgres>,
+    project: &ProjectId,
+    count: &PrefixCount,
+    include_deleted: bool,
+) -> StoreResult<u64> {
+    let sql = prefix_total_sql(include_deleted);
+    let n: i64 = sqlx::query_scalar(&sql)
+        .bind(project.as_str())
+        .bind(&count.dimension)
+        .bind(count.level)
+        .bind(&count.low)
+        .bind(&count.high)
         .fetch_one(&mut **tx)
         .await
         .map_err(backend)?;

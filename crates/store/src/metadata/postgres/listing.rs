@@ -12,6 +12,7 @@
 
 use super::{PgStore, backend, counts};
 use crate::StoreResult;
+use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
 use crate::metadata::listing_sql::{self, IndexHints};
 use crate::metadata::rows;
@@ -53,6 +54,15 @@ impl ListingReads for Snapshot {
         include_deleted: bool,
     ) -> StoreResult<u64> {
         counts::total(&mut self.0, project, dimension, include_deleted).await
+    }
+
+    async fn prefix_total(
+        &mut self,
+        project: &ProjectId,
+        count: &PrefixCount,
+        include_deleted: bool,
+    ) -> StoreResult<u64> {
+        counts::prefix_total(&mut self.0, project, count, include_deleted).await
     }
 
     async fn dimension_before_day(
@@ -281,6 +291,20 @@ mod tests {
         assert!(by_names.iter().any(|i| text.contains(i)), "{text}");
         let text = explain(c, count_query(EXPLAIN, &by_name, None, None)).await;
         assert!(by_names.iter().any(|i| text.contains(i)), "{text}");
+        // A prefix total with counts by prefix reads one range of their primary key.
+        let sql = format!("{EXPLAIN}{}", counts::prefix_total_sql(false));
+        let rows = sqlx::query(&sql)
+            .bind(project.as_str())
+            .bind("all")
+            .bind(8i64)
+            .bind("b17-")
+            .bind("b17-{")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+        let text: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let text = text.join("\n");
+        assert!(text.contains("bucket_counts_by_prefix_pkey"), "{text}");
         drop(connection);
         store.close().await;
     }

@@ -1,8 +1,10 @@
-//! Reading the counts tables in SQLite: `bucket_counts` (per project and dimension) and
-//! `bucket_counts_by_day` (the same per day of `created_at`). What is counted is decided above
+//! Reading the counts tables in SQLite: `bucket_counts` (per project and dimension),
+//! `bucket_counts_by_day` (the same per day of `created_at`) and `bucket_counts_by_prefix` (per
+//! dimension and name prefix). What is counted is decided above
 //! the backend (`metadata::counts`), and the writes keep them (`statements`); these are the
 //! listing's reads of them, on a rusqlite connection inside the listing's read transaction.
 
+use crate::metadata::counts::PrefixCount;
 use rusqlite::{Connection, params};
 
 /// The SQL expression counting a row of either counts table under a liveness rule.
@@ -28,6 +30,30 @@ pub(super) fn total(
     let n: i64 = connection
         .prepare_cached(&sql)?
         .query_row(params![project, dimension], |row| row.get(0))?;
+    Ok(non_negative(n))
+}
+
+fn prefix_total_sql(include_deleted: bool) -> String {
+    format!(
+        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_prefix \
+         WHERE project_id = ?1 AND dimension = ?2 AND level = ?3 AND prefix >= ?4 AND prefix < ?5",
+        counted(include_deleted)
+    )
+}
+
+/// The number of buckets in the prefix counts `count`.
+pub(super) fn prefix_total(
+    connection: &Connection,
+    project: &str,
+    count: &PrefixCount,
+    include_deleted: bool,
+) -> rusqlite::Result<u64> {
+    let n: i64 = connection
+        .prepare_cached(&prefix_total_sql(include_deleted))?
+        .query_row(
+            params![project, count.dimension, count.level, count.low, count.high],
+            |row| row.get(0),
+        )?;
     Ok(non_negative(n))
 }
 
@@ -65,4 +91,30 @@ pub(super) fn days(
         Ok((row.get::<_, i64>(0)?, non_negative(row.get::<_, i64>(1)?)))
     })?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetadataStore;
+    use crate::metadata::sqlite::SqliteStore;
+
+    #[tokio::test]
+    async fn a_prefix_total_reads_one_range_of_the_primary_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let connection = store.point_reader.take_connection().unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", prefix_total_sql(false));
+        let plan: String = connection
+            .prepare(&sql)
+            .unwrap()
+            .query_row(params!["prj", "all", 8, "prod-", "prod-{"], |row| row.get("detail"))
+            .unwrap();
+        assert_eq!(
+            plan,
+            "SEARCH bucket_counts_by_prefix USING PRIMARY KEY \
+             (project_id=? AND dimension=? AND level=? AND prefix>? AND prefix<?)"
+        );
+        store.close().await;
+    }
 }

@@ -14,6 +14,7 @@ use super::counts;
 use super::errors::point_read as failed;
 use super::point_reads::PointReader;
 use crate::StoreResult;
+use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
 use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
 use crate::metadata::rows::{self, BucketColumns};
@@ -120,6 +121,15 @@ impl ListingReads for Snapshot {
         include_deleted: bool,
     ) -> StoreResult<u64> {
         counts::total(&self.connection, project.as_str(), dimension, include_deleted).map_err(failed)
+    }
+
+    async fn prefix_total(
+        &mut self,
+        project: &ProjectId,
+        count: &PrefixCount,
+        include_deleted: bool,
+    ) -> StoreResult<u64> {
+        counts::prefix_total(&self.connection, project.as_str(), count, include_deleted).map_err(failed)
     }
 
     async fn dimension_before_day(

@@ -170,6 +170,27 @@ impl WriteTx for Write {
             .await
             .map_err(backend)?;
         }
+        // The counts by prefix are many rows per bucket: one statement per chunk of them.
+        let prefixes: Vec<_> = tally.prefixes().collect();
+        for chunk in prefixes.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO bucket_counts_by_prefix (project_id, dimension, level, prefix, live, deleted) ",
+            );
+            insert.push_values(chunk, |mut row, (project, dimension, level, prefix, delta)| {
+                row.push_bind(*project)
+                    .push_bind(*dimension)
+                    .push_bind(*level)
+                    .push_bind(*prefix)
+                    .push_bind(delta.live)
+                    .push_bind(delta.deleted);
+            });
+            insert.push(
+                " ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
+                 SET live = bucket_counts_by_prefix.live + excluded.live, \
+                     deleted = bucket_counts_by_prefix.deleted + excluded.deleted",
+            );
+            insert.build().execute(&mut *self.0).await.map_err(backend)?;
+        }
         Ok(())
     }
 

@@ -20,6 +20,16 @@ fn tag(s: &str) -> BucketFilter {
     BucketFilter::new(None, None, vec![TagFilter::parse(s).unwrap()], false)
 }
 
+/// A name prefix, with a region and a tag when given, live buckets only or all of them.
+fn scoped(prefix: &str, region: Option<&str>, tag: Option<&str>, include_deleted: bool) -> BucketFilter {
+    BucketFilter::new(
+        Some(prefix.to_owned()),
+        region.map(|r| RegionSet::default().parse(r).unwrap()),
+        tag.map(|t| TagFilter::parse(t).unwrap()).into_iter().collect(),
+        include_deleted,
+    )
+}
+
 pub async fn names_are_unique_across_projects_and_bulk_creates_are_all_or_nothing(f: MetadataFixture) {
     let store = f.store.as_ref();
     let mine = project(store, "names-a").await;
@@ -145,6 +155,22 @@ pub async fn patches_replace_tags_and_keep_counts_exact(f: MetadataFixture) {
     store.create_bucket(other).await.unwrap();
     assert_eq!(total(store, &mine, tag("team")).await, 1);
     assert_eq!(total(store, &mine, tag("env")).await, 2);
+    // Prefix totals (read from the counts by prefix) follow every change too.
+    let prefix_totals = async |expected: [u64; 5]| {
+        let filters = [
+            scoped("t", None, Some("env"), false),
+            scoped("tagged", Some("us-east-1"), Some("team"), false),
+            scoped("o", Some("eu-west-2"), Some("env:dev"), false),
+            scoped("ta", Some("us-east-1"), Some("owner:sre"), false),
+            scoped("tagg", None, Some("owner"), true),
+        ];
+        let mut got = [0; 5];
+        for (n, filter) in got.iter_mut().zip(filters) {
+            *n = total(store, &mine, filter).await;
+        }
+        assert_eq!(got, expected);
+    };
+    prefix_totals([1, 1, 1, 0, 0]).await;
 
     let patch = BucketPatch {
         tags: Some(Tags::parse([("env", "staging"), ("owner", "sre")]).unwrap()),
@@ -169,6 +195,7 @@ pub async fn patches_replace_tags_and_keep_counts_exact(f: MetadataFixture) {
     assert_eq!(total(store, &mine, tag("env")).await, 2);
     assert_eq!(total(store, &mine, tag("env:prod")).await, 0);
     assert_eq!(total(store, &mine, tag("env:staging")).await, 1);
+    prefix_totals([1, 0, 1, 1, 1]).await;
     // Soft-deleted buckets leave the live counts and count with `include_deleted`.
     store
         .soft_delete_bucket(&mine, &bucket.id, at(6), at(60))
@@ -178,6 +205,9 @@ pub async fn patches_replace_tags_and_keep_counts_exact(f: MetadataFixture) {
     let with_deleted = BucketFilter::new(None, None, vec![TagFilter::parse("owner").unwrap()], true);
     assert_eq!(total(store, &mine, with_deleted).await, 1);
     assert_eq!(total(store, &mine, BucketFilter::default()).await, 1);
+    prefix_totals([0, 0, 1, 0, 1]).await;
+    store.restore_bucket(&mine, &bucket.id, at(7)).await.unwrap();
+    prefix_totals([1, 0, 1, 1, 1]).await;
 }
 
 pub async fn the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs(f: MetadataFixture) {
@@ -220,9 +250,16 @@ pub async fn the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs
     );
     // Its object's blob is queued for removal, and its name is free again.
     assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&stored.blob_id));
+    assert_eq!(total(store, &mine, scoped("due", None, None, true)).await, 0);
     store.create_bucket(new_bucket(&mine, "due")).await.unwrap();
     let with_deleted = BucketFilter::new(None, None, vec![], true);
     assert_eq!(total(store, &mine, with_deleted).await, 3);
+    assert_eq!(
+        total(store, &mine, scoped("due", Some("us-east-1"), None, true)).await,
+        1
+    );
+    assert_eq!(total(store, &mine, scoped("l", None, None, false)).await, 0);
+    assert_eq!(total(store, &mine, scoped("l", None, None, true)).await, 1);
 }
 
 /// Writers that meet in one project (creates, patches, soft deletes, restores, object writes,

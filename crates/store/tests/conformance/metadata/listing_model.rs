@@ -134,6 +134,22 @@ pub async fn pages_totals_and_offsets_match_the_model_on_every_path(f: MetadataF
             vec![tag("env:dev")],
             false,
         ),
+        // Prefixes at each level of the counts by prefix, and one longer than the last.
+        BucketFilter::new(
+            Some("a".into()),
+            Some(regions.parse("us-west-2").unwrap()),
+            vec![],
+            true,
+        ),
+        BucketFilter::new(Some("alpha-2".into()), None, vec![tag("team")], false),
+        BucketFilter::new(Some("beta-00".into()), None, vec![tag("env:prod")], true),
+        BucketFilter::new(
+            Some("alpha-0".into()),
+            Some(regions.parse("eu-west-2").unwrap()),
+            vec![tag("team")],
+            true,
+        ),
+        BucketFilter::new(Some("alpha-2999-and-more".into()), None, vec![], true),
     ];
     for filter in &filters {
         let expected: Vec<&Model> = models.iter().filter(|m| m.matches(filter)).collect();
