@@ -114,6 +114,10 @@ async fn a_populated_data_folder_moves_onto_postgres_and_s3_unchanged() {
     let listing = app
         .call("GET", "/v1/buckets?include=deleted", Some(&app.admin_key), None)
         .await;
+    // Prefix totals come from the counts by prefix, which are copied like the other counts.
+    const PREFIXED: &str = "/v1/buckets?include=deleted&prefix=prod-&tag=team";
+    let prefixed = app.call("GET", PREFIXED, Some(&app.admin_key), None).await;
+    assert_eq!(prefixed.json()["pagination"]["total"], 2, "{}", prefixed.text);
     let first_page = app
         .call("GET", "/v1/buckets?limit=1", Some(&app.admin_key), None)
         .await
@@ -163,6 +167,12 @@ async fn a_populated_data_folder_moves_onto_postgres_and_s3_unchanged() {
         String::from_utf8(body).unwrap(),
         listing.text,
         "the listing, byte for byte"
+    );
+    let (status, body) = get(&http, format!("{}{PREFIXED}", node.base), &app.admin_key).await;
+    assert_eq!(
+        (status, String::from_utf8(body).unwrap()),
+        (200, prefixed.text),
+        "a prefix listing and its total"
     );
     let (status, body) = get(
         &http,

@@ -54,9 +54,10 @@ pub(crate) fn prefix_dimensions_of(region: &Region, tags: &Tags) -> Vec<String> 
     dims
 }
 
-/// The key a name is counted under at `level`: its first `level` characters (names are ASCII).
+/// The key a name is counted under at `level`: its first `level` characters, as SQL's
+/// `substr(name, 1, level)` (bucket names are ASCII, but a character is never split).
 fn prefix_key(name: &str, level: usize) -> &str {
-    &name[..name.len().min(level)]
+    name.char_indices().nth(level).map_or(name, |(end, _)| &name[..end])
 }
 
 /// Where the buckets matching a prefix filter are counted: the rows of `dimension` at `level`
