@@ -11,12 +11,14 @@
 //! with `p`: one row when `p` is exactly `l` long, a handful when names share structure. A
 //! prefix longer than the last level is counted from the buckets, as before.
 //!
-//! This module decides *what* is counted; each backend keeps the two counts tables in its own
-//! SQL, adjusting them in the same transaction as every change to a bucket's liveness, region
-//! or tags (a [`Tally`] of the change, written with one upsert per row it touches).
+//! This module decides *what* is counted; each backend keeps the counts tables in its own SQL,
+//! adjusting them in the same transaction as every change to a bucket's liveness, region or
+//! tags (a [`Tally`] of the change, written with one upsert per row it touches, and the counts
+//! by prefix in multi-row upserts that [`prefix_counts_upsert`] writes for either database).
 
 use cloudnexus_core::listing::BucketFilter;
 use cloudnexus_core::{Bucket, Region, Tags, Timestamp};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 use std::collections::BTreeMap;
 
 /// The dimension counting every bucket of a project.
@@ -192,12 +194,42 @@ impl Tally {
     }
 
     /// The changes to the counts by name prefix: `(project, dimension, level, prefix, delta)`.
-    pub(crate) fn prefixes(&self) -> impl Iterator<Item = (&str, &str, i64, &str, Delta)> {
+    pub(crate) fn prefixes(&self) -> impl Iterator<Item = PrefixRow<'_>> {
         self.prefixes
             .iter()
             .filter(|(_, d)| !d.is_zero())
             .map(|((p, dim, level, key), d)| (p.as_str(), dim.as_str(), *level, key.as_str(), *d))
     }
+}
+
+/// Rows of the counts by prefix as [`Tally::prefixes`] gives them.
+pub(crate) type PrefixRow<'a> = (&'a str, &'a str, i64, &'a str, Delta);
+
+/// One multi-row upsert adding `rows` to `bucket_counts_by_prefix`, in either database's
+/// dialect (sqlx's builder writes the placeholders). Keep `rows` to a few hundred: every row
+/// binds six values.
+pub(crate) fn prefix_counts_upsert<'q, DB>(rows: &'q [PrefixRow<'q>]) -> QueryBuilder<'q, DB>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    let mut insert =
+        QueryBuilder::new("INSERT INTO bucket_counts_by_prefix (project_id, dimension, level, prefix, live, deleted) ");
+    insert.push_values(rows, |mut row, (project, dimension, level, prefix, delta)| {
+        row.push_bind(*project)
+            .push_bind(*dimension)
+            .push_bind(*level)
+            .push_bind(*prefix)
+            .push_bind(delta.live)
+            .push_bind(delta.deleted);
+    });
+    insert.push(
+        " ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
+         SET live = bucket_counts_by_prefix.live + excluded.live, \
+             deleted = bucket_counts_by_prefix.deleted + excluded.deleted",
+    );
+    insert
 }
 
 /// The day holding the `offset`-th bucket (0-based) of a dimension whose per-day counts are

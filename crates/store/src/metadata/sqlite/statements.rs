@@ -5,7 +5,7 @@
 use super::backend;
 use crate::StoreResult;
 use crate::metadata::ApiKeyRecord;
-use crate::metadata::counts::Tally;
+use crate::metadata::counts::{self, Tally};
 use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
@@ -173,23 +173,11 @@ impl WriteTx for Write {
         // The counts by prefix are many rows per bucket: one statement per chunk of them.
         let prefixes: Vec<_> = tally.prefixes().collect();
         for chunk in prefixes.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO bucket_counts_by_prefix (project_id, dimension, level, prefix, live, deleted) ",
-            );
-            insert.push_values(chunk, |mut row, (project, dimension, level, prefix, delta)| {
-                row.push_bind(*project)
-                    .push_bind(*dimension)
-                    .push_bind(*level)
-                    .push_bind(*prefix)
-                    .push_bind(delta.live)
-                    .push_bind(delta.deleted);
-            });
-            insert.push(
-                " ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
-                 SET live = bucket_counts_by_prefix.live + excluded.live, \
-                     deleted = bucket_counts_by_prefix.deleted + excluded.deleted",
-            );
-            insert.build().execute(&mut *self.0).await.map_err(backend)?;
+            counts::prefix_counts_upsert::<Sqlite>(chunk)
+                .build()
+                .execute(&mut *self.0)
+                .await
+                .map_err(backend)?;
         }
         Ok(())
     }
