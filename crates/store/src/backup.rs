@@ -353,10 +353,12 @@ async fn schema_version(connection: &mut SqliteConnection) -> Result<i64, Backup
         .map_err(|e| sqlite_error(e).into())
 }
 
-/// Every blob the metadata references, once each.
+/// Every blob file the metadata references, once each (blobs the metadata keeps itself are
+/// in the snapshot already).
 async fn referenced_blobs(connection: &mut SqliteConnection) -> Result<Vec<Referenced>, BackupError> {
     let rows = sqlx::query(
         "SELECT blob_id, size_bytes, etag FROM objects \
+         WHERE NOT EXISTS (SELECT 1 FROM inline_blobs i WHERE i.blob_id = objects.blob_id) \
          UNION ALL SELECT blob_id, size_bytes, etag FROM multipart_parts",
     )
     .fetch_all(connection)

@@ -30,6 +30,7 @@ pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, S3BlobStor
 pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, RedisRateLimiter, Verdict};
 pub use metadata::{
-    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MetadataStore, NewBucket, ObjectEntry,
-    ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore, StoreStamp,
+    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MAX_INLINE_BLOB_BYTES, MetadataStore, NewBucket,
+    ObjectEntry, ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore,
+    StoreStamp,
 };

@@ -170,6 +170,10 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "inline_blobs",
+        columns: &[("blob_id", Text), ("bytes", Bytes)],
+    },
+    Table {
         name: "objects",
         columns: &[
             ("bucket_id", Text),
@@ -251,12 +255,31 @@ async fn copy(
 
     // The bytes first, each under a new blob id in the target store, checked against its ETag.
     let mut report = MigrationReport::default();
+    // Blobs the metadata keeps, by id, with their sizes.
+    let inline: HashMap<String, u64> = tables
+        .iter()
+        .find(|(table, _)| table.name == "inline_blobs")
+        .expect("inline_blobs is copied")
+        .1
+        .iter()
+        .filter_map(|row| match row.as_slice() {
+            [Cell::Text(id), Cell::Bytes(bytes)] => Some((id.clone(), bytes.len() as u64)),
+            _ => None,
+        })
+        .collect();
     let (_, objects) = tables
         .iter_mut()
         .find(|(table, _)| table.name == "objects")
         .expect("objects is copied");
     let mut new_ids: HashMap<String, BlobId> = HashMap::new();
     for row in objects.iter_mut() {
+        // A blob the metadata keeps moves with its table, under its own id.
+        if let Cell::Text(blob) = &row[2]
+            && let Some(size) = inline.get(blob.as_str())
+        {
+            report.bytes += size;
+            continue;
+        }
         let [
             Cell::Text(bucket),
             Cell::Text(key),

@@ -89,3 +89,29 @@ pub async fn new_s3_bucket() -> String {
     );
     format!("s3://{name}")
 }
+
+/// How many blobs the metadata of `config` keeps itself (small objects' bytes, table
+/// `inline_blobs`), read straight from the database, for tests that count every stored blob.
+pub async fn inline_blob_count(config: &crate::BackendConfig) -> usize {
+    const COUNT: &str = "SELECT COUNT(*) FROM inline_blobs";
+    let count: i64 = match config.metadata_url.as_deref() {
+        None => {
+            let path = config.data_dir.join(crate::metadata::sqlite::DATABASE_FILE);
+            let connection = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+            connection
+                .query_row(COUNT, [], |row| row.get(0))
+                .expect("inline blobs count")
+        }
+        Some(url) => {
+            let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach {}: {e}", crate::backends::redacted(url)));
+            sqlx::query_scalar(COUNT)
+                .fetch_one(&mut connection)
+                .await
+                .expect("inline blobs count")
+        }
+    };
+    usize::try_from(count).expect("a count")
+}

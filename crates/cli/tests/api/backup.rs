@@ -331,7 +331,8 @@ fn a_restore_refuses_a_blob_whose_bytes_changed() {
         let http = crate::helpers::http_client();
         create_bucket(&http, &server.base_url, &key, "damaged").await;
         assert_eq!(
-            put(&http, &server.base_url, &key, "damaged", "a", b"hello".to_vec()).await,
+            // Over 4 KiB: a blob file, not kept by the metadata.
+            put(&http, &server.base_url, &key, "damaged", "a", vec![b'h'; 5000]).await,
             201
         );
     });
@@ -342,7 +343,7 @@ fn a_restore_refuses_a_blob_whose_bytes_changed() {
     let blobs = target.join("blobs");
     let folder = std::fs::read_dir(&blobs).unwrap().next().unwrap().unwrap().path();
     let file = std::fs::read_dir(&folder).unwrap().next().unwrap().unwrap().path();
-    std::fs::write(&file, b"HELLO").unwrap();
+    std::fs::write(&file, vec![b'H'; 5000]).unwrap();
     let restored = dir.path().join("restored");
     let output = admin(&restored, &[], &["restore", "--from", target.to_str().unwrap()]);
     assert!(!output.status.success());

@@ -26,6 +26,7 @@ const ORPHAN_GRACE_SECONDS: u64 = 2;
 /// The shared services, and one configuration file for every node.
 pub(crate) struct Cluster {
     config: PathBuf,
+    database: String,
     blob_url: String,
     _dir: tempfile::TempDir,
 }
@@ -70,6 +71,7 @@ impl Cluster {
         .unwrap();
         Self {
             config,
+            database,
             blob_url,
             _dir: dir,
         }
@@ -107,8 +109,13 @@ impl Cluster {
         (node, key)
     }
 
-    /// How many blobs the shared store holds.
+    /// How many blobs are stored: in the shared store, and small ones kept by the database.
     async fn blobs(&self) -> usize {
+        let database = cloudnexus_store::BackendConfig {
+            metadata_url: Some(self.database.clone()),
+            ..Default::default()
+        };
+        let inline = cloudnexus_store::testing::inline_blob_count(&database).await;
         let blobs = cloudnexus_store::S3BlobStore::open(&self.blob_url, cloudnexus_store::testing::s3_builder())
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", self.blob_url));
@@ -117,6 +124,7 @@ impl Cluster {
             .await
             .unwrap()
             .len()
+            + inline
     }
 }
 

@@ -141,6 +141,11 @@ pub async fn blob_count(backends: &cloudnexus_store::BackendConfig) -> usize {
     blobs.blobs_written_before(far_future).await.unwrap().len()
 }
 
+/// How many blobs are stored in all: in the blob store, and small ones kept by the metadata.
+pub async fn stored_blob_count(backends: &cloudnexus_store::BackendConfig) -> usize {
+    blob_count(backends).await + cloudnexus_store::testing::inline_blob_count(backends).await
+}
+
 /// An HTTP client for the tests. It keeps an idle connection for less time than the server
 /// waits for the next request on it (`limits.header_read_timeout_seconds`, 10 s), as a
 /// well-behaved client does: one kept longer can be reused at the very moment the server closes

@@ -5,7 +5,8 @@
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use cloudnexus_core::{BucketRef, ByteRange, Object, ObjectKey};
-use cloudnexus_store::ByteStream;
+use cloudnexus_store::{ByteStream, MAX_INLINE_BLOB_BYTES};
+use futures_util::StreamExt;
 
 /// The conditions of a read, as the client sent them (ETags without quotes or `W/`; times in
 /// Unix seconds).
@@ -114,15 +115,36 @@ impl Service {
             })?),
         };
         let body = if get.with_body && ObjectRead::length(&object, span) > 0 {
-            Some(
-                self.blobs()
-                    .read(&object.blob_id, span)
-                    .await
-                    .map_err(ServiceError::BlobStorage)?,
-            )
+            Some(self.object_bytes(&object, span).await?)
         } else {
             None
         };
         Ok(ObjectRead::Content { object, span, body })
+    }
+
+    /// The bytes of `object` (of `span` only, if given): from the metadata store for a small
+    /// object kept there, else from the blob store.
+    async fn object_bytes(&self, object: &Object, span: Option<(u64, u64)>) -> Result<ByteStream, ServiceError> {
+        if object.size_bytes <= MAX_INLINE_BLOB_BYTES
+            && let Some(bytes) = self.store().inline_blob(&object.blob_id).await?
+        {
+            if bytes.len() as u64 != object.size_bytes {
+                return Err(ServiceError::BlobStorage(std::io::Error::other(format!(
+                    "blob {} kept in the metadata holds {} bytes, its object {}",
+                    object.blob_id,
+                    bytes.len(),
+                    object.size_bytes
+                ))));
+            }
+            let bytes = match span {
+                Some((first, last)) => bytes.slice(first as usize..=last as usize),
+                None => bytes,
+            };
+            return Ok(futures_util::stream::once(async move { Ok(bytes) }).boxed());
+        }
+        self.blobs()
+            .read(&object.blob_id, span)
+            .await
+            .map_err(ServiceError::BlobStorage)
     }
 }

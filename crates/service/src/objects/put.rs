@@ -1,14 +1,18 @@
 //! Storing an object, in the order that makes it durable: the bytes go to a durable blob
 //! first; then one transaction records the object and the bucket's new usage (and queues any
-//! blob it replaced); only then is the write acknowledged. A body over the size limit, a wrong
+//! blob it replaced); only then is the write acknowledged. A body of at most
+//! [`MAX_INLINE_BLOB_BYTES`] is kept by the metadata store instead, in that same transaction. A body over the size limit, a wrong
 //! MD5, a failed precondition or a client that goes away leaves nothing behind.
 
 use super::live;
 use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
+use bytes::Bytes;
 use cloudnexus_core::{BlobId, BucketRef, Object, ObjectKey};
-use cloudnexus_store::{BlobWriteError, ByteStream, PutConditions, StoreError};
+use cloudnexus_store::{BlobWriteError, ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError};
+use futures_util::StreamExt;
+use md5::{Digest, Md5};
 
 /// An object to store, its headers parsed.
 #[derive(Debug, Clone)]
@@ -56,36 +60,51 @@ impl Service {
             return Err(ServiceError::WritePreconditionFailed);
         }
 
-        let written = self.blobs().write(body, max).await.map_err(|e| match e {
-            BlobWriteError::TooLarge(max) => ServiceError::ObjectTooLarge { max },
-            BlobWriteError::Body(e) => ServiceError::BodyUnreadable(e),
-            BlobWriteError::Storage(e) => ServiceError::BlobStorage(e),
-        })?;
-        if put.content_md5.is_some_and(|m| m != written.md5) {
-            self.discard(written.id).await;
-            return Err(ServiceError::BadDigest);
-        }
-        let object = Object {
+        let object = |blob_id: BlobId, size_bytes: u64, md5: &[u8; 16]| Object {
             bucket_id: target.id.clone(),
-            key: put.key,
-            blob_id: written.id.clone(),
-            size_bytes: written.size,
-            etag: hex(&written.md5),
-            content_type: put.content_type,
+            key: put.key.clone(),
+            blob_id,
+            size_bytes,
+            etag: hex(md5),
+            content_type: put.content_type.clone(),
             last_modified: self.clock().now(),
         };
-        let replaced = match self
-            .store()
-            .put_object(&principal.project_id, object.clone(), &put.conditions)
-            .await
-        {
-            Ok(replaced) => replaced,
-            Err(e) => {
-                self.discard(written.id).await;
-                return Err(match e {
-                    StoreError::PreconditionFailed => ServiceError::WritePreconditionFailed,
-                    other => change_failed(other, &put.bucket),
-                });
+        let (object, replaced) = match read_small(body, max).await? {
+            // A small body is kept with the metadata, in the object's own transaction.
+            Body::Small(bytes) => {
+                let md5: [u8; 16] = Md5::digest(&bytes).into();
+                if put.content_md5.is_some_and(|m| m != md5) {
+                    return Err(ServiceError::BadDigest);
+                }
+                let object = object(BlobId::generate(), bytes.len() as u64, &md5);
+                let stored = self
+                    .store()
+                    .put_inline_object(&principal.project_id, object.clone(), bytes, &put.conditions)
+                    .await;
+                (object, stored.map_err(|e| write_failed(e, &put.bucket))?)
+            }
+            Body::Large(body) => {
+                let written = self.blobs().write(body, max).await.map_err(|e| match e {
+                    BlobWriteError::TooLarge(max) => ServiceError::ObjectTooLarge { max },
+                    BlobWriteError::Body(e) => ServiceError::BodyUnreadable(e),
+                    BlobWriteError::Storage(e) => ServiceError::BlobStorage(e),
+                })?;
+                if put.content_md5.is_some_and(|m| m != written.md5) {
+                    self.discard(written.id).await;
+                    return Err(ServiceError::BadDigest);
+                }
+                let object = object(written.id.clone(), written.size, &written.md5);
+                match self
+                    .store()
+                    .put_object(&principal.project_id, object.clone(), &put.conditions)
+                    .await
+                {
+                    Ok(replaced) => (object, replaced),
+                    Err(e) => {
+                        self.discard(written.id).await;
+                        return Err(write_failed(e, &put.bucket));
+                    }
+                }
             }
         };
         let created = replaced.is_none();
@@ -102,4 +121,42 @@ impl Service {
             tracing::error!(error = %e, blob.id = %blob, "removing an unused blob failed");
         }
     }
+}
+
+/// Why recording an object failed, in the service's terms.
+fn write_failed(e: StoreError, bucket: &BucketRef) -> ServiceError {
+    match e {
+        StoreError::PreconditionFailed => ServiceError::WritePreconditionFailed,
+        other => change_failed(other, bucket),
+    }
+}
+
+/// A request body: whole when it ends within [`MAX_INLINE_BLOB_BYTES`], else the stream again
+/// (the bytes read so far first).
+enum Body {
+    Small(Bytes),
+    Large(ByteStream),
+}
+
+/// Reads `body` until it ends or passes [`MAX_INLINE_BLOB_BYTES`] (or `max`, the size limit).
+async fn read_small(mut body: ByteStream, max: u64) -> Result<Body, ServiceError> {
+    let mut read: Vec<Bytes> = Vec::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(ServiceError::BodyUnreadable)?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(ServiceError::ObjectTooLarge { max });
+        }
+        read.push(chunk);
+        if size > MAX_INLINE_BLOB_BYTES {
+            let read = futures_util::stream::iter(read.into_iter().map(Ok));
+            return Ok(Body::Large(read.chain(body).boxed()));
+        }
+    }
+    Ok(Body::Small(match read.len() {
+        0 => Bytes::new(),
+        1 => read.remove(0),
+        _ => read.concat().into(),
+    }))
 }

@@ -1,16 +1,20 @@
 //! Blobs as files in the data folder: `blobs/<first two characters>/<blob id>`.
 //!
 //! A write goes to `blobs/tmp/<blob id>.part`, is flushed and fsynced, renamed into place, and
-//! the folder fsynced, so a blob either exists whole on stable storage or not at all. Temp
+//! the folder fsynced, so a blob either exists whole on stable storage or not at all. A body
+//! of up to 1 MiB is read whole first and written in one blocking call; a larger one streams
+//! through a buffer of that size. Temp
 //! files left by a crash are removed when the store opens; a temp file of a request that is
 //! dropped halfway (the client went away) is removed at once.
 
 use super::{BlobStore, BlobWriteError, ByteStream, WrittenBlob};
 use async_trait::async_trait;
+use bytes::Bytes;
 use cloudnexus_core::BlobId;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use std::io;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
@@ -80,15 +84,59 @@ impl LocalBlobStore {
         self.root.join(TMP)
     }
 
-    async fn stream_to(
+    /// Writes a body that was read whole (`chunks`) in one blocking call: create the temp file,
+    /// write, fsync, rename into place, fsync the folder. One handoff to the blocking pool
+    /// instead of one per file operation. The temp file is removed if any step fails.
+    async fn write_whole(&self, id: BlobId, chunks: Vec<Bytes>) -> io::Result<()> {
+        let temp = self.root.join(TMP).join(format!("{id}.part"));
+        let target = self.path_of(&id);
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut temp = TempFile {
+                path: temp,
+                keep: false,
+            };
+            let mut file = std::fs::File::create(&temp.path)?;
+            for chunk in &chunks {
+                file.write_all(chunk)?;
+            }
+            file.sync_all()?;
+            drop(file);
+            let dir = target.parent().expect("blob paths have a folder");
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)?;
+                std::fs::File::open(&root)?.sync_all()?;
+            }
+            std::fs::rename(&temp.path, &target)?;
+            temp.keep = true;
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// Writes a body too large to hold whole: `read` (its first bytes, already counted in
+    /// `size` and `md5`) and then the rest of `body`, through a buffer of [`WRITE_BUFFER`].
+    async fn write_streaming(
         &self,
-        file: tokio::fs::File,
+        id: &BlobId,
+        read: Vec<Bytes>,
         mut body: ByteStream,
+        mut size: u64,
+        mut md5: Md5,
         max_bytes: u64,
     ) -> Result<(u64, [u8; 16]), BlobWriteError> {
+        let mut temp = TempFile {
+            path: self.root.join(TMP).join(format!("{id}.part")),
+            keep: false,
+        };
+        let file = tokio::fs::File::create(&temp.path)
+            .await
+            .map_err(BlobWriteError::Storage)?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut md5 = Md5::new();
-        let mut size = 0u64;
+        for chunk in &read {
+            out.write_all(chunk).await.map_err(BlobWriteError::Storage)?;
+        }
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(BlobWriteError::Body)?;
             size += chunk.len() as u64;
@@ -100,23 +148,7 @@ impl LocalBlobStore {
         }
         out.flush().await.map_err(BlobWriteError::Storage)?;
         out.into_inner().sync_all().await.map_err(BlobWriteError::Storage)?;
-        Ok((size, md5.finalize().into()))
-    }
-}
-
-#[async_trait]
-impl BlobStore for LocalBlobStore {
-    async fn write(&self, body: ByteStream, max_bytes: u64) -> Result<WrittenBlob, BlobWriteError> {
-        let id = BlobId::generate();
-        let mut temp = TempFile {
-            path: self.root.join(TMP).join(format!("{id}.part")),
-            keep: false,
-        };
-        let file = tokio::fs::File::create(&temp.path)
-            .await
-            .map_err(BlobWriteError::Storage)?;
-        let (size, md5) = self.stream_to(file, body, max_bytes).await?;
-        let target = self.path_of(&id);
+        let target = self.path_of(id);
         let dir = target.parent().expect("blob paths have a folder").to_owned();
         if !tokio::fs::try_exists(&dir).await.unwrap_or(false) {
             tokio::fs::create_dir_all(&dir).await.map_err(BlobWriteError::Storage)?;
@@ -127,6 +159,39 @@ impl BlobStore for LocalBlobStore {
             .map_err(BlobWriteError::Storage)?;
         temp.keep = true;
         sync_dir(&dir).await.map_err(BlobWriteError::Storage)?;
+        Ok((size, md5.finalize().into()))
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn write(&self, mut body: ByteStream, max_bytes: u64) -> Result<WrittenBlob, BlobWriteError> {
+        let id = BlobId::generate();
+        // Read up to one buffer's worth before touching the disk: most bodies end within it,
+        // and are then written in one blocking call.
+        let mut read = Vec::new();
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        while size <= WRITE_BUFFER as u64 {
+            let Some(chunk) = body.next().await else {
+                self.write_whole(id.clone(), read)
+                    .await
+                    .map_err(BlobWriteError::Storage)?;
+                return Ok(WrittenBlob {
+                    id,
+                    size,
+                    md5: md5.finalize().into(),
+                });
+            };
+            let chunk = chunk.map_err(BlobWriteError::Body)?;
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Err(BlobWriteError::TooLarge(max_bytes));
+            }
+            md5.update(&chunk);
+            read.push(chunk);
+        }
+        let (size, md5) = self.write_streaming(&id, read, body, size, md5, max_bytes).await?;
         Ok(WrittenBlob { id, size, md5 })
     }
 

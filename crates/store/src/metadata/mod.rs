@@ -19,6 +19,7 @@ pub(crate) mod writes;
 
 use crate::StoreResult;
 use async_trait::async_trait;
+use bytes::Bytes;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
@@ -101,6 +102,11 @@ pub struct PurgedBucket {
     pub project_id: ProjectId,
     pub name: BucketName,
 }
+
+/// The largest object whose bytes the metadata store keeps itself (`put_inline_object`):
+/// small enough that a row holding it costs about what the object's row does, so that a small
+/// upload is one transaction instead of a file, its fsyncs and a transaction.
+pub const MAX_INLINE_BLOB_BYTES: u64 = 4096;
 
 /// What must hold for a PUT of an object to go ahead (`If-None-Match: *`, `If-Match`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -245,6 +251,19 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         object: Object,
         conditions: &PutConditions,
     ) -> StoreResult<Option<BlobId>>;
+    /// As [`put_object`](Self::put_object), for a small object whose bytes (`bytes`, at most
+    /// [`MAX_INLINE_BLOB_BYTES`]) the metadata store keeps itself, as the blob `object.blob_id`,
+    /// written in the same transaction as the object: no blob store write, no fsync of its own.
+    async fn put_inline_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        bytes: Bytes,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>>;
+    /// The bytes of `blob` if the metadata store keeps them (`put_inline_object`); `None` for a
+    /// blob in the blob store. Kept until the blob is collected as garbage, like a blob file.
+    async fn inline_blob(&self, blob: &BlobId) -> StoreResult<Option<Bytes>>;
     async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>;
     /// Removes an object (if any) and adjusts usage; returns its blob, now queued as garbage.
     async fn delete_object(

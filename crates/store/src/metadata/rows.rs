@@ -1,6 +1,7 @@
-//! Turning rows back into domain values, for every sqlx backend alike. Values were validated
-//! when written; a row that no longer parses is reported as a backend failure rather than
-//! served.
+//! Turning rows back into domain values, for every backend alike: sqlx rows by column name, and
+//! the `*Columns` structs that the SQLite backend's rusqlite statements fill by position
+//! (`sqlite::columns`). Values were validated when written; a row that no longer parses is
+//! reported as a backend failure rather than served.
 
 use super::ApiKeyRecord;
 use crate::{StoreError, StoreResult};
@@ -108,18 +109,38 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let bucket: String = row.col("bucket_id")?;
-    let key: String = row.col("object_key")?;
-    let blob: String = row.col("blob_id")?;
-    let size: i64 = row.col("size_bytes")?;
-    Ok(Object {
-        bucket_id: BucketId::parse(&bucket).map_err(|e| corrupt("object's bucket id", e))?,
-        key: ObjectKey::parse(&key).map_err(|e| corrupt("object key", e))?,
-        blob_id: BlobId::parse(&blob).ok_or_else(|| corrupt("blob id", &blob))?,
-        size_bytes: u64::try_from(size).map_err(|e| corrupt("object size", e))?,
+    object_from_columns(ObjectColumns {
+        bucket_id: row.col("bucket_id")?,
+        object_key: row.col("object_key")?,
+        blob_id: row.col("blob_id")?,
+        size_bytes: row.col("size_bytes")?,
         etag: row.col("etag")?,
         content_type: row.col("content_type")?,
-        last_modified: Timestamp::from_unix_seconds(row.col("last_modified")?),
+        last_modified: row.col("last_modified")?,
+    })
+}
+
+/// The columns of an `objects` row as stored ([`OBJECT_COLUMNS`], in that order), whichever
+/// driver read them.
+pub(crate) struct ObjectColumns {
+    pub bucket_id: String,
+    pub object_key: String,
+    pub blob_id: String,
+    pub size_bytes: i64,
+    pub etag: String,
+    pub content_type: String,
+    pub last_modified: i64,
+}
+
+pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
+    Ok(Object {
+        bucket_id: BucketId::parse(&c.bucket_id).map_err(|e| corrupt("object's bucket id", e))?,
+        key: ObjectKey::parse(&c.object_key).map_err(|e| corrupt("object key", e))?,
+        blob_id: BlobId::parse(&c.blob_id).ok_or_else(|| corrupt("blob id", &c.blob_id))?,
+        size_bytes: u64::try_from(c.size_bytes).map_err(|e| corrupt("object size", e))?,
+        etag: c.etag,
+        content_type: c.content_type,
+        last_modified: Timestamp::from_unix_seconds(c.last_modified),
     })
 }
 
@@ -136,15 +157,31 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let id: String = row.col("id")?;
-    let bucket: String = row.col("bucket_id")?;
-    let key: String = row.col("object_key")?;
-    Ok(MultipartUpload {
-        id: UploadId::parse(&id).map_err(|e| corrupt("upload id", e))?,
-        bucket_id: BucketId::parse(&bucket).map_err(|e| corrupt("upload's bucket id", e))?,
-        key: ObjectKey::parse(&key).map_err(|e| corrupt("upload's key", e))?,
+    upload_from_columns(UploadColumns {
+        id: row.col("id")?,
+        bucket_id: row.col("bucket_id")?,
+        object_key: row.col("object_key")?,
         content_type: row.col("content_type")?,
-        initiated: Timestamp::from_unix_seconds(row.col("created_at")?),
+        created_at: row.col("created_at")?,
+    })
+}
+
+/// The columns of a `multipart_uploads` row ([`UPLOAD_COLUMNS`], in that order).
+pub(crate) struct UploadColumns {
+    pub id: String,
+    pub bucket_id: String,
+    pub object_key: String,
+    pub content_type: String,
+    pub created_at: i64,
+}
+
+pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUpload> {
+    Ok(MultipartUpload {
+        id: UploadId::parse(&c.id).map_err(|e| corrupt("upload id", e))?,
+        bucket_id: BucketId::parse(&c.bucket_id).map_err(|e| corrupt("upload's bucket id", e))?,
+        key: ObjectKey::parse(&c.object_key).map_err(|e| corrupt("upload's key", e))?,
+        content_type: c.content_type,
+        initiated: Timestamp::from_unix_seconds(c.created_at),
     })
 }
 
@@ -157,15 +194,31 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i32: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let number: i32 = row.col("part_number")?;
-    let blob: String = row.col("blob_id")?;
-    let size: i64 = row.col("size_bytes")?;
-    Ok(UploadedPart {
-        number: u32::try_from(number).map_err(|e| corrupt("part number", e))?,
-        blob_id: BlobId::parse(&blob).ok_or_else(|| corrupt("part's blob id", &blob))?,
-        size_bytes: u64::try_from(size).map_err(|e| corrupt("part size", e))?,
+    part_from_columns(PartColumns {
+        part_number: row.col("part_number")?,
+        blob_id: row.col("blob_id")?,
+        size_bytes: row.col("size_bytes")?,
         etag: row.col("etag")?,
-        last_modified: Timestamp::from_unix_seconds(row.col("created_at")?),
+        created_at: row.col("created_at")?,
+    })
+}
+
+/// The columns of a `multipart_parts` row ([`PART_COLUMNS`], in that order).
+pub(crate) struct PartColumns {
+    pub part_number: i32,
+    pub blob_id: String,
+    pub size_bytes: i64,
+    pub etag: String,
+    pub created_at: i64,
+}
+
+pub(crate) fn part_from_columns(c: PartColumns) -> StoreResult<UploadedPart> {
+    Ok(UploadedPart {
+        number: u32::try_from(c.part_number).map_err(|e| corrupt("part number", e))?,
+        blob_id: BlobId::parse(&c.blob_id).ok_or_else(|| corrupt("part's blob id", &c.blob_id))?,
+        size_bytes: u64::try_from(c.size_bytes).map_err(|e| corrupt("part size", e))?,
+        etag: c.etag,
+        last_modified: Timestamp::from_unix_seconds(c.created_at),
     })
 }
 

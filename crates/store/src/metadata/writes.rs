@@ -53,8 +53,11 @@ pub(crate) trait WriteTx: Send {
     async fn delete_object(&mut self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<()>;
     /// Adds to a bucket's `size_bytes` and `object_count` (either may be negative).
     async fn adjust_usage(&mut self, bucket: &BucketId, bytes: i64, objects: i64) -> StoreResult<()>;
+    /// Keeps a blob's bytes in the metadata (a small object's).
+    async fn insert_inline_blob(&mut self, blob: &BlobId, bytes: &[u8]) -> StoreResult<()>;
     /// Queues a blob for removal (once; queuing it again keeps the first time).
     async fn queue_garbage(&mut self, blob: &BlobId, now: Timestamp) -> StoreResult<()>;
+    /// Drops collected blobs from the queue, and the bytes of those the metadata kept.
     async fn forget_garbage(&mut self, blobs: &[BlobId]) -> StoreResult<()>;
     /// Records (or extends) `holder`'s hold on garbage collection until `until`.
     async fn upsert_garbage_hold(&mut self, holder: &str, until: Timestamp) -> StoreResult<()>;
@@ -253,16 +256,21 @@ async fn writable(tx: &mut Tx, project: &ProjectId, bucket: &BucketId) -> StoreR
     Ok(())
 }
 
+/// Records `object`; with `inline`, its bytes too, as a blob the metadata keeps.
 pub(crate) async fn put_object(
     mut tx: Tx,
     project: &ProjectId,
     object: Object,
+    inline: Option<&[u8]>,
     conditions: &PutConditions,
 ) -> StoreResult<Option<BlobId>> {
     writable(&mut tx, project, &object.bucket_id).await?;
     let existing = tx.lock_object(&object.bucket_id, &object.key).await?;
     if !conditions.allow(existing.as_ref().map(|o| o.etag.as_str())) {
         return Err(StoreError::PreconditionFailed);
+    }
+    if let Some(bytes) = inline {
+        tx.insert_inline_blob(&object.blob_id, bytes).await?;
     }
     tx.upsert_object(&object).await?;
     let (old_size, old_count) = existing.as_ref().map_or((0, 0), |o| (size_i64(o.size_bytes), 1));

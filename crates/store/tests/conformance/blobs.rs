@@ -114,6 +114,27 @@ pub async fn a_large_body_is_stored_whole(f: BlobFixture) {
     assert_eq!(around, &bytes[boundary - 10..boundary + 10]);
 }
 
+/// Bodies on either side of 1 MiB (the folder store writes a body up to that size in one call
+/// and streams a larger one) are stored whole; one over the limit there leaves nothing.
+pub async fn bodies_around_a_mebibyte_are_stored_whole(f: BlobFixture) {
+    let blobs = f.blobs.as_ref();
+    for len in [(1 << 20) - 1, 1 << 20, (1 << 20) + 1, (1 << 20) + 64 * 1024 + 7] {
+        let (bytes, chunks) = large(len);
+        let blob = blobs.write(stream_of(chunks), 1 << 30).await.unwrap();
+        assert_eq!(blob.size, len as u64);
+        assert_eq!(blob.md5, <[u8; 16]>::from(Md5::digest(&bytes)));
+        let read = collect(blobs.read(&blob.id, None).await.unwrap()).await;
+        assert!(read == bytes, "a body of {len} bytes read back differs");
+        blobs.delete(&blob.id).await.unwrap();
+    }
+    let (_, chunks) = large((1 << 20) - 1);
+    assert!(matches!(
+        blobs.write(stream_of(chunks), 1 << 19).await,
+        Err(BlobWriteError::TooLarge(_))
+    ));
+    assert!(blobs.blobs_written_before(an_hour_from_now()).await.unwrap().is_empty());
+}
+
 /// A large body that breaks, or grows over the limit, after some parts were sent leaves
 /// nothing behind.
 pub async fn a_large_body_that_fails_halfway_leaves_nothing(f: BlobFixture) {
@@ -144,6 +165,7 @@ macro_rules! suite_tests {
             a_body_over_the_limit_or_broken_leaves_nothing,
             blobs_are_listed_by_when_they_were_written,
             a_large_body_is_stored_whole,
+            bodies_around_a_mebibyte_are_stored_whole,
             a_large_body_that_fails_halfway_leaves_nothing,
         );
     };

@@ -197,6 +197,10 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     let backend = crate::helpers::fresh_backend_env().await;
     let blob_store = cloudnexus_store::BackendConfig {
         data_dir: dir.path().to_owned(),
+        metadata_url: backend
+            .iter()
+            .find(|(name, _)| *name == "CLOUDNEXUS_DATABASE_URL")
+            .map(|(_, url)| url.clone()),
         blob_url: backend
             .iter()
             .find(|(name, _)| *name == "CLOUDNEXUS_BLOB_URL")
@@ -291,7 +295,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
         let mut files = 0;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5) + orphan_grace(&backend) * 4;
         while tokio::time::Instant::now() < deadline {
-            files = crate::helpers::blob_count(&blob_store).await;
+            files = crate::helpers::stored_blob_count(&blob_store).await;
             if files as u64 == expected_count {
                 break;
             }

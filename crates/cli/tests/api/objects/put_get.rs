@@ -55,6 +55,54 @@ async fn an_object_round_trips_byte_exact_with_its_headers() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
+/// A body of at most 4 KiB is kept by the metadata store (no blob of its own in the blob
+/// store), a larger one is a blob; both read back the same, whole, by range and by HEAD.
+#[tokio::test]
+async fn small_objects_are_kept_by_the_metadata_and_read_back_the_same() {
+    let app = TestApp::spawn().await;
+    app.create_bucket("sizes", "us-east-1").await;
+    let small: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+    let large: Vec<u8> = (0..4097u32).map(|i| (i % 241) as u8).collect();
+    for (key, body) in [("small", &small), ("large", &large), ("empty", &Vec::new())] {
+        let path = format!("/v1/buckets/sizes/objects/{key}");
+        let put = TestApp::answer(app.request("PUT", &path).body(body.clone())).await;
+        assert_eq!(put.status, 201, "{}", put.text);
+        let etag = format!("\"{}\"", md5_hex(body));
+        let get = app.request("GET", &path).send().await.unwrap();
+        assert_eq!(get.status(), 200);
+        assert_eq!(get.headers()["etag"], etag.as_str());
+        assert_eq!(get.headers()["content-length"], body.len().to_string().as_str());
+        assert_eq!(get.bytes().await.unwrap().to_vec(), *body, "{key}");
+        let head = app.request("HEAD", &path).send().await.unwrap();
+        assert_eq!(head.headers()["content-length"], body.len().to_string().as_str());
+        if body.is_empty() {
+            continue;
+        }
+        let ranged = app
+            .request("GET", &path)
+            .header("range", "bytes=4090-")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ranged.status(), 206);
+        let total = body.len();
+        assert_eq!(
+            ranged.headers()["content-range"],
+            format!("bytes 4090-{}/{total}", total - 1).as_str()
+        );
+        assert_eq!(ranged.bytes().await.unwrap().to_vec(), body[4090..].to_vec(), "{key}");
+    }
+    let backends = app.config.backends();
+    assert_eq!(
+        crate::helpers::blob_count(&backends).await,
+        1,
+        "only the object over 4 KiB is a blob in the blob store"
+    );
+    assert_eq!(cloudnexus_store::testing::inline_blob_count(&backends).await, 2);
+    let bucket = app.client.get_bucket("sizes").await.unwrap();
+    assert_eq!((bucket.size_bytes, bucket.object_count), (8193, 3));
+}
+
 #[tokio::test]
 async fn usage_counters_follow_every_acknowledged_write() {
     let app = TestApp::spawn().await;
@@ -231,8 +279,9 @@ async fn content_md5_is_checked_and_a_mismatch_stores_nothing() {
 }
 
 /// The number of blobs in the app's blob store.
+/// Every blob stored: files (or S3 objects) and the small ones the metadata keeps.
 pub async fn blob_files(app: &TestApp) -> usize {
-    crate::helpers::blob_count(&app.config.backends()).await
+    crate::helpers::stored_blob_count(&app.config.backends()).await
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ use crate::metadata::{
 };
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
+use bytes::Bytes;
 use cloudnexus_core::UploadId;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
@@ -254,7 +255,26 @@ impl MetadataStore for PgStore {
         object: Object,
         conditions: &PutConditions,
     ) -> StoreResult<Option<BlobId>> {
-        writes::put_object(self.write().await?, project, object, conditions).await
+        writes::put_object(self.write().await?, project, object, None, conditions).await
+    }
+
+    async fn put_inline_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        bytes: Bytes,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>> {
+        writes::put_object(self.write().await?, project, object, Some(&bytes), conditions).await
+    }
+
+    async fn inline_blob(&self, blob: &BlobId) -> StoreResult<Option<Bytes>> {
+        let bytes: Option<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM inline_blobs WHERE blob_id = $1")
+            .bind(blob.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(bytes.map(Bytes::from))
     }
 
     async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {

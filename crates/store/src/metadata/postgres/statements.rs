@@ -278,8 +278,23 @@ impl WriteTx for Write {
         Ok(())
     }
 
+    async fn insert_inline_blob(&mut self, blob: &BlobId, bytes: &[u8]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO inline_blobs (blob_id, bytes) VALUES ($1, $2)")
+            .bind(blob.as_str())
+            .bind(bytes)
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn forget_garbage(&mut self, blobs: &[BlobId]) -> StoreResult<()> {
         let ids: Vec<&str> = blobs.iter().map(BlobId::as_str).collect();
+        sqlx::query("DELETE FROM inline_blobs WHERE blob_id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
         sqlx::query("DELETE FROM blob_garbage WHERE blob_id = ANY($1)")
             .bind(ids)
             .execute(&mut *self.0)

@@ -33,13 +33,17 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     sql_errors::failure(e, kind_of_text)
 }
 
-/// Wraps a rusqlite error (the point reads).
-pub(super) fn point_read(e: rusqlite::Error) -> StoreError {
-    let kind = match &e {
+/// The kind of a rusqlite failure.
+pub(super) fn rusqlite_kind(e: &rusqlite::Error) -> FailureKind {
+    match e {
         rusqlite::Error::SqliteFailure(failure, _) => kind_of_code(failure.extended_code),
         _ => FailureKind::Other,
-    };
-    StoreError::Backend(BackendFailure::new(kind, e))
+    }
+}
+
+/// Wraps a rusqlite error (the point reads, the listing, the writer's statements).
+pub(super) fn rusqlite_failure(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(BackendFailure::new(rusqlite_kind(&e), e))
 }
 
 /// A failure to create or read the data folder.
@@ -107,6 +111,6 @@ mod tests {
         let b = rusqlite::Connection::open(&path).unwrap();
         b.busy_timeout(std::time::Duration::from_millis(10)).unwrap();
         let e = b.execute("INSERT INTO t VALUES (2)", []).unwrap_err();
-        assert_eq!(point_read(e).failure_kind(), Some(FailureKind::Conflict));
+        assert_eq!(rusqlite_failure(e).failure_kind(), Some(FailureKind::Conflict));
     }
 }

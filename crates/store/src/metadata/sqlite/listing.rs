@@ -10,14 +10,15 @@
 //! one call into the store, holding the async worker for as long as SQLite reads, as a sqlx
 //! worker thread would hold a core.
 
+use super::columns;
 use super::counts;
-use super::errors::point_read as failed;
+use super::errors::rusqlite_failure as failed;
 use super::point_reads::PointReader;
 use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
 use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
-use crate::metadata::rows::{self, BucketColumns};
+use crate::metadata::rows;
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
 use cloudnexus_core::{Bucket, ProjectId};
@@ -88,24 +89,6 @@ fn count_query<'q>(head: &str, plan: &Plan<'q>, upto: Option<&'q Position>, from
     listing_sql::count_query(head, plan, upto, from_day, IndexHints::Sqlite)
 }
 
-/// A bucket from a row of [`rows::BUCKET_COLUMNS`], by position.
-fn bucket(row: &rusqlite::Row<'_>) -> rusqlite::Result<BucketColumns> {
-    Ok(BucketColumns {
-        id: row.get(0)?,
-        project_id: row.get(1)?,
-        name: row.get(2)?,
-        region: row.get(3)?,
-        storage_class: row.get(4)?,
-        public: row.get(5)?,
-        tags: row.get(6)?,
-        created_at: row.get(7)?,
-        deleted_at: row.get(8)?,
-        purge_at: row.get(9)?,
-        size_bytes: row.get(10)?,
-        object_count: row.get(11)?,
-    })
-}
-
 /// The reads of one listing, on a connection inside a read transaction. None of them waits
 /// for anything but SQLite, so the listing's future completes without ever suspending.
 struct Snapshot {
@@ -167,7 +150,7 @@ impl ListingReads for Snapshot {
             .connection
             .prepare_cached(&q.sql)
             .and_then(|mut s| {
-                s.query_map(params_from_iter(&q.values), bucket)?
+                s.query_map(params_from_iter(&q.values), columns::bucket)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(failed)?;

@@ -1,13 +1,17 @@
 //! The embedded metadata store: one SQLite file in the data folder, in WAL mode with
 //! `synchronous=FULL`, so that every acknowledged write survives a crash or power loss.
 //!
-//! Writes go through a single-connection pool and take the write lock up front
-//! (`BEGIN IMMEDIATE`); reads use a separate pool of read-only connections, which WAL lets run
-//! beside the writer. Other processes (the admin commands) may open the same file at once.
-//! The per-request point reads skip sqlx and remember their answers until the next commit
-//! (`point_reads`, `commit_watch`): tricks that only a file-backed, single-machine database
-//! allows, which is why they live here.
+//! Writes run on one thread that owns the one read-write connection (`writer`), several at a
+//! time in one transaction that takes the write lock up front (`BEGIN IMMEDIATE`) and commits
+//! with one fsync (group commit); reads use read-only connections, which WAL lets run beside
+//! the writer. Other processes (the admin commands) may open the same file at once. The
+//! per-request point reads and the listing skip sqlx and remember answers until the next
+//! commit (`point_reads`, `commit_watch`): tricks that only a file-backed, single-machine
+//! database allows, which is why they live here. sqlx remains for the migrations and the
+//! reads that are not on a request's hot path (`reads`).
 
+mod checkpointer;
+mod columns;
 mod commit_watch;
 mod counts;
 pub(crate) mod errors;
@@ -15,6 +19,7 @@ mod listing;
 mod point_reads;
 mod reads;
 mod statements;
+mod writer;
 
 use crate::StoreResult;
 use crate::metadata::pools;
@@ -24,6 +29,8 @@ use crate::metadata::{
     ObjectPage, PurgedBucket, PutConditions,
 };
 use async_trait::async_trait;
+use bytes::Bytes;
+use checkpointer::Checkpointer;
 use cloudnexus_core::UploadId;
 use cloudnexus_core::listing::{BucketPage, ListRequest};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
@@ -37,12 +44,15 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use writer::Writer;
 
 /// The file name of the metadata database inside the data folder.
 pub const DATABASE_FILE: &str = "metadata.db";
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_CONNECTIONS: u32 = 4;
+/// Statements the writer's connection keeps prepared (every write statement fits).
+const WRITE_STATEMENTS: usize = 64;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -60,7 +70,8 @@ const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(120);
 /// The SQLite implementation of [`MetadataStore`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    /// The writer thread, which runs every write sequence (see `writer`).
+    writer: Arc<Writer>,
     reader: SqlitePool,
     /// The per-request point reads, without sqlx's thread handoffs (see `point_reads`).
     point_reader: Arc<PointReader>,
@@ -85,16 +96,23 @@ impl SqliteStore {
         // One process at a time creates the file, switches it to WAL and migrates it: switching
         // a fresh database's journal mode takes its exclusive lock, and SQLite answers a second
         // process "database is locked" at once there, without waiting out the busy timeout.
-        let writer = {
+        {
             let _migrating = lock_for_migration(data_dir).await?;
-            let writer = pools::options::<Sqlite>()
+            let migrator = pools::options::<Sqlite>()
                 .max_connections(1)
                 .connect_with(base.clone().create_if_missing(true))
                 .await
                 .map_err(backend)?;
-            MIGRATOR.run(&writer).await.map_err(errors::migration)?;
-            writer
-        };
+            MIGRATOR.run(&migrator).await.map_err(errors::migration)?;
+            migrator.close().await;
+        }
+        let checkpointer =
+            Checkpointer::start(open_read_write(&path).map_err(errors::rusqlite_failure)?).map_err(errors::io)?;
+        let writer = open_read_write(&path).map_err(errors::rusqlite_failure)?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_AUTOCHECKPOINT_PAGES)
+            .map_err(errors::rusqlite_failure)?;
+        let writer = Arc::new(Writer::start(writer, checkpointer).map_err(errors::io)?);
         let reader = pools::options::<Sqlite>()
             .max_connections(READ_CONNECTIONS)
             .connect_with(base.read_only(true))
@@ -108,17 +126,37 @@ impl SqliteStore {
         })
     }
 
-    /// A write transaction holding SQLite's write lock from its first statement, so that it can
-    /// read and then write without ever failing to upgrade its lock.
-    async fn write(&self) -> StoreResult<Box<dyn WriteTx>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        Ok(Box::new(statements::Write(tx)))
+    /// Runs a write sequence of `metadata::writes` on the writer thread, in the next batch
+    /// (`writer`); its outcome once the batch has committed.
+    async fn write<T, F, Fut>(&self, sequence: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Box<dyn WriteTx>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = StoreResult<T>>,
+    {
+        self.writer.run(sequence).await
     }
 
     /// A read transaction: every statement in it sees the same snapshot.
     async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.reader.begin().await.map_err(backend)
     }
+}
+
+/// A read-write connection to the migrated database at `path` (the writer's, the
+/// checkpointer's). Durability and foreign keys are settings of each connection, not of the
+/// file.
+fn open_read_write(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.set_prepared_statement_cache_capacity(WRITE_STATEMENTS);
+    Ok(connection)
 }
 
 /// Waits (at most [`MIGRATION_LOCK_WAIT`]) for the exclusive lock on the data folder's migration
@@ -157,14 +195,17 @@ impl MetadataStore for SqliteStore {
         Ok(())
     }
 
-    /// Closes both pools, waiting for connections in use to come back.
+    /// Closes the read pool, waiting for connections in use to come back, and the writer once
+    /// the writes already sent are done.
     async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
     }
 
     async fn secret(&self, name: &str, candidate: [u8; 32], now: Timestamp) -> StoreResult<[u8; 32]> {
-        writes::secret(self.write().await?, name, candidate, now).await
+        let name = name.to_owned();
+        self.write(move |tx| async move { writes::secret(tx, &name, candidate, now).await })
+            .await
     }
 
     async fn create_project(&self, id: ProjectId, name: ProjectName, now: Timestamp) -> StoreResult<Project> {
@@ -173,7 +214,8 @@ impl MetadataStore for SqliteStore {
             name,
             created_at: now,
         };
-        writes::create_project(self.write().await?, project).await
+        self.write(move |tx| async move { writes::create_project(tx, project).await })
+            .await
     }
 
     async fn find_project(&self, id_or_name: &str) -> StoreResult<Option<Project>> {
@@ -185,7 +227,8 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn create_api_key(&self, record: ApiKeyRecord) -> StoreResult<()> {
-        writes::create_api_key(self.write().await?, record).await
+        self.write(move |tx| async move { writes::create_api_key(tx, record).await })
+            .await
     }
 
     async fn find_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
@@ -197,7 +240,9 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn revoke_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<ApiKeyRecord> {
-        writes::revoke_api_key(self.write().await?, id, now).await
+        let id = id.to_owned();
+        self.write(move |tx| async move { writes::revoke_api_key(tx, &id, now).await })
+            .await
     }
 
     async fn revoked_api_keys_since(&self, since: Timestamp) -> StoreResult<Vec<ApiKeyId>> {
@@ -205,15 +250,17 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn create_bucket(&self, bucket: NewBucket) -> StoreResult<Bucket> {
-        writes::create_bucket(self.write().await?, bucket).await
+        self.write(move |tx| async move { writes::create_bucket(tx, bucket).await })
+            .await
     }
 
     async fn create_buckets(&self, buckets: Vec<NewBucket>) -> StoreResult<()> {
-        writes::create_buckets(self.write().await?, buckets).await
+        self.write(move |tx| async move { writes::create_buckets(tx, buckets).await })
+            .await
     }
 
     async fn get_bucket(&self, project: &ProjectId, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
-        reads::bucket(self, Some(project), bucket).await
+        self.point_reader.bucket(Some(project), bucket)
     }
 
     async fn update_bucket(
@@ -223,7 +270,9 @@ impl MetadataStore for SqliteStore {
         patch: BucketPatch,
         now: Timestamp,
     ) -> StoreResult<Bucket> {
-        writes::update_bucket(self.write().await?, project, id, patch, now).await
+        let (project, id) = (project.to_owned(), id.to_owned());
+        self.write(move |tx| async move { writes::update_bucket(tx, &project, &id, patch, now).await })
+            .await
     }
 
     async fn soft_delete_bucket(
@@ -233,17 +282,24 @@ impl MetadataStore for SqliteStore {
         now: Timestamp,
         purge_at: Timestamp,
     ) -> StoreResult<Bucket> {
-        writes::soft_delete_bucket(self.write().await?, project, id, now, purge_at).await
+        let (project, id) = (project.to_owned(), id.to_owned());
+        self.write(move |tx| async move { writes::soft_delete_bucket(tx, &project, &id, now, purge_at).await })
+            .await
     }
 
     async fn restore_bucket(&self, project: &ProjectId, id: &BucketId, now: Timestamp) -> StoreResult<Bucket> {
-        writes::restore_bucket(self.write().await?, project, id, now).await
+        let (project, id) = (project.to_owned(), id.to_owned());
+        self.write(move |tx| async move { writes::restore_bucket(tx, &project, &id, now).await })
+            .await
     }
 
     async fn purge_due_buckets(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PurgedBucket>> {
         let mut purged = Vec::new();
         for candidate in reads::due_buckets(self, now, limit).await? {
-            purged.extend(writes::purge_bucket(self.write().await?, candidate, now).await?);
+            purged.extend(
+                self.write(move |tx| async move { writes::purge_bucket(tx, candidate, now).await })
+                    .await?,
+            );
         }
         Ok(purged)
     }
@@ -261,7 +317,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn get_bucket_any_project(&self, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
-        reads::bucket(self, None, bucket).await
+        self.point_reader.bucket(None, bucket)
     }
 
     async fn put_object(
@@ -270,11 +326,29 @@ impl MetadataStore for SqliteStore {
         object: Object,
         conditions: &PutConditions,
     ) -> StoreResult<Option<BlobId>> {
-        writes::put_object(self.write().await?, project, object, conditions).await
+        let (project, conditions) = (project.to_owned(), conditions.to_owned());
+        self.write(move |tx| async move { writes::put_object(tx, &project, object, None, &conditions).await })
+            .await
+    }
+
+    async fn put_inline_object(
+        &self,
+        project: &ProjectId,
+        object: Object,
+        bytes: Bytes,
+        conditions: &PutConditions,
+    ) -> StoreResult<Option<BlobId>> {
+        let (project, conditions) = (project.clone(), conditions.clone());
+        self.write(move |tx| async move { writes::put_object(tx, &project, object, Some(&bytes), &conditions).await })
+            .await
+    }
+
+    async fn inline_blob(&self, blob: &BlobId) -> StoreResult<Option<Bytes>> {
+        self.point_reader.inline_blob(blob)
     }
 
     async fn get_object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
-        reads::object(&self.reader, bucket, key).await
+        self.point_reader.object(bucket, key)
     }
 
     async fn delete_object(
@@ -284,7 +358,9 @@ impl MetadataStore for SqliteStore {
         key: &ObjectKey,
         now: Timestamp,
     ) -> StoreResult<Option<BlobId>> {
-        writes::delete_object(self.write().await?, project, bucket, key, now).await
+        let (project, bucket, key) = (project.to_owned(), bucket.to_owned(), key.to_owned());
+        self.write(move |tx| async move { writes::delete_object(tx, &project, &bucket, &key, now).await })
+            .await
     }
 
     async fn list_objects(&self, bucket: &BucketId, request: &ObjectListRequest) -> StoreResult<ObjectPage> {
@@ -292,7 +368,9 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn create_upload(&self, project: &ProjectId, upload: &MultipartUpload) -> StoreResult<()> {
-        writes::create_upload(self.write().await?, project, upload).await
+        let (project, upload) = (project.to_owned(), upload.to_owned());
+        self.write(move |tx| async move { writes::create_upload(tx, &project, &upload).await })
+            .await
     }
 
     async fn find_upload(&self, id: &UploadId) -> StoreResult<Option<MultipartUpload>> {
@@ -305,7 +383,9 @@ impl MetadataStore for SqliteStore {
         upload: &UploadId,
         part: &UploadedPart,
     ) -> StoreResult<Option<BlobId>> {
-        writes::put_part(self.write().await?, project, upload, part).await
+        let (project, upload, part) = (project.to_owned(), upload.to_owned(), part.to_owned());
+        self.write(move |tx| async move { writes::put_part(tx, &project, &upload, &part).await })
+            .await
     }
 
     async fn list_parts(&self, upload: &UploadId, after: u32, limit: u32) -> StoreResult<Vec<UploadedPart>> {
@@ -329,11 +409,15 @@ impl MetadataStore for SqliteStore {
         object: Object,
         used: &[(u32, BlobId)],
     ) -> StoreResult<Option<BlobId>> {
-        writes::complete_upload(self.write().await?, project, upload, object, used).await
+        let (project, upload, used) = (project.to_owned(), upload.to_owned(), used.to_owned());
+        self.write(move |tx| async move { writes::complete_upload(tx, &project, &upload, object, &used).await })
+            .await
     }
 
     async fn abort_upload(&self, upload: &UploadId, now: Timestamp) -> StoreResult<bool> {
-        writes::abort_upload(self.write().await?, upload, now).await
+        let upload = upload.to_owned();
+        self.write(move |tx| async move { writes::abort_upload(tx, &upload, now).await })
+            .await
     }
 
     async fn uploads_started_before(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<UploadId>> {
@@ -345,15 +429,21 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn hold_garbage(&self, holder: &str, until: Timestamp) -> StoreResult<()> {
-        writes::hold_garbage(self.write().await?, holder, until).await
+        let holder = holder.to_owned();
+        self.write(move |tx| async move { writes::hold_garbage(tx, &holder, until).await })
+            .await
     }
 
     async fn release_garbage(&self, holder: &str) -> StoreResult<()> {
-        writes::release_garbage(self.write().await?, holder).await
+        let holder = holder.to_owned();
+        self.write(move |tx| async move { writes::release_garbage(tx, &holder).await })
+            .await
     }
 
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()> {
-        writes::forget_garbage(self.write().await?, blobs).await
+        let blobs = blobs.to_owned();
+        self.write(move |tx| async move { writes::forget_garbage(tx, &blobs).await })
+            .await
     }
 
     async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {

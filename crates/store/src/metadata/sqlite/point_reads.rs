@@ -1,5 +1,6 @@
 //! The reads on the path of every request, answered on the calling thread: an API key by id,
-//! a project's data version, and the usage of the buckets on a cached list page.
+//! a project's data version, the usage of the buckets on a cached list page, and the bucket and
+//! object lookups of object requests.
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own, so every statement through
 //! it costs several handoffs between threads, tens of microseconds in all. These reads are
@@ -16,12 +17,14 @@
 //! since, so they are still the committed state. Then a request costs one `pread` of the WAL
 //! index instead of a read transaction.
 
+use super::columns;
 use super::commit_watch::{CommitMark, CommitWatch};
-use super::errors::point_read as failed;
-use crate::metadata::rows::{ApiKeyColumns, api_key_from_columns};
+use super::errors::rusqlite_failure as failed;
+use crate::metadata::rows::{self, BUCKET_COLUMNS, OBJECT_COLUMNS, api_key_from_columns};
 use crate::metadata::{BucketUsage, DataVersion, FoundApiKey, StoreStamp};
 use crate::{StoreError, StoreResult};
-use cloudnexus_core::{ApiKeyId, BucketId, ProjectId};
+use bytes::Bytes;
+use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, ProjectId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -215,23 +218,54 @@ impl PointReader {
         Ok(usage)
     }
 
+    /// A bucket by id or name, of `project` only (of any project when `None`): one read of a
+    /// unique index, not remembered (a write's lookups are followed by the write's commit).
+    pub(super) fn bucket(&self, project: Option<&ProjectId>, bucket: &BucketRef) -> StoreResult<Option<Bucket>> {
+        let (column, value) = match bucket {
+            BucketRef::Id(id) => ("id", id.as_str()),
+            BucketRef::Name(name) => ("name", name.as_str()),
+        };
+        let found = self.with_connection(|c| match project {
+            Some(project) => c
+                .prepare_cached(&format!(
+                    "SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?1 AND b.project_id = ?2"
+                ))?
+                .query_row([value, project.as_str()], columns::bucket)
+                .optional(),
+            None => c
+                .prepare_cached(&format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?1"))?
+                .query_row([value], columns::bucket)
+                .optional(),
+        })?;
+        found.map(rows::bucket_from_columns).transpose()
+    }
+
+    /// The object at `key` in `bucket`: one read of the primary key, not remembered.
+    pub(super) fn object(&self, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>> {
+        let found = self.with_connection(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ?1 AND object_key = ?2"
+            ))?
+            .query_row([bucket.as_str(), key.as_str()], columns::object)
+            .optional()
+        })?;
+        found.map(rows::object_from_columns).transpose()
+    }
+
+    /// The bytes of a blob the metadata keeps: one read of the primary key, not remembered.
+    pub(super) fn inline_blob(&self, blob: &BlobId) -> StoreResult<Option<Bytes>> {
+        let found = self.with_connection(|c| {
+            c.prepare_cached("SELECT bytes FROM inline_blobs WHERE blob_id = ?1")?
+                .query_row([blob.as_str()], |row| row.get::<_, Vec<u8>>(0))
+                .optional()
+        })?;
+        Ok(found.map(Bytes::from))
+    }
+
     fn read_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<FoundApiKey>> {
         let found = self.with_connection(|c| {
             c.prepare_cached(FIND_API_KEY)?
-                .query_row([id.as_str()], |row| {
-                    Ok((
-                        ApiKeyColumns {
-                            id: row.get(0)?,
-                            project_id: row.get(1)?,
-                            key_hash: row.get(2)?,
-                            scopes: row.get(3)?,
-                            created_at: row.get(4)?,
-                            revoked_at: row.get(5)?,
-                            s3_secret: row.get(6)?,
-                        },
-                        row.get::<_, i64>(7)?,
-                    ))
-                })
+                .query_row([id.as_str()], |row| Ok((columns::api_key(row)?, row.get::<_, i64>(7)?)))
                 .optional()
         })?;
         found

@@ -9,30 +9,8 @@ use crate::metadata::{ApiKeyRecord, ObjectListRequest, ObjectPage};
 use async_trait::async_trait;
 use cloudnexus_core::UploadId;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
-use cloudnexus_core::{
-    ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, Timestamp,
-};
-use sqlx::{Executor, Sqlite, Transaction};
-
-/// A bucket by id or name, of `project` only, or of any project when `project` is `None`.
-pub(super) async fn bucket(
-    store: &SqliteStore,
-    project: Option<&ProjectId>,
-    bucket: &BucketRef,
-) -> StoreResult<Option<Bucket>> {
-    let (column, value) = match bucket {
-        BucketRef::Id(id) => ("id", id.as_str()),
-        BucketRef::Name(name) => ("name", name.as_str()),
-    };
-    let scope = if project.is_some() { " AND b.project_id = ?" } else { "" };
-    let sql = format!("SELECT {BUCKET_COLUMNS} FROM buckets b WHERE b.{column} = ?{scope}");
-    let mut query = sqlx::query(&sql).bind(value);
-    if let Some(p) = project {
-        query = query.bind(p.as_str());
-    }
-    let row = query.fetch_optional(&store.reader).await.map_err(backend)?;
-    row.as_ref().map(rows::bucket).transpose()
-}
+use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp};
+use sqlx::{Sqlite, Transaction};
 
 /// Up to `limit` soft-deleted buckets whose `purge_at` has passed, soonest first.
 pub(super) async fn due_buckets(store: &SqliteStore, now: Timestamp, limit: u32) -> StoreResult<Vec<Bucket>> {
@@ -45,22 +23,6 @@ pub(super) async fn due_buckets(store: &SqliteStore, now: Timestamp, limit: u32)
     .await
     .map_err(backend)?;
     due.iter().map(rows::bucket).collect()
-}
-
-/// The object at `key`, read by `executor` (a write transaction or the read pool).
-pub(super) async fn object<'e, E>(executor: E, bucket: &BucketId, key: &ObjectKey) -> StoreResult<Option<Object>>
-where
-    E: Executor<'e, Database = Sqlite>,
-{
-    let row = sqlx::query(&format!(
-        "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket_id = ? AND object_key = ?"
-    ))
-    .bind(bucket.as_str())
-    .bind(key.as_str())
-    .fetch_optional(executor)
-    .await
-    .map_err(backend)?;
-    row.as_ref().map(rows::object).transpose()
 }
 
 /// Batches of one bucket's keys, read inside one read transaction.

@@ -219,6 +219,12 @@ pub async fn the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs
     let none = PutConditions::default();
     let stored = object(&due.id, "a", 10);
     store.put_object(&mine, stored.clone(), &none).await.unwrap();
+    let small = object(&due.id, "b", 2);
+    let bytes = bytes::Bytes::from_static(b"hi");
+    store
+        .put_inline_object(&mine, small.clone(), bytes, &none)
+        .await
+        .unwrap();
     store.soft_delete_bucket(&mine, &due.id, at(1), at(10)).await.unwrap();
     store
         .soft_delete_bucket(&mine, &later.id, at(1), at(100))
@@ -248,8 +254,13 @@ pub async fn the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs
             .unwrap()
             .is_some()
     );
-    // Its object's blob is queued for removal, and its name is free again.
-    assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&stored.blob_id));
+    // Its objects' blobs are queued for removal (the bytes the metadata kept too, until
+    // collected), and its name is free again.
+    let queued = store.garbage_blobs(10, at(10)).await.unwrap();
+    assert!(queued.contains(&stored.blob_id) && queued.contains(&small.blob_id));
+    assert!(store.inline_blob(&small.blob_id).await.unwrap().is_some());
+    store.forget_garbage(&queued).await.unwrap();
+    assert_eq!(store.inline_blob(&small.blob_id).await.unwrap(), None);
     assert_eq!(total(store, &mine, scoped("due", None, None, true)).await, 0);
     store.create_bucket(new_bucket(&mine, "due")).await.unwrap();
     let with_deleted = BucketFilter::new(None, None, vec![], true);

@@ -73,6 +73,7 @@ macro_rules! suite_tests {
             buckets::the_purge_takes_only_due_buckets_frees_names_and_queues_their_blobs,
             buckets::concurrent_writers_in_one_project_all_succeed_with_exact_counts,
             objects::writes_and_deletes_keep_usage_exact,
+            objects::small_objects_keep_their_bytes_in_the_metadata_until_collected,
             objects::conditions_and_bucket_state_are_checked_in_the_write,
             objects::listings_roll_keys_up_under_a_delimiter_and_page,
             objects::the_garbage_queue_and_known_blobs,

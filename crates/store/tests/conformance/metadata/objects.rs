@@ -4,6 +4,7 @@
 
 use super::{at, new_bucket, object, project};
 use crate::fixtures::MetadataFixture;
+use bytes::Bytes;
 use cloudnexus_core::{BucketRef, ObjectKey};
 use cloudnexus_store::{MetadataStore, ObjectEntry, ObjectListRequest, ObjectPosition, PutConditions, StoreError};
 
@@ -65,6 +66,85 @@ pub async fn writes_and_deletes_keep_usage_exact(f: MetadataFixture) {
     );
     assert_eq!(usage(store, &mine, &bucket.id).await, (20, 1));
     assert_eq!(store.get_object(&bucket.id, &key("a/one")).await.unwrap(), None);
+}
+
+/// A small object's bytes kept by the metadata: written with the object, read by its blob id,
+/// kept while a replaced or deleted object's blob waits in the queue, gone once collected; a
+/// refused write keeps nothing.
+pub async fn small_objects_keep_their_bytes_in_the_metadata_until_collected(f: MetadataFixture) {
+    let store = f.store.as_ref();
+    let mine = project(store, "inline").await;
+    let bucket = store.create_bucket(new_bucket(&mine, "inline")).await.unwrap();
+    let none = PutConditions::default();
+    let first = object(&bucket.id, "small", 5);
+    let hello = Bytes::from_static(b"hello");
+    assert_eq!(
+        store
+            .put_inline_object(&mine, first.clone(), hello.clone(), &none)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_object(&bucket.id, &key("small")).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.inline_blob(&first.blob_id).await.unwrap(), Some(hello.clone()));
+    assert_eq!(usage(store, &mine, &bucket.id).await, (5, 1));
+    // A blob in the blob store is not the metadata's.
+    let filed = object(&bucket.id, "filed", 3);
+    store.put_object(&mine, filed.clone(), &none).await.unwrap();
+    assert_eq!(store.inline_blob(&filed.blob_id).await.unwrap(), None);
+
+    // Refused writes keep nothing: a failed precondition, a deleted bucket.
+    let refused = object(&bucket.id, "small", 2);
+    let create_only = PutConditions {
+        if_none_match_any: true,
+        if_match: None,
+    };
+    assert!(matches!(
+        store
+            .put_inline_object(&mine, refused.clone(), Bytes::from_static(b"no"), &create_only)
+            .await,
+        Err(StoreError::PreconditionFailed)
+    ));
+    assert_eq!(store.inline_blob(&refused.blob_id).await.unwrap(), None);
+
+    // Replaced: the old blob is queued and still readable (a read in flight may need it) until
+    // the collector forgets it.
+    let second = object(&bucket.id, "small", 3);
+    assert_eq!(
+        store
+            .put_inline_object(&mine, second.clone(), Bytes::from_static(b"bye"), &none)
+            .await
+            .unwrap(),
+        Some(first.blob_id.clone())
+    );
+    assert_eq!(usage(store, &mine, &bucket.id).await, (6, 2));
+    assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&first.blob_id));
+    assert_eq!(store.inline_blob(&first.blob_id).await.unwrap(), Some(hello));
+    store
+        .forget_garbage(std::slice::from_ref(&first.blob_id))
+        .await
+        .unwrap();
+    assert_eq!(store.inline_blob(&first.blob_id).await.unwrap(), None);
+    assert_eq!(
+        store.inline_blob(&second.blob_id).await.unwrap().as_deref(),
+        Some(&b"bye"[..])
+    );
+
+    // Deleted: the same way.
+    store
+        .delete_object(&mine, &bucket.id, &key("small"), at(3))
+        .await
+        .unwrap();
+    assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&second.blob_id));
+    store
+        .forget_garbage(std::slice::from_ref(&second.blob_id))
+        .await
+        .unwrap();
+    assert_eq!(store.inline_blob(&second.blob_id).await.unwrap(), None);
+    assert_eq!(usage(store, &mine, &bucket.id).await, (3, 1));
 }
 
 pub async fn conditions_and_bucket_state_are_checked_in_the_write(f: MetadataFixture) {

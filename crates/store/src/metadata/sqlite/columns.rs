@@ -1,0 +1,72 @@
+//! Rows read with rusqlite, by position, into the `rows::*Columns` that turn them into domain
+//! values (the same conversions the sqlx backends use).
+
+use crate::metadata::rows::{ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
+use rusqlite::Row;
+
+/// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS).
+pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<BucketColumns> {
+    Ok(BucketColumns {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        name: row.get(2)?,
+        region: row.get(3)?,
+        storage_class: row.get(4)?,
+        public: row.get(5)?,
+        tags: row.get(6)?,
+        created_at: row.get(7)?,
+        deleted_at: row.get(8)?,
+        purge_at: row.get(9)?,
+        size_bytes: row.get(10)?,
+        object_count: row.get(11)?,
+    })
+}
+
+/// An object from a row of [`rows::OBJECT_COLUMNS`](crate::metadata::rows::OBJECT_COLUMNS).
+pub(super) fn object(row: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
+    Ok(ObjectColumns {
+        bucket_id: row.get(0)?,
+        object_key: row.get(1)?,
+        blob_id: row.get(2)?,
+        size_bytes: row.get(3)?,
+        etag: row.get(4)?,
+        content_type: row.get(5)?,
+        last_modified: row.get(6)?,
+    })
+}
+
+/// An upload from a row of [`rows::UPLOAD_COLUMNS`](crate::metadata::rows::UPLOAD_COLUMNS).
+pub(super) fn upload(row: &Row<'_>) -> rusqlite::Result<UploadColumns> {
+    Ok(UploadColumns {
+        id: row.get(0)?,
+        bucket_id: row.get(1)?,
+        object_key: row.get(2)?,
+        content_type: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
+/// A part from a row of [`rows::PART_COLUMNS`](crate::metadata::rows::PART_COLUMNS).
+pub(super) fn part(row: &Row<'_>) -> rusqlite::Result<PartColumns> {
+    Ok(PartColumns {
+        part_number: row.get(0)?,
+        blob_id: row.get(1)?,
+        size_bytes: row.get(2)?,
+        etag: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
+/// An API key from a row of [`rows::KEY_COLUMNS`](crate::metadata::rows::KEY_COLUMNS) (its
+/// first seven columns; a query may select more after them).
+pub(super) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKeyColumns> {
+    Ok(ApiKeyColumns {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        key_hash: row.get(2)?,
+        scopes: row.get(3)?,
+        created_at: row.get(4)?,
+        revoked_at: row.get(5)?,
+        s3_secret: row.get(6)?,
+    })
+}
