@@ -224,13 +224,16 @@ where
             .push_bind(delta.live)
             .push_bind(delta.deleted);
     });
-    insert.push(
-        " ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
-         SET live = bucket_counts_by_prefix.live + excluded.live, \
-             deleted = bucket_counts_by_prefix.deleted + excluded.deleted",
-    );
+    insert.push(" ");
+    insert.push(PREFIX_COUNTS_ON_CONFLICT);
     insert
 }
+
+/// What an insert into `bucket_counts_by_prefix` does with a row already there: adds to it.
+/// The same in both dialects (SQLite's writer inserts one row per statement).
+pub(crate) const PREFIX_COUNTS_ON_CONFLICT: &str = "ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
+     SET live = bucket_counts_by_prefix.live + excluded.live, \
+     deleted = bucket_counts_by_prefix.deleted + excluded.deleted";
 
 /// The day holding the `offset`-th bucket (0-based) of a dimension whose per-day counts are
 /// `days` (in day order), and how many buckets come before that day; `None` when the dimension

@@ -12,7 +12,7 @@ use super::errors::rusqlite_failure as failed;
 use super::writer::Shared;
 use crate::StoreResult;
 use crate::metadata::ApiKeyRecord;
-use crate::metadata::counts::Tally;
+use crate::metadata::counts::{PREFIX_COUNTS_ON_CONFLICT, Tally};
 use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
@@ -205,13 +205,13 @@ impl WriteTx for Write {
         }
         // One prepared statement run per row: on this connection a run costs microseconds, so
         // there is nothing to gain from multi-row statements.
+        let upsert = format!(
+            "INSERT INTO bucket_counts_by_prefix (project_id, dimension, level, prefix, live, deleted) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) {PREFIX_COUNTS_ON_CONFLICT}"
+        );
         for (project, dimension, level, prefix, delta) in tally.prefixes() {
             self.execute(
-                "INSERT INTO bucket_counts_by_prefix (project_id, dimension, level, prefix, live, deleted) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (project_id, dimension, level, prefix) DO UPDATE \
-                 SET live = bucket_counts_by_prefix.live + excluded.live, \
-                     deleted = bucket_counts_by_prefix.deleted + excluded.deleted",
+                &upsert,
                 params![project, dimension, level, prefix, delta.live, delta.deleted],
             )?;
         }
