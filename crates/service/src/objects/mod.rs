@@ -11,6 +11,7 @@ pub mod put;
 
 use crate::{Principal, Service, ServiceError};
 use cloudnexus_core::{Bucket, BucketRef};
+use cloudnexus_store::BlobWriteError;
 
 impl Service {
     /// The caller's live bucket, or, for a request without credentials, a live public bucket
@@ -29,6 +30,15 @@ impl Service {
                 _ => Err(ServiceError::CredentialRequired),
             },
         }
+    }
+}
+
+/// Why a request body did not become a blob, in the service's terms.
+pub(crate) fn blob_write_failed(e: BlobWriteError) -> ServiceError {
+    match e {
+        BlobWriteError::TooLarge(max) => ServiceError::ObjectTooLarge { max },
+        BlobWriteError::Body(e) => ServiceError::BodyUnreadable(e),
+        BlobWriteError::Storage(e) => ServiceError::BlobStorage(e),
     }
 }
 

@@ -9,7 +9,7 @@
 //!   orphan for the sweep), after it the object is whole;
 //! - aborting, or expiring an upload left alone for the configured time, removes it the same way.
 
-use super::live;
+use super::{blob_write_failed, live};
 use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
@@ -145,11 +145,7 @@ impl Service {
         if part.declared_length.is_some_and(|n| n > max) {
             return Err(ServiceError::ObjectTooLarge { max });
         }
-        let written = self.blobs().write(body, max).await.map_err(|e| match e {
-            BlobWriteError::TooLarge(max) => ServiceError::ObjectTooLarge { max },
-            BlobWriteError::Body(e) => ServiceError::BodyUnreadable(e),
-            BlobWriteError::Storage(e) => ServiceError::BlobStorage(e),
-        })?;
+        let written = self.blobs().write(body, max).await.map_err(blob_write_failed)?;
         if part.content_md5.is_some_and(|m| m != written.md5) {
             self.discard(written.id).await;
             return Err(ServiceError::BadDigest);

@@ -4,13 +4,13 @@
 //! [`MAX_INLINE_BLOB_BYTES`] is kept by the metadata store instead, in that same transaction. A body over the size limit, a wrong
 //! MD5, a failed precondition or a client that goes away leaves nothing behind.
 
-use super::live;
+use super::{blob_write_failed, live};
 use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use bytes::Bytes;
 use cloudnexus_core::{BlobId, BucketRef, Object, ObjectKey};
-use cloudnexus_store::{BlobWriteError, ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError};
+use cloudnexus_store::{ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
 
@@ -84,11 +84,7 @@ impl Service {
                 (object, stored.map_err(|e| write_failed(e, &put.bucket))?)
             }
             Body::Large(body) => {
-                let written = self.blobs().write(body, max).await.map_err(|e| match e {
-                    BlobWriteError::TooLarge(max) => ServiceError::ObjectTooLarge { max },
-                    BlobWriteError::Body(e) => ServiceError::BodyUnreadable(e),
-                    BlobWriteError::Storage(e) => ServiceError::BlobStorage(e),
-                })?;
+                let written = self.blobs().write(body, max).await.map_err(blob_write_failed)?;
                 if put.content_md5.is_some_and(|m| m != written.md5) {
                     self.discard(written.id).await;
                     return Err(ServiceError::BadDigest);
