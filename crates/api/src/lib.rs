@@ -1,5 +1,5 @@
 //! The JSON API of CloudNexus Storage over HTTP: the router, one module per resource, the
-//! layers every route wears (failed-auth gate, authentication, rate limit, scope), errors and
+//! guard every route wears (failed-auth gate, authentication, rate limit, scope), errors and
 //! the OpenAPI document. The only crate that knows axum.
 //!
 //! A handler reads as: parse the request into domain types, call the operation of
@@ -9,6 +9,7 @@ pub mod auth;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod listener;
 pub mod openapi;
 pub mod rate_limit;
@@ -88,10 +89,10 @@ pub struct Services {
 
 /// The whole API as one service, ready to serve; callable from tests without a socket.
 ///
-/// Each `/v1` route wears the layers of its operation (`routes::guard`); the matched route is
-/// left on every response for the request log and metrics. The request id, the panic guard and
-/// the body limit wrap the router once: a layer added to every route would be cloned, with
-/// everything inside it, for every request.
+/// Each `/v1` route wears the guard of its operation (`routes::guard`); the matched route is
+/// left on every response for the request log and metrics. The request log with the bound on
+/// requests in flight (one layer), the panic guard and the body limit wrap the router once: a
+/// layer added to every route would be cloned, with everything inside it, for every request.
 pub fn app(
     state: AppState,
 ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
@@ -110,8 +111,8 @@ pub fn app(
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);
     tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(request_id::middleware))
-        .layer(axum::middleware::from_fn_with_state(in_flight, limit_in_flight))
+        .layer(step::StepLayer(EveryRequest { in_flight }))
+        .map_response(IntoResponse::into_response)
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
         .service(routes)
@@ -127,27 +128,42 @@ pub async fn serve(
     listener::serve(listener, app(state), limits, shutdown).await
 }
 
-/// Middleware: one more request than [`ApiSettings::connections`] allows in flight is answered
-/// 503 `overloaded` at once.
-async fn limit_in_flight(
-    axum::extract::State(in_flight): axum::extract::State<listener::InFlight>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let Some(_place) = in_flight.try_enter() else {
-        return error::ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "Service unavailable",
-            "the server is working on as many requests as it takes at once; retry in a moment",
-        )
-        .with_header(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
-        )
-        .into_response();
-    };
-    next.run(request).await
+/// The layer around everything: the request's id, log line and metrics
+/// ([`request_id::logged`]), and inside them the bound on requests in flight: one more than
+/// [`ApiSettings::connections`] allows is answered 503 `overloaded` at once.
+#[derive(Debug, Clone)]
+struct EveryRequest {
+    in_flight: listener::InFlight,
+}
+
+impl step::Step for EveryRequest {
+    async fn run<S>(&self, request: Request, next: step::Next<S>) -> Response
+    where
+        S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        request_id::logged(request, |request| async move {
+            let Some(_place) = self.in_flight.try_enter() else {
+                return overloaded();
+            };
+            next.run(request).await
+        })
+        .await
+    }
+}
+
+fn overloaded() -> Response {
+    error::ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        "Service unavailable",
+        "the server is working on as many requests as it takes at once; retry in a moment",
+    )
+    .with_header(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    )
+    .into_response()
 }
 
 /// The address of a connection's peer, written out once per connection (the rate limits key

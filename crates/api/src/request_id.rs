@@ -4,7 +4,6 @@
 use crate::step::{self, Step};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError, RwLock};
@@ -44,9 +43,13 @@ fn new_id() -> String {
     id
 }
 
-/// Middleware: assigns the id, runs the request inside its span, logs the outcome, and sets
-/// the response header. Credentials and bodies are never logged.
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// Assigns the request its id, runs `handle` inside its span, logs the outcome, records its
+/// metrics and sets the response header. Credentials and bodies are never logged.
+pub async fn logged<F, Fut>(request: Request, handle: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let id = request
         .headers()
         .get(&X_REQUEST_ID)
@@ -57,26 +60,26 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %request.uri().path());
     let started = Instant::now();
     let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(request).instrument(span.clone()))
+        .scope(id.clone(), handle(request).instrument(span.clone()))
         .await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled"));
-    // This layer wraps the router; the route it matched comes back on the response.
+    // This runs outside the router; the route it matched comes back on the response.
     let route = response
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str);
     RequestMetrics::record(method_label(&method), route, status, elapsed);
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = HeaderValue::try_from(id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }
     response
 }
 
 /// Layer: leaves the route the router matched on the response, for the request log and
-/// metrics of [`middleware`] (which runs outside the router and sees no routing). Worn by
-/// every route.
+/// metrics of [`logged`] (which runs outside the router and sees no routing). Worn by every
+/// route.
 #[derive(Debug, Clone, Copy)]
 pub struct KeepMatchedPath;
 

@@ -1,6 +1,7 @@
 //! Route layers written as one async function of the request and the rest of the route
 //! ([`Step`]), served by [`StepLayer`]: what `axum::middleware::from_fn` does, without boxing the
-//! rest of the route anew for every request. The guard of every `/v1` route is four of these.
+//! rest of the route anew for every request. The guard of every `/v1` route is one of these
+//! (`crate::guard`), and so is the layer around the router.
 
 use axum::extract::Request;
 use axum::response::Response;

@@ -52,7 +52,10 @@ impl ApiKeySecret {
     /// The id of the key record this secret belongs to.
     pub fn key_id(&self) -> Option<ApiKeyId> {
         let id_part = &self.0[API_KEY_PREFIX.len()..API_KEY_PREFIX.len() + ID_RANDOM_LEN];
-        ApiKeyId::parse(&format!("{}{id_part}", ApiKeyId::PREFIX)).ok()
+        let mut id = String::with_capacity(ApiKeyId::PREFIX.len() + id_part.len());
+        id.push_str(ApiKeyId::PREFIX);
+        id.push_str(id_part);
+        ApiKeyId::parse(&id).ok()
     }
 
     pub fn hash(&self) -> ApiKeyHash {

@@ -1,29 +1,25 @@
 //! Who is calling, over HTTP. Two credentials are accepted, both as
 //! `Authorization: Bearer <credential>` (an API key may also come as `X-API-Key: <key>`): an
 //! API key (`cnx_...`) or an access token minted by `POST /v1/auth/tokens`. The service checks
-//! them (`cloudnexus_service::auth`); this module reads them from the headers and provides two
-//! layers a route wears:
+//! them (`cloudnexus_service::auth`); this module reads them from the headers for a route's
+//! guard (`crate::guard`): [`authenticate`] turns the credential into a [`Principal`], or
+//! answers 401. A request without credentials passes only to an operation that may be
+//! anonymous. A presented but invalid credential is marked on the answer
+//! ([`CredentialRejected`]) for the failed-auth gate. (The scope check that follows is the
+//! service's, `Principal::authorize`.)
 //!
-//! - [`authenticate`] turns the credential into a [`Principal`] in the request's extensions,
-//!   or answers 401. A request without credentials passes only to an operation that may be
-//!   anonymous. A presented but invalid credential is marked on the answer
-//!   ([`CredentialRejected`]) for the failed-auth gate around it.
-//! - [`authorize`] answers 403 unless the principal has the operation's scope.
-//!
-//! Handlers take the principal with the [`Principal`] extractor.
+//! The guard leaves the principal in the request's extensions; handlers take it with the
+//! [`Caller`] extractor.
 
 use crate::AppState;
 use crate::error::{ApiError, credential_required};
-use crate::step::{Next, Step};
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::ApiKeySecret;
 use cloudnexus_service::auth::AuthFailure;
 use cloudnexus_service::{Operation, Principal};
-use std::convert::Infallible;
-use tower::Service;
 
 /// Left on an answer whose request presented a malformed, unknown, expired or revoked
 /// credential: what the failed-auth gate counts.
@@ -86,61 +82,29 @@ async fn check(state: &AppState, credential: Credential<'_>) -> Result<Principal
     })
 }
 
-/// Layer: authenticates the request for `operation` (see the module's documentation).
-#[derive(Debug, Clone)]
-pub struct Authenticate {
-    pub state: AppState,
-    pub operation: Operation,
-}
-
-impl Step for Authenticate {
-    async fn run<S>(&self, mut request: Request, next: Next<S>) -> Response
-    where
-        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-        S::Future: Send,
-    {
-        let checked = match presented_credential(request.headers()) {
-            None if self.operation.may_be_anonymous() => return next.run(request).await,
-            None => return credential_required().into_response(),
-            Some(credential) => check(&self.state, credential).await,
-        };
-        match checked {
-            Ok(principal) => {
-                request.extensions_mut().insert(principal);
-                next.run(request).await
-            }
-            Err((answer, rejected)) => {
-                let mut response = answer.into_response();
-                if rejected {
-                    response.extensions_mut().insert(CredentialRejected);
-                }
-                response
-            }
+/// Authenticates a request for `operation` (see the module's documentation): its principal,
+/// `None` for an anonymous request to an operation that allows one, or the answer that
+/// refuses it (marked [`CredentialRejected`] when the credential itself was rejected).
+pub(crate) async fn authenticate(
+    state: &AppState,
+    operation: Operation,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, Response> {
+    let checked = match presented_credential(headers) {
+        None if operation.may_be_anonymous() => return Ok(None),
+        None => return Err(credential_required().into_response()),
+        Some(credential) => check(state, credential).await,
+    };
+    checked.map(Some).map_err(|(answer, rejected)| {
+        let mut response = answer.into_response();
+        if rejected {
+            response.extensions_mut().insert(CredentialRejected);
         }
-    }
+        response
+    })
 }
 
-/// Layer: refuses a principal without the scope `operation` needs. Requests without one (an
-/// anonymous read) are the operation's to decide.
-#[derive(Debug, Clone, Copy)]
-pub struct Authorize(pub Operation);
-
-impl Step for Authorize {
-    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
-    where
-        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-        S::Future: Send,
-    {
-        if let Some(principal) = request.extensions().get::<Principal>()
-            && let Err(e) = principal.authorize(self.0)
-        {
-            return ApiError::from(e).into_response();
-        }
-        next.run(request).await
-    }
-}
-
-/// The principal [`authenticate`] found. A route that does not wear that layer has none, and
+/// The principal [`authenticate`] found. A route that does not wear the guard has none, and
 /// answers as if no credential had been sent.
 #[derive(Debug)]
 pub struct Caller(pub Principal);

@@ -1,12 +1,12 @@
-//! The two rate-limit layers of a route:
+//! The rate-limit checks of a route's guard (`crate::guard`):
 //!
-//! - [`failed_auth_gate`] (outermost) finds the client's address and counts the answers that
-//!   rejected a presented credential against it; past the limit, such an answer becomes a 429,
-//!   so a blocked address learns nothing about the credentials it tries.
+//! - the failed-auth gate: the client's address ([`client_address`]) counts the answers that
+//!   rejected a presented credential ([`count_failed_auth`]); past the limit, such an answer
+//!   becomes a 429, so a blocked address learns nothing about the credentials it tries;
 //! - [`admit`] (after authentication) admits the request against its API key's quota for the
 //!   route's policy (anonymous reads: against the address), and in the same limiter call checks
-//!   that the address is not blocked by the gate. It puts the `RateLimit-Policy` and
-//!   `RateLimit` headers on the answer.
+//!   that the address is not blocked by the gate; the answer gets the `RateLimit-Policy` and
+//!   `RateLimit` headers ([`set_rate_limit_headers`]).
 //!
 //! So each request costs one limiter call, and one more only when its credential was rejected.
 
@@ -14,17 +14,14 @@ use super::header_values;
 use crate::AppState;
 use crate::Peer;
 use crate::error::ApiError;
-use crate::step::{Next, Step};
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::{Policy, Principal};
 use cloudnexus_store::{Admission, LimiterUnavailable, Verdict};
-use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
-use tower::Service;
 
 static RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
@@ -44,52 +41,16 @@ impl ClientAddress {
     }
 }
 
-/// Layer: the failed-auth gate (see the module's documentation).
-#[derive(Debug, Clone)]
-pub struct FailedAuthGate(pub AppState);
-
-impl Step for FailedAuthGate {
-    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
-    where
-        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-        S::Future: Send,
-    {
-        failed_auth_gate(&self.0, request, next).await
-    }
-}
-
-/// Layer: admits the request under `policy` (see the module's documentation).
-#[derive(Debug, Clone)]
-pub struct Admit {
-    pub state: AppState,
-    pub policy: Policy,
-}
-
-impl Step for Admit {
-    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
-    where
-        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-        S::Future: Send,
-    {
-        admit(&self.state, self.policy, request, next).await
-    }
-}
-
-async fn failed_auth_gate<S>(state: &AppState, mut request: Request, next: Next<S>) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    let settings = &state.settings.rate_limits;
-    let client = ClientAddress(client_address(&request, &settings.trusted_proxies));
-    request.extensions_mut().insert(client.clone());
-    let response = next.run(request).await;
+/// The failed-auth gate's half after the route: an answer that rejected a presented credential
+/// counts against the client's address, and past the limit becomes a 429.
+pub(crate) async fn count_failed_auth(state: &AppState, client: &ClientAddress, response: Response) -> Response {
     if response.extensions().get::<crate::auth::CredentialRejected>().is_none() {
         return response;
     }
     let failure = Admission {
         policy: FAILED_AUTH_POLICY,
         caller: client.as_str(),
-        quota: settings.failed_auth,
+        quota: state.settings.rate_limits.failed_auth,
     };
     match state
         .limiter
@@ -102,27 +63,28 @@ where
     }
 }
 
-async fn admit<S>(state: &AppState, policy: Policy, request: Request, next: Next<S>) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
+/// Admits a request of `principal` (`None`: an anonymous read, counted per address) from
+/// `client` under `policy`, checking in the same limiter call that the address is not blocked
+/// by the gate. `Ok` carries the decision for [`set_rate_limit_headers`]; `Err` the refusal,
+/// which already wears them when it is the caller's own quota that is spent.
+pub(crate) async fn admit(
+    state: &AppState,
+    policy: Policy,
+    client: &ClientAddress,
+    principal: Option<&Principal>,
+) -> Result<Decision, Response> {
     let settings = &state.settings.rate_limits;
     let quota = settings.quota(policy);
-    let client = request.extensions().get::<ClientAddress>().cloned();
-    let gate = client.as_ref().map(|c| Admission {
+    let gate = Admission {
         policy: FAILED_AUTH_POLICY,
-        caller: c.as_str(),
+        caller: client.as_str(),
         quota: settings.failed_auth,
-    });
-    // Anonymous reads (of public buckets' objects) are counted per client address.
+    };
     let anonymous;
-    let (caller, who) = match request.extensions().get::<Principal>() {
+    let (caller, who) = match principal {
         Some(principal) => (principal.key_id.as_str(), "this API key"),
         None => {
-            let address = client
-                .as_ref()
-                .map_or_else(|| client_address(&request, &settings.trusted_proxies), |c| c.0.clone());
-            anonymous = format!("anonymous:{address}");
+            anonymous = format!("anonymous:{}", client.as_str());
             (anonymous.as_str(), "this address (reading without credentials)")
         }
     };
@@ -133,25 +95,29 @@ where
     };
     let verdict = state
         .limiter
-        .admit(admission, gate, state.service.clock().now_millis())
+        .admit(admission, Some(gate), state.service.clock().now_millis())
         .await;
-    let (mut response, decision) = match verdict {
-        Ok(Verdict::Admitted(decision)) => (next.run(request).await, decision),
-        Ok(Verdict::OverQuota(decision)) => (rate_limited(who, policy, quota, &decision).into_response(), decision),
-        Ok(Verdict::GateShut(decision)) => return too_many_failures(&decision).into_response(),
-        Err(e) => return limiter_unavailable(&e).into_response(),
-    };
-    set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
-    response
+    match verdict {
+        Ok(Verdict::Admitted(decision)) => Ok(decision),
+        Ok(Verdict::OverQuota(decision)) => {
+            let mut response = rate_limited(who, policy, quota, &decision).into_response();
+            set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
+            Err(response)
+        }
+        Ok(Verdict::GateShut(decision)) => Err(too_many_failures(&decision).into_response()),
+        Err(e) => Err(limiter_unavailable(&e).into_response()),
+    }
 }
 
-fn set_rate_limit_headers(headers: &mut HeaderMap, policy: Policy, quota: Quota, decision: &Decision) {
+/// `RateLimit-Policy` and `RateLimit` of an admitted request, on its answer.
+pub(crate) fn set_rate_limit_headers(headers: &mut HeaderMap, policy: Policy, quota: Quota, decision: &Decision) {
     let (policy, state) = header_values(policy.name(), quota, decision);
+    // From the `String`s themselves: no copy of either.
     headers.insert(
         RATELIMIT_POLICY.clone(),
-        HeaderValue::from_str(&policy).expect("ascii header"),
+        HeaderValue::try_from(policy).expect("ascii header"),
     );
-    headers.insert(RATELIMIT.clone(), HeaderValue::from_str(&state).expect("ascii header"));
+    headers.insert(RATELIMIT.clone(), HeaderValue::try_from(state).expect("ascii header"));
 }
 
 fn retry_after(decision: &Decision) -> HeaderValue {

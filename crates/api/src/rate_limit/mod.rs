@@ -1,5 +1,5 @@
 //! Rate limits over HTTP: the quota of each policy, the `RateLimit-Policy` and `RateLimit`
-//! headers, and the two layers a route wears (`middleware`): the failed-auth gate of the
+//! headers, and the two checks of a route's guard (`middleware`): the failed-auth gate of the
 //! client's address, and the admission of the request against its API key's quota.
 //!
 //! Quotas are per API key (access tokens count against the key that minted them), kept exactly
@@ -8,7 +8,7 @@
 
 pub(crate) mod middleware;
 
-pub use middleware::{Admit, ClientAddress, FailedAuthGate};
+pub use middleware::ClientAddress;
 
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::Policy;

@@ -1,5 +1,5 @@
 //! The routes, one module per resource, each route declaring the operation it performs (which
-//! gives the layers it wears, [`guard`]), and the answers for requests no route takes.
+//! gives the guard it wears, [`guard`]), and the answers for requests no route takes.
 
 pub mod buckets;
 pub mod health;
@@ -8,17 +8,12 @@ pub mod service_info;
 pub mod tokens;
 
 use crate::AppState;
-use crate::auth::{Authenticate, Authorize};
 use crate::error::ApiError;
-use crate::rate_limit::{Admit, FailedAuthGate};
+use crate::guard::Guard;
 use crate::step::StepLayer;
-use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::Route;
 use cloudnexus_service::Operation;
-use std::convert::Infallible;
-use tower::{Layer, Service};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 
 /// The documented `/v1` routes; their OpenAPI description is collected as they are added.
@@ -41,34 +36,14 @@ pub fn guarded(
     routes.map(|methods| methods.route_layer(layers))
 }
 
-/// The layers of a route performing `operation`, outermost first: the failed-auth gate of the
+/// The layer of a route performing `operation`: its [`Guard`] (the failed-auth gate of the
 /// client's address, authentication, the rate limit of the operation's policy, and the
-/// operation's scope. A request refused by any of them never reaches the handler.
-pub fn guard(
-    state: &AppState,
-    operation: Operation,
-) -> impl Layer<
-    Route,
-    Service: Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-                 + Clone
-                 + Send
-                 + Sync
-                 + 'static,
-> + Clone
-+ Send
-+ Sync
-+ 'static {
-    tower::ServiceBuilder::new()
-        .layer(StepLayer(FailedAuthGate(state.clone())))
-        .layer(StepLayer(Authenticate {
-            state: state.clone(),
-            operation,
-        }))
-        .layer(StepLayer(Admit {
-            state: state.clone(),
-            policy: operation.policy(),
-        }))
-        .layer(StepLayer(Authorize(operation)))
+/// operation's scope). A request refused by any of them never reaches the handler.
+pub fn guard(state: &AppState, operation: Operation) -> StepLayer<Guard> {
+    StepLayer(Guard {
+        state: state.clone(),
+        operation,
+    })
 }
 
 pub async fn not_found() -> ApiError {

@@ -1,0 +1,81 @@
+//! The one layer every `/v1` route wears, [`Guard`]: in one pass over the request, the checks
+//! a request must clear before its handler runs, in this order:
+//!
+//! 1. the client's address is found (`rate_limit::middleware::client_address`), for the
+//!    failed-auth gate and anonymous quotas;
+//! 2. authentication: the credential becomes a [`Principal`](cloudnexus_service::Principal),
+//!    or the answer is 401 (`auth::authenticate`);
+//! 3. the rate limit of the operation's policy (`rate_limit::middleware::admit`), 429 past it;
+//! 4. the operation's scope (`Principal::authorize`), 403 without it (an anonymous request is
+//!    the operation's to decide);
+//!
+//! then the handler, with the principal in the request's extensions. The answer, whoever gave
+//! it after step 3, wears the `RateLimit` headers; one that rejected a presented credential is
+//! counted by the failed-auth gate, which may turn it into a 429.
+//!
+//! These were four layers; as one, a request pays for one boxed future and one clone of the
+//! route instead of four of each (this runs on every request; see docs/benchmarks.md).
+
+use crate::AppState;
+use crate::auth;
+use crate::error::ApiError;
+use crate::rate_limit::ClientAddress;
+use crate::rate_limit::middleware::{admit, client_address, count_failed_auth, set_rate_limit_headers};
+use crate::step::{Next, Step};
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use cloudnexus_service::Operation;
+use std::convert::Infallible;
+use tower::Service;
+
+/// The checks of a route performing `operation` (see the module's documentation).
+#[derive(Debug, Clone)]
+pub struct Guard {
+    pub state: AppState,
+    pub operation: Operation,
+}
+
+impl Step for Guard {
+    async fn run<S>(&self, request: Request, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        let state = &self.state;
+        let client = ClientAddress::new(client_address(&request, &state.settings.rate_limits.trusted_proxies));
+        let response = self.checked(request, &client, next).await;
+        count_failed_auth(state, &client, response).await
+    }
+}
+
+impl Guard {
+    /// Steps 2 to 4, then the handler.
+    async fn checked<S>(&self, mut request: Request, client: &ClientAddress, next: Next<S>) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+        S::Future: Send,
+    {
+        let state = &self.state;
+        let principal = match auth::authenticate(state, self.operation, request.headers()).await {
+            Ok(principal) => principal,
+            Err(refused) => return refused,
+        };
+        let policy = self.operation.policy();
+        let decision = match admit(state, policy, client, principal.as_ref()).await {
+            Ok(decision) => decision,
+            Err(refused) => return refused,
+        };
+        let mut response = match principal.as_ref().map(|p| p.authorize(self.operation)) {
+            Some(Err(refused)) => ApiError::from(refused).into_response(),
+            _ => {
+                if let Some(principal) = principal {
+                    request.extensions_mut().insert(principal);
+                }
+                next.run(request).await
+            }
+        };
+        let quota = state.settings.rate_limits.quota(policy);
+        set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
+        response
+    }
+}
