@@ -26,7 +26,9 @@ pub mod testing;
 pub use backends::{
     BackendConfig, Backends, DEFAULT_LIMITER_KEY_PREFIX, OpenError, open_blobs, open_metadata, redacted,
 };
-pub use blob::{BlobStore, BlobWriteError, ByteStream, LocalBlobStore, S3BlobStore, WrittenBlob};
+pub use blob::{
+    BlobStore, BlobWriteError, BodyStart, ByteStream, LocalBlobStore, S3BlobStore, WrittenBlob, read_start,
+};
 pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, RedisRateLimiter, Verdict};
 pub use metadata::{

@@ -10,9 +10,9 @@ use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use bytes::Bytes;
 use cloudnexus_core::{BlobId, BucketRef, Object, ObjectKey};
-use cloudnexus_store::{ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError};
+use cloudnexus_store::{ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError, read_start};
 use futures_util::StreamExt;
-use md5::{Digest, Md5};
+use md5::Digest;
 
 /// An object to store, its headers parsed.
 #[derive(Debug, Clone)]
@@ -71,8 +71,7 @@ impl Service {
         };
         let (object, replaced) = match read_small(body, max).await? {
             // A small body is kept with the metadata, in the object's own transaction.
-            Body::Small(bytes) => {
-                let md5: [u8; 16] = Md5::digest(&bytes).into();
+            Body::Small(bytes, md5) => {
                 if put.content_md5.is_some_and(|m| m != md5) {
                     return Err(ServiceError::BadDigest);
                 }
@@ -127,32 +126,22 @@ fn write_failed(e: StoreError, bucket: &BucketRef) -> ServiceError {
     }
 }
 
-/// A request body: whole when it ends within [`MAX_INLINE_BLOB_BYTES`], else the stream again
-/// (the bytes read so far first).
+/// A request body: whole (with its MD5) when it ends within [`MAX_INLINE_BLOB_BYTES`], else the
+/// stream again (the bytes read so far first).
 enum Body {
-    Small(Bytes),
+    Small(Bytes, [u8; 16]),
     Large(ByteStream),
 }
 
 /// Reads `body` until it ends or passes [`MAX_INLINE_BLOB_BYTES`] (or `max`, the size limit).
 async fn read_small(mut body: ByteStream, max: u64) -> Result<Body, ServiceError> {
-    let mut read: Vec<Bytes> = Vec::new();
-    let mut size = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(ServiceError::BodyUnreadable)?;
-        size += chunk.len() as u64;
-        if size > max {
-            return Err(ServiceError::ObjectTooLarge { max });
-        }
-        read.push(chunk);
-        if size > MAX_INLINE_BLOB_BYTES {
-            let read = futures_util::stream::iter(read.into_iter().map(Ok));
-            return Ok(Body::Large(read.chain(body).boxed()));
-        }
+    let mut start = read_start(&mut body, MAX_INLINE_BLOB_BYTES, max)
+        .await
+        .map_err(blob_write_failed)?;
+    if start.ended {
+        let bytes = start.take_bytes();
+        return Ok(Body::Small(bytes, start.md5.finalize().into()));
     }
-    Ok(Body::Small(match read.len() {
-        0 => Bytes::new(),
-        1 => read.remove(0),
-        _ => read.concat().into(),
-    }))
+    let read = futures_util::stream::iter(start.chunks.into_iter().map(Ok));
+    Ok(Body::Large(read.chain(body).boxed()))
 }

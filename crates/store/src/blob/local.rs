@@ -7,7 +7,7 @@
 //! files left by a crash are removed when the store opens; a temp file of a request that is
 //! dropped halfway (the client went away) is removed at once.
 
-use super::{BlobStore, BlobWriteError, ByteStream, WrittenBlob};
+use super::{BlobStore, BlobWriteError, BodyStart, ByteStream, WrittenBlob, read_start};
 use async_trait::async_trait;
 use bytes::Bytes;
 use cloudnexus_core::BlobId;
@@ -169,28 +169,23 @@ impl BlobStore for LocalBlobStore {
         let id = BlobId::generate();
         // Read up to one buffer's worth before touching the disk: most bodies end within it,
         // and are then written in one blocking call.
-        let mut read = Vec::new();
-        let mut md5 = Md5::new();
-        let mut size = 0u64;
-        while size <= WRITE_BUFFER as u64 {
-            let Some(chunk) = body.next().await else {
-                self.write_whole(id.clone(), read)
-                    .await
-                    .map_err(BlobWriteError::Storage)?;
-                return Ok(WrittenBlob {
-                    id,
-                    size,
-                    md5: md5.finalize().into(),
-                });
-            };
-            let chunk = chunk.map_err(BlobWriteError::Body)?;
-            size += chunk.len() as u64;
-            if size > max_bytes {
-                return Err(BlobWriteError::TooLarge(max_bytes));
-            }
-            md5.update(&chunk);
-            read.push(chunk);
+        let start = read_start(&mut body, WRITE_BUFFER as u64, max_bytes).await?;
+        if start.ended {
+            self.write_whole(id.clone(), start.chunks)
+                .await
+                .map_err(BlobWriteError::Storage)?;
+            return Ok(WrittenBlob {
+                id,
+                size: start.size,
+                md5: start.md5.finalize().into(),
+            });
         }
+        let BodyStart {
+            chunks: read,
+            size,
+            md5,
+            ..
+        } = start;
         let (size, md5) = self.write_streaming(&id, read, body, size, md5, max_bytes).await?;
         Ok(WrittenBlob { id, size, md5 })
     }

@@ -11,9 +11,9 @@
 //! of an upload whose node died cannot be aborted by it: `docs/operations.md` asks for the
 //! bucket's rule that aborts incomplete multipart uploads after a day.)
 
-use super::{BlobStore, BlobWriteError, ByteStream, WrittenBlob};
+use super::{BlobStore, BlobWriteError, ByteStream, WrittenBlob, read_start};
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use cloudnexus_core::BlobId;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
@@ -243,33 +243,22 @@ impl BlobStore for S3BlobStore {
     async fn write(&self, mut body: ByteStream, max_bytes: u64) -> Result<WrittenBlob, BlobWriteError> {
         let id = BlobId::generate();
         let path = self.path_of(&id);
-        let mut md5 = Md5::new();
-        let mut size = 0u64;
-        let mut first = BytesMut::new();
         // Up to one part is gathered: a body that ends within it is one PUT.
-        while first.len() < PART_BYTES {
-            let Some(chunk) = body.next().await else {
-                self.store
-                    .put(&path, PutPayload::from_bytes(first.freeze()))
-                    .await
-                    .map_err(storage)?;
-                return Ok(WrittenBlob {
-                    id,
-                    size,
-                    md5: md5.finalize().into(),
-                });
-            };
-            let chunk = chunk.map_err(BlobWriteError::Body)?;
-            size += chunk.len() as u64;
-            if size > max_bytes {
-                return Err(BlobWriteError::TooLarge(max_bytes));
-            }
-            md5.update(&chunk);
-            first.extend_from_slice(&chunk);
+        let mut start = read_start(&mut body, PART_BYTES as u64, max_bytes).await?;
+        let first = start.take_bytes();
+        let (size, mut md5) = (start.size, start.md5);
+        if start.ended {
+            self.store
+                .put(&path, PutPayload::from_bytes(first))
+                .await
+                .map_err(storage)?;
+            return Ok(WrittenBlob {
+                id,
+                size,
+                md5: md5.finalize().into(),
+            });
         }
-        let size = self
-            .write_parts(&path, first.freeze(), body, size, &mut md5, max_bytes)
-            .await?;
+        let size = self.write_parts(&path, first, body, size, &mut md5, max_bytes).await?;
         Ok(WrittenBlob {
             id,
             size,

@@ -186,7 +186,7 @@ pub(crate) async fn check_objects(
 #[derive(Debug, Default, Clone)]
 pub(crate) struct KeyState {
     /// The last acknowledged version.
-    acked: Option<u64>,
+    pub(crate) acked: Option<u64>,
     /// Versions sent after it whose outcome is unknown (the server died).
     in_flight: Vec<u64>,
 }
