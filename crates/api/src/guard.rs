@@ -1,11 +1,11 @@
 //! The one layer every `/v1` route wears, [`Guard`]: in one pass over the request, the checks
 //! a request must clear before its handler runs, in this order:
 //!
-//! 1. the client's address is found (`rate_limit::middleware::client_address`), for the
+//! 1. the client's address is found (`rate_limit::checks::client_address`), for the
 //!    failed-auth gate and anonymous quotas;
 //! 2. authentication: the credential becomes a [`Principal`](cloudnexus_service::Principal),
 //!    or the answer is 401 (`auth::authenticate`);
-//! 3. the rate limit of the operation's policy (`rate_limit::middleware::admit`), 429 past it;
+//! 3. the rate limit of the operation's policy (`rate_limit::checks::admit`), 429 past it;
 //! 4. the operation's scope (`Principal::authorize`), 403 without it (an anonymous request is
 //!    the operation's to decide);
 //!
@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::rate_limit::ClientAddress;
-use crate::rate_limit::middleware::{admit, client_address, count_failed_auth, set_rate_limit_headers};
+use crate::rate_limit::checks::{admit, client_address, count_failed_auth, set_rate_limit_headers};
 use crate::step::{Next, Step};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};

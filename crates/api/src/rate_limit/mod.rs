@@ -1,14 +1,14 @@
 //! Rate limits over HTTP: the quota of each policy, the `RateLimit-Policy` and `RateLimit`
-//! headers, and the two checks of a route's guard (`middleware`): the failed-auth gate of the
+//! headers, and the two checks of a route's guard (`checks`): the failed-auth gate of the
 //! client's address, and the admission of the request against its API key's quota.
 //!
 //! Quotas are per API key (access tokens count against the key that minted them), kept exactly
 //! over any rolling window by the store's [`RateLimiter`](cloudnexus_store::RateLimiter).
 //! Failed authentication is limited per client address too.
 
-pub(crate) mod middleware;
+pub(crate) mod checks;
 
-pub use middleware::ClientAddress;
+pub use checks::ClientAddress;
 
 use cloudnexus_core::rate_limit::{Decision, Quota};
 use cloudnexus_service::Policy;

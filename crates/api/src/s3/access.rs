@@ -13,7 +13,7 @@ use super::Authenticated;
 use super::errors;
 use crate::AppState;
 use crate::rate_limit::ClientAddress;
-use crate::rate_limit::middleware::FAILED_AUTH_POLICY;
+use crate::rate_limit::checks::FAILED_AUTH_POLICY;
 use cloudnexus_service::Operation;
 use cloudnexus_service::auth::AuthFailure;
 use cloudnexus_store::{Admission, Verdict};

@@ -23,7 +23,7 @@ mod objects;
 mod protocol;
 
 use crate::AppState;
-use crate::rate_limit::middleware::{FAILED_AUTH_POLICY, client_address};
+use crate::rate_limit::checks::{FAILED_AUTH_POLICY, client_address};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};

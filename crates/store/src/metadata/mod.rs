@@ -326,4 +326,7 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     async fn forget_garbage(&self, blobs: &[BlobId]) -> StoreResult<()>;
     /// Which of `blobs` an object still references or the garbage queue holds.
     async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>>;
+    /// Which of `blobs` the metadata keeps itself (small objects' bytes, `inline_blob`): the
+    /// collector forgets those without asking the blob store to delete what it never had.
+    async fn kept_inline(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>>;
 }

@@ -363,6 +363,10 @@ impl MetadataStore for PgStore {
     async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
         reads::known_blobs(self, blobs).await
     }
+
+    async fn kept_inline(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+        reads::kept_inline(self, blobs).await
+    }
 }
 
 #[cfg(test)]

@@ -138,6 +138,19 @@ pub(super) async fn known_blobs(store: &PgStore, blobs: &[BlobId]) -> StoreResul
     Ok(rows::blob_ids(&known))
 }
 
+pub(super) async fn kept_inline(store: &PgStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+    let ids: Vec<&str> = blobs.iter().map(BlobId::as_str).collect();
+    let kept: Vec<String> = sqlx::query_scalar(
+        "SELECT c.id FROM unnest($1::text[]) AS c(id) \
+         WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.id)",
+    )
+    .bind(ids)
+    .fetch_all(&store.pool)
+    .await
+    .map_err(backend)?;
+    Ok(rows::blob_ids(&kept))
+}
+
 pub(super) async fn project(store: &PgStore, id_or_name: &str) -> StoreResult<Option<Project>> {
     let column = if id_or_name.starts_with(ProjectId::PREFIX) {
         "id"

@@ -449,4 +449,8 @@ impl MetadataStore for SqliteStore {
     async fn known_blobs(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
         reads::known_blobs(self, blobs).await
     }
+
+    async fn kept_inline(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+        reads::kept_inline(self, blobs).await
+    }
 }

@@ -99,6 +99,21 @@ pub(super) async fn known_blobs(store: &SqliteStore, blobs: &[BlobId]) -> StoreR
     Ok(found)
 }
 
+pub(super) async fn kept_inline(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
+    let mut kept = Vec::new();
+    for blob in blobs {
+        let hit: Option<i64> = sqlx::query_scalar("SELECT 1 FROM inline_blobs WHERE blob_id = ?1")
+            .bind(blob.as_str())
+            .fetch_optional(&store.reader)
+            .await
+            .map_err(backend)?;
+        if hit.is_some() {
+            kept.push(blob.clone());
+        }
+    }
+    Ok(kept)
+}
+
 pub(super) async fn project(store: &SqliteStore, id_or_name: &str) -> StoreResult<Option<Project>> {
     let column = if id_or_name.starts_with(ProjectId::PREFIX) {
         "id"

@@ -123,6 +123,22 @@ pub async fn small_objects_keep_their_bytes_in_the_metadata_until_collected(f: M
     assert_eq!(usage(store, &mine, &bucket.id).await, (6, 2));
     assert!(store.garbage_blobs(10, at(10)).await.unwrap().contains(&first.blob_id));
     assert_eq!(store.inline_blob(&first.blob_id).await.unwrap(), Some(hello));
+    // The collector tells small objects' blobs from the blob store's.
+    let unknown = cloudnexus_core::BlobId::generate();
+    let kept = store
+        .kept_inline(&[
+            filed.blob_id.clone(),
+            first.blob_id.clone(),
+            unknown,
+            second.blob_id.clone(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        kept.contains(&first.blob_id) && kept.contains(&second.blob_id),
+        "{kept:?}"
+    );
     store
         .forget_garbage(std::slice::from_ref(&first.blob_id))
         .await
