@@ -73,30 +73,13 @@ pub(crate) async fn admit(
     client: &ClientAddress,
     principal: Option<&Principal>,
 ) -> Result<Decision, Response> {
-    let settings = &state.settings.rate_limits;
-    let quota = settings.quota(policy);
-    let gate = Admission {
-        policy: FAILED_AUTH_POLICY,
-        caller: client.as_str(),
-        quota: settings.failed_auth,
+    let quota = state.settings.rate_limits.quota(policy);
+    let who = if principal.is_some() {
+        "this API key"
+    } else {
+        "this address (reading without credentials)"
     };
-    let anonymous;
-    let (caller, who) = match principal {
-        Some(principal) => (principal.key_id.as_str(), "this API key"),
-        None => {
-            anonymous = format!("anonymous:{}", client.as_str());
-            (anonymous.as_str(), "this address (reading without credentials)")
-        }
-    };
-    let admission = Admission {
-        policy: policy.name(),
-        caller,
-        quota,
-    };
-    let verdict = state
-        .limiter
-        .admit(admission, Some(gate), state.service.clock().now_millis())
-        .await;
+    let verdict = count_request(state, policy, Some(client), principal).await;
     match verdict {
         Ok(Verdict::Admitted(decision)) => Ok(decision),
         Ok(Verdict::OverQuota(decision)) => {
@@ -107,6 +90,40 @@ pub(crate) async fn admit(
         Ok(Verdict::GateShut(decision)) => Err(too_many_failures(&decision).into_response()),
         Err(e) => Err(limiter_unavailable(&e).into_response()),
     }
+}
+
+/// The one limiter call that admits a request, over either protocol: against its principal's
+/// quota for `policy` (without one, an anonymous read, against the client's address), and, in
+/// the same call, the client's failed-auth gate. Each protocol answers the verdict its own way.
+pub(crate) async fn count_request(
+    state: &AppState,
+    policy: Policy,
+    client: Option<&ClientAddress>,
+    principal: Option<&Principal>,
+) -> Result<Verdict, LimiterUnavailable> {
+    let settings = &state.settings.rate_limits;
+    let gate = client.map(|c| Admission {
+        policy: FAILED_AUTH_POLICY,
+        caller: c.as_str(),
+        quota: settings.failed_auth,
+    });
+    let anonymous;
+    let caller = match principal {
+        Some(principal) => principal.key_id.as_str(),
+        None => {
+            anonymous = format!("anonymous:{}", client.map_or("unknown", ClientAddress::as_str));
+            anonymous.as_str()
+        }
+    };
+    let admission = Admission {
+        policy: policy.name(),
+        caller,
+        quota: settings.quota(policy),
+    };
+    state
+        .limiter
+        .admit(admission, gate, state.service.clock().now_millis())
+        .await
 }
 
 /// `RateLimit-Policy` and `RateLimit` of an admitted request, on its answer.

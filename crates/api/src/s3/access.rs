@@ -13,10 +13,10 @@ use super::Authenticated;
 use super::errors;
 use crate::AppState;
 use crate::rate_limit::ClientAddress;
-use crate::rate_limit::checks::FAILED_AUTH_POLICY;
+use crate::rate_limit::checks::count_request;
 use cloudnexus_service::Operation;
 use cloudnexus_service::auth::AuthFailure;
-use cloudnexus_store::{Admission, Verdict};
+use cloudnexus_store::Verdict;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result, s3_error};
@@ -116,28 +116,7 @@ impl S3Access for Access {
         let policy = operation.map_or(cloudnexus_service::Policy::Write, Operation::policy);
         let settings = &state.settings.rate_limits;
         let quota = settings.quota(policy);
-        let anonymous;
-        let caller = match &principal {
-            Some(p) => p.key_id.as_str(),
-            None => {
-                anonymous = format!("anonymous:{}", client.as_ref().map_or("unknown", ClientAddress::as_str));
-                anonymous.as_str()
-            }
-        };
-        let gate = client.as_ref().map(|c| Admission {
-            policy: FAILED_AUTH_POLICY,
-            caller: c.as_str(),
-            quota: settings.failed_auth,
-        });
-        let admission = Admission {
-            policy: policy.name(),
-            caller,
-            quota,
-        };
-        let verdict = state
-            .limiter
-            .admit(admission, gate, state.service.clock().now_millis())
-            .await;
+        let verdict = count_request(state, policy, client.as_ref(), principal.as_ref()).await;
         match verdict {
             Ok(Verdict::Admitted(_)) => {}
             Ok(Verdict::OverQuota(d)) => {
