@@ -38,6 +38,17 @@ pub enum BucketNameError {
 impl BucketName {
     /// Checks `s` against S3's naming rules for general-purpose buckets.
     pub fn parse(s: &str) -> Result<Self, BucketNameError> {
+        Self::check(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    /// [`BucketName::parse`] keeping the string it is given rather than copying it.
+    pub fn parse_owned(s: String) -> Result<Self, BucketNameError> {
+        Self::check(&s)?;
+        Ok(Self(s))
+    }
+
+    fn check(s: &str) -> Result<(), BucketNameError> {
         let len = s.chars().count();
         if !(3..=63).contains(&len) {
             return Err(BucketNameError::Length(len));
@@ -65,7 +76,7 @@ impl BucketName {
         if let Some(x) = RESERVED_SUFFIXES.iter().find(|x| s.ends_with(*x)) {
             return Err(BucketNameError::ReservedSuffix(x));
         }
-        Ok(Self(s.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {

@@ -46,11 +46,22 @@ macro_rules! prefixed_id {
 
             /// Parses an id, checking its prefix and random part.
             pub fn parse(s: &str) -> Result<Self, IdError> {
+                Self::check(s)?;
+                Ok(Self(s.to_owned()))
+            }
+
+            /// [`Self::parse`] keeping the string it is given rather than copying it.
+            pub fn parse_owned(s: String) -> Result<Self, IdError> {
+                Self::check(&s)?;
+                Ok(Self(s))
+            }
+
+            fn check(s: &str) -> Result<(), IdError> {
                 let rest = s.strip_prefix(Self::PREFIX).ok_or(IdError { prefix: Self::PREFIX })?;
                 let well_formed = rest.len() == ID_RANDOM_LEN
                     && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
                 if well_formed {
-                    Ok(Self(s.to_owned()))
+                    Ok(())
                 } else {
                     Err(IdError { prefix: Self::PREFIX })
                 }

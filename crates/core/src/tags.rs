@@ -3,6 +3,7 @@
 //! no control characters; a bucket has at most 50 tags.
 
 use serde::Serialize;
+use serde::de::{MapAccess, Visitor};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -100,9 +101,35 @@ impl Tags {
         Ok(Self(map))
     }
 
-    /// Tags read back from storage, which were validated when they were written.
-    pub fn trusted(map: BTreeMap<String, String>) -> Self {
-        Self(map.into_iter().map(|(k, v)| (TagKey(k), TagValue(v))).collect())
+    /// Tags read back from storage as the JSON object they were stored as (validated when they
+    /// were written), straight into their map.
+    pub fn from_stored_json(json: &str) -> Result<Self, serde_json::Error> {
+        /// Reads a JSON object of strings into tags.
+        struct StoredTags;
+
+        impl<'de> Visitor<'de> for StoredTags {
+            type Value = Tags;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of tag keys and values")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Tags, A::Error> {
+                let mut map = BTreeMap::new();
+                while let Some((key, value)) = entries.next_entry::<String, String>()? {
+                    map.insert(TagKey(key), TagValue(value));
+                }
+                Ok(Tags(map))
+            }
+        }
+
+        if json == "{}" {
+            return Ok(Self::default());
+        }
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let tags = serde::Deserializer::deserialize_map(&mut reader, StoredTags)?;
+        reader.end()?;
+        Ok(tags)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&TagKey, &TagValue)> {
@@ -169,6 +196,18 @@ impl fmt::Display for TagFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_tags_read_back_as_written() {
+        let tags = Tags::parse([("team", "frontend"), ("env", "prod \"a\" \u{e9}")]).unwrap();
+        let json = serde_json::to_string(&tags).unwrap();
+        assert_eq!(Tags::from_stored_json(&json).unwrap(), tags);
+        assert_eq!(Tags::from_stored_json("{}").unwrap(), Tags::default());
+        assert_eq!(Tags::from_stored_json(" { } ").unwrap(), Tags::default());
+        for broken in ["", "[]", "{\"a\":1}", "{\"a\":\"b\"} x", "{\"a\":\"b\""] {
+            assert!(Tags::from_stored_json(broken).is_err(), "{broken:?}");
+        }
+    }
 
     #[test]
     fn keys_follow_the_rule() {

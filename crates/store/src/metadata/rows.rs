@@ -12,7 +12,6 @@ use cloudnexus_core::{
     RegionSet, Scopes, Tags, Timestamp,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
-use std::collections::BTreeMap;
 
 /// The bucket columns every bucket query selects, on the alias `b`.
 pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b.storage_class, b.public, b.tags, \
@@ -84,15 +83,14 @@ pub(crate) struct BucketColumns {
 }
 
 pub(crate) fn bucket_from_columns(c: BucketColumns) -> StoreResult<Bucket> {
-    let tags: BTreeMap<String, String> = serde_json::from_str(&c.tags).map_err(|e| corrupt("tags", e))?;
     Ok(Bucket {
-        id: BucketId::parse(&c.id).map_err(|e| corrupt("bucket id", e))?,
-        project_id: ProjectId::parse(&c.project_id).map_err(|e| corrupt("project id", e))?,
-        name: BucketName::parse(&c.name).map_err(|e| corrupt("bucket name", e))?,
+        id: BucketId::parse_owned(c.id).map_err(|e| corrupt("bucket id", e))?,
+        project_id: ProjectId::parse_owned(c.project_id).map_err(|e| corrupt("project id", e))?,
+        name: BucketName::parse_owned(c.name).map_err(|e| corrupt("bucket name", e))?,
         region: RegionSet::trusted(c.region),
         storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
         public: c.public,
-        tags: Tags::trusted(tags),
+        tags: Tags::from_stored_json(&c.tags).map_err(|e| corrupt("tags", e))?,
         created_at: Timestamp::from_unix_seconds(c.created_at),
         size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
         object_count: u64::try_from(c.object_count).unwrap_or(0),

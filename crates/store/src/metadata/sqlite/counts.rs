@@ -7,10 +7,37 @@
 use crate::metadata::counts::PrefixCount;
 use rusqlite::{Connection, params};
 
-/// The SQL expression counting a row of either counts table under a liveness rule.
-fn counted(include_deleted: bool) -> &'static str {
-    if include_deleted { "live + deleted" } else { "live" }
+/// A statement in two texts, one per liveness rule (`[live only, live and deleted]`): the
+/// expression counting a row of either counts table goes between `$head` and `$tail`. The texts
+/// are constants, so a listing's count is found in the statement cache without formatting.
+macro_rules! by_liveness {
+    ($head:literal, $tail:literal) => {
+        [concat!($head, "live", $tail), concat!($head, "live + deleted", $tail)]
+    };
 }
+
+/// The text of `statement` for a liveness rule.
+fn for_liveness(statement: &[&'static str; 2], include_deleted: bool) -> &'static str {
+    statement[usize::from(include_deleted)]
+}
+
+const TOTAL: [&str; 2] = by_liveness!(
+    "SELECT COALESCE(SUM(",
+    "), 0) FROM bucket_counts WHERE project_id = ?1 AND dimension = ?2"
+);
+const PREFIX_TOTAL: [&str; 2] = by_liveness!(
+    "SELECT COALESCE(SUM(",
+    "), 0) FROM bucket_counts_by_prefix \
+     WHERE project_id = ?1 AND dimension = ?2 AND level = ?3 AND prefix >= ?4 AND prefix < ?5"
+);
+const BEFORE_DAY: [&str; 2] = by_liveness!(
+    "SELECT COALESCE(SUM(",
+    "), 0) FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 AND day < ?3"
+);
+const DAYS: [&str; 2] = by_liveness!(
+    "SELECT day, ",
+    " FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 ORDER BY day"
+);
 
 fn non_negative(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -23,22 +50,10 @@ pub(super) fn total(
     dimension: &str,
     include_deleted: bool,
 ) -> rusqlite::Result<u64> {
-    let sql = format!(
-        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts WHERE project_id = ?1 AND dimension = ?2",
-        counted(include_deleted)
-    );
     let n: i64 = connection
-        .prepare_cached(&sql)?
+        .prepare_cached(for_liveness(&TOTAL, include_deleted))?
         .query_row(params![project, dimension], |row| row.get(0))?;
     Ok(non_negative(n))
-}
-
-fn prefix_total_sql(include_deleted: bool) -> String {
-    format!(
-        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_prefix \
-         WHERE project_id = ?1 AND dimension = ?2 AND level = ?3 AND prefix >= ?4 AND prefix < ?5",
-        counted(include_deleted)
-    )
 }
 
 /// The number of buckets in the prefix counts `count`.
@@ -49,7 +64,7 @@ pub(super) fn prefix_total(
     include_deleted: bool,
 ) -> rusqlite::Result<u64> {
     let n: i64 = connection
-        .prepare_cached(&prefix_total_sql(include_deleted))?
+        .prepare_cached(for_liveness(&PREFIX_TOTAL, include_deleted))?
         .query_row(
             params![project, count.dimension, count.level, count.low, count.high],
             |row| row.get(0),
@@ -65,12 +80,8 @@ pub(super) fn before_day(
     include_deleted: bool,
     day: i64,
 ) -> rusqlite::Result<u64> {
-    let sql = format!(
-        "SELECT COALESCE(SUM({}), 0) FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 AND day < ?3",
-        counted(include_deleted)
-    );
     let n: i64 = connection
-        .prepare_cached(&sql)?
+        .prepare_cached(for_liveness(&BEFORE_DAY, include_deleted))?
         .query_row(params![project, dimension, day], |row| row.get(0))?;
     Ok(non_negative(n))
 }
@@ -82,11 +93,7 @@ pub(super) fn days(
     dimension: &str,
     include_deleted: bool,
 ) -> rusqlite::Result<Vec<(i64, u64)>> {
-    let sql = format!(
-        "SELECT day, {} FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 ORDER BY day",
-        counted(include_deleted)
-    );
-    let mut statement = connection.prepare_cached(&sql)?;
+    let mut statement = connection.prepare_cached(for_liveness(&DAYS, include_deleted))?;
     let rows = statement.query_map(params![project, dimension], |row| {
         Ok((row.get::<_, i64>(0)?, non_negative(row.get::<_, i64>(1)?)))
     })?;
@@ -104,7 +111,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
         let connection = store.point_reader.take_connection().unwrap();
-        let sql = format!("EXPLAIN QUERY PLAN {}", prefix_total_sql(false));
+        let sql = format!("EXPLAIN QUERY PLAN {}", for_liveness(&PREFIX_TOTAL, false));
         let plan: String = connection
             .prepare(&sql)
             .unwrap()

@@ -158,14 +158,20 @@ impl ListingReads for Snapshot {
     }
 }
 
+/// Runs `sql`, a statement without parameters or rows, through the connection's statement
+/// cache (a listing's `BEGIN` and `COMMIT` are otherwise parsed on every request).
+fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 pub(super) async fn list(reader: &PointReader, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
     let connection = reader.take_connection()?;
-    connection.execute_batch("BEGIN").map_err(failed)?;
+    run_cached(&connection, "BEGIN").map_err(failed)?;
     let mut snapshot = Snapshot { connection };
     let page = listing::list(&mut snapshot, project, request).await;
     let end = if page.is_ok() { "COMMIT" } else { "ROLLBACK" };
     // A connection whose transaction did not end cleanly is closed rather than reused.
-    if snapshot.connection.execute_batch(end).is_ok() {
+    if run_cached(&snapshot.connection, end).is_ok() {
         reader.give_back(snapshot.connection);
     }
     page
