@@ -28,9 +28,14 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with whole seconds, e.g. `2024-08-12T14:32:00Z`.
     pub fn to_rfc3339(self) -> String {
+        self.with_rfc3339(str::to_owned)
+    }
+
+    /// Hands this time's RFC 3339 text to `use_text`, without allocating for the years 0 to 9999.
+    fn with_rfc3339<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
         match self.rfc3339_text() {
-            Some(text) => String::from_utf8_lossy(&text).into_owned(),
-            None => self.to_rfc3339_slow(),
+            Some(text) => use_text(std::str::from_utf8(&text).unwrap_or_default()),
+            None => use_text(&self.to_rfc3339_slow()),
         }
     }
 
@@ -68,7 +73,7 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        self.with_rfc3339(|text| f.write_str(text))
     }
 }
 
@@ -82,10 +87,7 @@ fn write_digits(out: &mut [u8], mut n: u32) {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.rfc3339_text() {
-            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => serializer.serialize_str(&self.to_rfc3339_slow()),
-        }
+        self.with_rfc3339(|text| serializer.serialize_str(text))
     }
 }
 
@@ -174,6 +176,7 @@ mod tests {
             let general = time.to_rfc3339_slow();
             assert_eq!(time.to_rfc3339(), general, "{t}");
             assert_eq!(serde_json::to_string(&time).unwrap(), format!("\"{general}\""), "{t}");
+            assert_eq!(time.to_string(), general, "{t}");
             if let Some(text) = time.rfc3339_text() {
                 assert_eq!(
                     Timestamp::parse_rfc3339(std::str::from_utf8(&text).unwrap()),
