@@ -132,7 +132,7 @@ pub(crate) struct ObjectColumns {
 
 pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
     Ok(Object {
-        bucket_id: BucketId::parse(&c.bucket_id).map_err(|e| corrupt("object's bucket id", e))?,
+        bucket_id: BucketId::parse_owned(c.bucket_id).map_err(|e| corrupt("object's bucket id", e))?,
         key: ObjectKey::parse(&c.object_key).map_err(|e| corrupt("object key", e))?,
         blob_id: BlobId::parse(&c.blob_id).ok_or_else(|| corrupt("blob id", &c.blob_id))?,
         size_bytes: u64::try_from(c.size_bytes).map_err(|e| corrupt("object size", e))?,
@@ -175,8 +175,8 @@ pub(crate) struct UploadColumns {
 
 pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUpload> {
     Ok(MultipartUpload {
-        id: UploadId::parse(&c.id).map_err(|e| corrupt("upload id", e))?,
-        bucket_id: BucketId::parse(&c.bucket_id).map_err(|e| corrupt("upload's bucket id", e))?,
+        id: UploadId::parse_owned(c.id).map_err(|e| corrupt("upload id", e))?,
+        bucket_id: BucketId::parse_owned(c.bucket_id).map_err(|e| corrupt("upload's bucket id", e))?,
         key: ObjectKey::parse(&c.object_key).map_err(|e| corrupt("upload's key", e))?,
         content_type: c.content_type,
         initiated: Timestamp::from_unix_seconds(c.created_at),
@@ -270,8 +270,8 @@ pub(crate) struct ApiKeyColumns {
 
 pub(crate) fn api_key_from_columns(c: ApiKeyColumns) -> StoreResult<ApiKeyRecord> {
     Ok(ApiKeyRecord {
-        id: ApiKeyId::parse(&c.id).map_err(|e| corrupt("key id", e))?,
-        project_id: ProjectId::parse(&c.project_id).map_err(|e| corrupt("project id", e))?,
+        id: ApiKeyId::parse_owned(c.id).map_err(|e| corrupt("key id", e))?,
+        project_id: ProjectId::parse_owned(c.project_id).map_err(|e| corrupt("project id", e))?,
         hash: ApiKeyHash(c.key_hash.try_into().map_err(|_| corrupt("key hash", "not 32 bytes"))?),
         scopes: Scopes::parse_list(&c.scopes).map_err(|e| corrupt("scopes", e))?,
         created_at: Timestamp::from_unix_seconds(c.created_at),
