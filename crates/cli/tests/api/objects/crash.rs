@@ -44,9 +44,36 @@ fn start(data: &std::path::Path, backend: &[(&str, String)]) -> (Server, Option<
         .arg(&config)
         .env("CLOUDNEXUS_LOG", "warn")
         .envs(backend.iter().map(|(k, v)| (*k, v.as_str())))
-        .stderr(Stdio::null());
+        .stderr(append_to(&server_log(data)));
     let (child, base, key) = crate::helpers::start_serve_process(serve);
     (Server { child, base }, key)
+}
+
+/// Where every server the test starts on `data` writes its log (warnings and errors).
+fn server_log(data: &std::path::Path) -> std::path::PathBuf {
+    data.with_extension("log")
+}
+
+fn append_to(path: &std::path::Path) -> Stdio {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    Stdio::from(file)
+}
+
+/// Prints the servers' log when the test fails, so a failure on a loaded machine says what
+/// the server saw.
+struct PrintLogOnFailure(std::path::PathBuf);
+
+impl Drop for PrintLogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            eprintln!("--- the servers' log ({}):\n{log}", self.0.display());
+        }
+    }
 }
 
 /// The orphan sweep's grace period the test configures: none on the data folder, a few
@@ -107,7 +134,19 @@ impl Writer {
                     state.in_flight.clear();
                     acked += 1;
                 }
-                Ok(r) => panic!("unexpected answer {}", r.status()),
+                // A transient failure (the contract's 503: nothing changed, try again), which
+                // a loaded machine can cause: the version is not in flight, and must never
+                // appear.
+                Ok(r) if r.status() == 503 => {
+                    if let Some(state) = self.model.lock().unwrap().get_mut(&object) {
+                        state.in_flight.retain(|v| *v != version);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    panic!("unexpected answer {status}: {}", r.text().await.unwrap_or_default())
+                }
                 Err(_) => return acked, // the node died
             }
         }
@@ -207,6 +246,7 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
             .map(|(_, url)| url.clone()),
         ..Default::default()
     };
+    let _log = PrintLogOnFailure(server_log(dir.path()));
     let (mut server, key) = start(dir.path(), &backend);
     let key = key.expect("first run prints a key");
     let http = crate::helpers::http_client();
