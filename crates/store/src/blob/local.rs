@@ -222,12 +222,26 @@ impl BlobStore for LocalBlobStore {
                 let Some(id) = blob.file_name().to_str().and_then(BlobId::parse) else {
                     continue;
                 };
-                if blob.metadata().await?.modified()? < before {
+                // A blob deleted since the folder was read (a collection, a sweep on another
+                // task) is simply no longer there.
+                if modified_if_present(&blob)
+                    .await?
+                    .is_some_and(|modified| modified < before)
+                {
                     found.push(id);
                 }
             }
         }
         Ok(found)
+    }
+}
+
+/// When the file of `entry` was last written, or `None` when it is gone.
+async fn modified_if_present(entry: &tokio::fs::DirEntry) -> io::Result<Option<SystemTime>> {
+    match entry.metadata().await {
+        Ok(metadata) => metadata.modified().map(Some),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -247,6 +261,27 @@ mod tests {
         store.write(body(vec![b"kept"]), 100).await.unwrap();
         assert!(store.write(body(vec![b"too long"]), 3).await.is_err());
         assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_blob_deleted_while_the_folder_is_listed_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kept"), b"x").unwrap();
+        std::fs::write(dir.path().join("gone"), b"x").unwrap();
+        let mut listing = tokio::fs::read_dir(dir.path()).await.unwrap();
+        let mut entries = Vec::new();
+        while let Some(entry) = listing.next_entry().await.unwrap() {
+            entries.push(entry);
+        }
+        // Listed, then deleted before its time is read.
+        std::fs::remove_file(dir.path().join("gone")).unwrap();
+        let mut seen = Vec::new();
+        for entry in &entries {
+            let name = entry.file_name().into_string().unwrap();
+            seen.push((name, modified_if_present(entry).await.unwrap().is_some()));
+        }
+        seen.sort();
+        assert_eq!(seen, [("gone".to_owned(), false), ("kept".to_owned(), true)]);
     }
 
     #[tokio::test]
