@@ -9,9 +9,11 @@
 #        scripts/postgres.sh stop    stops it
 #        scripts/postgres.sh url     prints the URL
 #
-# The cluster trusts local connections (it listens on 127.0.0.1 only and holds test data). As
-# root, the server runs as the `postgres` user, which PostgreSQL requires. Every wait is bounded;
-# any failure exits non-zero with a message.
+# The cluster trusts local connections (it listens on 127.0.0.1 only and holds test data). It
+# also speaks TLS, with the test certificate of scripts/tls.sh (a client may ask for it with
+# sslmode=verify-full&sslrootcert=<that folder>/ca.pem; the printed URL leaves the choice to the
+# client's default). As root, the server runs as the `postgres` user, which PostgreSQL requires.
+# Every wait is bounded; any failure exits non-zero with a message.
 #
 # Environment: CLOUDNEXUS_PG_DIR, CLOUDNEXUS_PG_PORT (54329), CLOUDNEXUS_PG_INSTALL_TIMEOUT (600),
 # CLOUDNEXUS_PG_START_TIMEOUT (60).
@@ -65,6 +67,13 @@ start() {
       chmod o+x "$parent" 2>/dev/null || true
     done
   fi
+  # The server's certificate and key, readable by the server alone (PostgreSQL checks).
+  local tls
+  tls=$("$ROOT/scripts/tls.sh")
+  mkdir -p "$DIR/tls"
+  cp "$tls/server.pem" "$tls/server.key" "$DIR/tls/"
+  chmod 600 "$DIR/tls/server.key"
+  [[ $(id -u) -ne 0 ]] || chown -R postgres: "$DIR/tls"
   if [[ ! -f $DIR/data/PG_VERSION ]]; then
     as_owner "$bin/initdb" -D "$DIR/data" -U cloudnexus --auth=trust --encoding=UTF8 --locale=C >"$DIR/initdb.log" 2>&1 \
       || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
@@ -74,7 +83,8 @@ start() {
     return
   fi
   as_owner "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t "$START_TIMEOUT" \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB \
+        -c ssl=on -c ssl_cert_file=$DIR/tls/server.pem -c ssl_key_file=$DIR/tls/server.key" start >/dev/null \
     || { tail -n 20 "$DIR/server.log" >&2 || true; die "the server did not start within ${START_TIMEOUT}s"; }
   timeout "$START_TIMEOUT" bash -c "until $bin/pg_isready -q -h 127.0.0.1 -p $PORT; do sleep 0.2; done" \
     || die "the server does not answer on 127.0.0.1:$PORT"

@@ -7,11 +7,13 @@
 #                                 target/redis), and prints its URL: redis://127.0.0.1:$PORT
 #        scripts/redis.sh stop    stops it
 #        scripts/redis.sh url     prints the URL
+#        scripts/redis.sh tls-url prints the URL of its TLS port: rediss://127.0.0.1:$TLS_PORT
+#                                 (the test certificate of scripts/tls.sh; trust its ca.pem)
 #
 # The server holds test data only: no password, no persistence. Every wait is bounded; any
 # failure exits non-zero with a message.
 #
-# Environment: CLOUDNEXUS_REDIS_DIR, CLOUDNEXUS_REDIS_PORT (63799),
+# Environment: CLOUDNEXUS_REDIS_DIR, CLOUDNEXUS_REDIS_PORT (63799), CLOUDNEXUS_REDIS_TLS_PORT (63801),
 # CLOUDNEXUS_REDIS_INSTALL_TIMEOUT (600), CLOUDNEXUS_REDIS_START_TIMEOUT (30).
 set -euo pipefail
 
@@ -20,7 +22,9 @@ DIR=${CLOUDNEXUS_REDIS_DIR:-$ROOT/target/redis}
 PORT=${CLOUDNEXUS_REDIS_PORT:-63799}
 INSTALL_TIMEOUT=${CLOUDNEXUS_REDIS_INSTALL_TIMEOUT:-600}
 START_TIMEOUT=${CLOUDNEXUS_REDIS_START_TIMEOUT:-30}
+TLS_PORT=${CLOUDNEXUS_REDIS_TLS_PORT:-63801}
 URL="redis://127.0.0.1:$PORT"
+TLS_URL="rediss://127.0.0.1:$TLS_PORT"
 
 die() { echo "redis.sh: $*" >&2; exit 1; }
 
@@ -43,11 +47,17 @@ start() {
     echo "$URL"
     return
   fi
+  local tls
+  tls=$("$ROOT/scripts/tls.sh")
   redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --tls-port "$TLS_PORT" --tls-cert-file "$tls/server.pem" --tls-key-file "$tls/server.key" \
+    --tls-ca-cert-file "$tls/ca.pem" --tls-auth-clients no \
     --dir "$DIR" --pidfile "$DIR/redis.pid" --logfile "$DIR/server.log" \
     || die "redis-server did not start (see $DIR/server.log)"
   timeout "$START_TIMEOUT" bash -c "until redis-cli -p $PORT ping 2>/dev/null | grep -q PONG; do sleep 0.2; done" \
     || { tail -n 20 "$DIR/server.log" >&2 || true; die "the server does not answer on 127.0.0.1:$PORT within ${START_TIMEOUT}s"; }
+  timeout "$START_TIMEOUT" redis-cli --tls --cacert "$tls/ca.pem" -p "$TLS_PORT" ping 2>/dev/null | grep -q PONG \
+    || { tail -n 20 "$DIR/server.log" >&2 || true; die "the server does not answer TLS on 127.0.0.1:$TLS_PORT"; }
   echo "$URL"
 }
 
@@ -64,5 +74,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) echo "$URL" ;;
-  *) die "usage: scripts/redis.sh start|stop|url" ;;
+  tls-url) echo "$TLS_URL" ;;
+  *) die "usage: scripts/redis.sh start|stop|url|tls-url" ;;
 esac

@@ -2,7 +2,8 @@
 # Every test, on a fresh machine too (README's test command; CI runs it after fmt and clippy):
 #   1. starts a private PostgreSQL, Redis and S3 server (scripts/postgres.sh, scripts/redis.sh:
 #      Debian's packages; scripts/s3.sh: moto's server from PyPI; each installed when missing)
-#      for the tests that need them;
+#      for the tests that need them; PostgreSQL and Redis also speak TLS, with the test
+#      certificates of scripts/tls.sh (openssl);
 #   2. runs every crate's tests: the API suite on the embedded default (SQLite, blobs in the
 #      data folder, limits in memory), the store's conformance suites on every backend (SQLite
 #      and PostgreSQL; local folder and S3; memory and Redis);
@@ -25,6 +26,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   timeout 1200 cargo install cargo-nextest --locked
 fi
 
+step "TLS certificates for the test servers"
+CLOUDNEXUS_TEST_TLS_DIR=$(scripts/tls.sh)
+export CLOUDNEXUS_TEST_TLS_DIR
+echo "test certificates: $CLOUDNEXUS_TEST_TLS_DIR"
+
 step "PostgreSQL"
 # A fresh cluster each run: the tests create a database per server they start.
 scripts/postgres.sh stop
@@ -37,8 +43,9 @@ echo "test server: $CLOUDNEXUS_TEST_POSTGRES_URL"
 step "Redis"
 scripts/redis.sh stop
 CLOUDNEXUS_TEST_REDIS_URL=$(scripts/redis.sh start)
-export CLOUDNEXUS_TEST_REDIS_URL
-echo "test server: $CLOUDNEXUS_TEST_REDIS_URL"
+CLOUDNEXUS_TEST_REDIS_TLS_URL=$(scripts/redis.sh tls-url)
+export CLOUDNEXUS_TEST_REDIS_URL CLOUDNEXUS_TEST_REDIS_TLS_URL
+echo "test server: $CLOUDNEXUS_TEST_REDIS_URL, and over TLS: $CLOUDNEXUS_TEST_REDIS_TLS_URL"
 
 step "S3 (moto's server)"
 scripts/s3.sh stop

@@ -138,6 +138,9 @@ pub struct RateLimitConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// The Redis server that counts for every node; `None` for this process's memory.
     pub redis_url: Option<String>,
+    /// Certificate authorities (a PEM file) to trust for a `rediss://` server instead of the
+    /// system's.
+    pub redis_ca_file: Option<PathBuf>,
     /// What every rate-limit key in Redis starts with (several deployments on one server).
     pub redis_key_prefix: String,
     #[serde(rename = "list-buckets")]
@@ -184,6 +187,7 @@ impl Default for RateLimitConfig {
         Self {
             trusted_proxies: d.trusted_proxies,
             redis_url: None,
+            redis_ca_file: None,
             redis_key_prefix: cloudnexus_store::DEFAULT_LIMITER_KEY_PREFIX.to_owned(),
             list_buckets: d.list_buckets.into(),
             read: d.read.into(),
@@ -306,6 +310,7 @@ impl Config {
             blob_url: self.blobs.url.clone(),
             limiter_url: self.rate_limits.redis_url.clone(),
             limiter_key_prefix: Some(self.rate_limits.redis_key_prefix.clone()),
+            limiter_ca_file: self.rate_limits.redis_ca_file.clone(),
         }
     }
 

@@ -40,6 +40,10 @@ enum Command {
         /// e.g. redis://cache.internal:6379 (prefer the variable for a URL with a password).
         #[arg(long, env = "CLOUDNEXUS_REDIS_URL", value_name = "URL")]
         redis_url: Option<String>,
+        /// Trust these certificate authorities (a PEM file) for a rediss:// Redis instead of
+        /// the system's, e.g. a private authority's certificate.
+        #[arg(long, env = "CLOUDNEXUS_REDIS_CA_FILE", value_name = "FILE")]
+        redis_ca_file: Option<std::path::PathBuf>,
         /// Keep object bytes in an S3-compatible store instead of the data folder, e.g.
         /// s3://my-bucket/cloudnexus; endpoint, region and credentials come from AWS_ENDPOINT_URL,
         /// AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
@@ -171,10 +175,24 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `error` and its causes on one line, leaving out a cause whose text the line already holds
+/// (the store's errors name their cause in their own message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// A client command against a running service.
@@ -192,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             redis_url,
+            redis_ca_file,
             blob_url,
             s3_listen,
             common,
@@ -202,6 +221,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(url) = redis_url {
                 config.rate_limits.redis_url = Some(url);
+            }
+            if let Some(file) = redis_ca_file {
+                config.rate_limits.redis_ca_file = Some(file);
             }
             if let Some(url) = blob_url {
                 config.blobs.url = Some(url);

@@ -26,6 +26,9 @@ pub struct BackendConfig {
     /// What every key the limiter writes starts with, so that deployments can share one
     /// server; `None` for [`DEFAULT_LIMITER_KEY_PREFIX`].
     pub limiter_key_prefix: Option<String>,
+    /// A PEM file of the certificate authorities to trust for a `rediss://` limiter instead of
+    /// the system's; `None` trusts the system's.
+    pub limiter_ca_file: Option<PathBuf>,
 }
 
 /// The default start of the rate limiter's keys in a shared server.
@@ -49,15 +52,14 @@ pub enum OpenError {
         /// What to do about it, when the failure says.
         hint: String,
     },
-    #[error(
-        "cannot reach the rate limiter at {location}: {source}; start Redis there, or leave the \
-         URL out to count requests in this process's memory (one node only)"
-    )]
+    #[error("cannot reach the rate limiter at {location}: {source}; {hint}")]
     Limiter {
         /// The URL without its password.
         location: String,
         #[source]
         source: RedisError,
+        /// What to do about it.
+        hint: String,
     },
     #[error(
         "cannot use the blob store {url}: {source}; check the bucket exists and AWS_ENDPOINT_URL, \
@@ -68,6 +70,12 @@ pub enum OpenError {
         #[source]
         source: S3OpenError,
     },
+    #[error(
+        "cannot use {} as the rate limiter's certificate authorities: {reason}; give a PEM file \
+         of CA certificates, and a rediss:// URL",
+        .path.display()
+    )]
+    LimiterAuthorities { path: PathBuf, reason: String },
     #[error("cannot open the blob folder in {}: {source}", .data_dir.display())]
     Blobs {
         data_dir: PathBuf,
@@ -111,13 +119,28 @@ impl Backends {
                     .limiter_key_prefix
                     .as_deref()
                     .unwrap_or(DEFAULT_LIMITER_KEY_PREFIX);
-                match RedisRateLimiter::connect(url, prefix).await {
+                let authorities = match limiter_authorities(config) {
+                    Ok(authorities) => authorities,
+                    Err(e) => {
+                        metadata.close().await;
+                        return Err(e);
+                    }
+                };
+                match RedisRateLimiter::connect_trusting(url, prefix, authorities).await {
                     Ok(limiter) => Arc::new(limiter),
                     Err(source) => {
                         metadata.close().await;
+                        let hint = if refused_certificate(&source) {
+                            format!("{CERTIFICATE_HINT} (redis_ca_file)")
+                        } else {
+                            "start Redis there, or leave the URL out to count requests in this \
+                             process's memory (one node only)"
+                                .to_owned()
+                        };
                         return Err(OpenError::Limiter {
                             location: redacted(url),
                             source,
+                            hint,
                         });
                     }
                 }
@@ -142,6 +165,48 @@ impl Backends {
     pub async fn close(&self) {
         self.metadata.close().await;
     }
+}
+
+/// The certificate authorities `config` names for a `rediss://` limiter, read and checked
+/// (a file without a certificate would make every server's certificate fail, unexplained).
+fn limiter_authorities(config: &BackendConfig) -> Result<Option<Vec<u8>>, OpenError> {
+    let Some(path) = &config.limiter_ca_file else {
+        return Ok(None);
+    };
+    let refused = |reason: String| OpenError::LimiterAuthorities {
+        path: path.clone(),
+        reason,
+    };
+    if !config
+        .limiter_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("rediss://"))
+    {
+        return Err(refused("the rate limiter's URL is not a rediss:// one".to_owned()));
+    }
+    let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
+    if !pem.windows(CERTIFICATE_PEM.len()).any(|w| w == CERTIFICATE_PEM) {
+        return Err(refused("it holds no PEM certificate".to_owned()));
+    }
+    Ok(Some(pem))
+}
+
+const CERTIFICATE_PEM: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
+const CERTIFICATE_HINT: &str = "the server's TLS certificate was refused: check that it is issued \
+     for the URL's host and signed by an authority this node trusts";
+
+/// Whether `error` is a TLS handshake that refused the server's certificate. The drivers give
+/// no kind for it, only rustls's message, which names the certificate.
+fn refused_certificate(error: &dyn std::error::Error) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.to_string().contains("invalid peer certificate") {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// The advice for a failure to open a store, when it could not be reached.
@@ -213,10 +278,14 @@ pub async fn open_metadata(config: &BackendConfig) -> Result<Arc<dyn MetadataSto
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store = PgStore::open(url).await.map_err(|source| OpenError::Metadata {
                 location: format!("at {}", redacted(url)),
-                hint: hint(
-                    &source,
-                    "check that PostgreSQL is running and reachable at that address, and that the URL's user, password and database are right",
-                ),
+                hint: if refused_certificate(&source) {
+                    format!("; {CERTIFICATE_HINT} (the URL's sslrootcert)")
+                } else {
+                    hint(
+                        &source,
+                        "check that PostgreSQL is running and reachable at that address, and that the URL's user, password and database are right",
+                    )
+                },
                 source,
             })?;
             Ok(Arc::new(store))

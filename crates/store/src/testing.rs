@@ -41,6 +41,51 @@ pub fn redis_url() -> String {
     })
 }
 
+/// The variable naming the folder of the test servers' certificates (`scripts/tls.sh` prints
+/// it): `ca.pem`, the authority that signed the servers' certificates, and `other-ca.pem`, one
+/// that signed nothing.
+pub const TLS_DIR_VARIABLE: &str = "CLOUDNEXUS_TEST_TLS_DIR";
+
+fn tls_file(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var(TLS_DIR_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{TLS_DIR_VARIABLE} is not set: this test needs the test servers' certificates. Run the \
+             tests with scripts/test.sh, or export {TLS_DIR_VARIABLE}=$(scripts/tls.sh)"
+        )
+    });
+    std::path::Path::new(&dir).join(name)
+}
+
+/// The authority that signed the test servers' certificates (a PEM file).
+pub fn test_authority() -> std::path::PathBuf {
+    tls_file("ca.pem")
+}
+
+/// An authority that signed none of the test servers' certificates (a PEM file).
+pub fn other_authority() -> std::path::PathBuf {
+    tls_file("other-ca.pem")
+}
+
+/// `database` (a URL of [`new_postgres_database`]) asking for TLS, the server's certificate
+/// checked against `authority` and its name against the URL's host (libpq's `verify-full`).
+pub fn postgres_verified_tls(database: &str, authority: &std::path::Path) -> String {
+    format!("{database}?sslmode=verify-full&sslrootcert={}", authority.display())
+}
+
+/// The variable naming the test Redis server's TLS port (`scripts/redis.sh tls-url` prints it).
+pub const REDIS_TLS_URL_VARIABLE: &str = "CLOUDNEXUS_TEST_REDIS_TLS_URL";
+
+/// The `rediss://` URL of the test Redis server. Panics, loudly, when none is configured.
+pub fn redis_tls_url() -> String {
+    std::env::var(REDIS_TLS_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{REDIS_TLS_URL_VARIABLE} is not set: this test needs a Redis server speaking TLS. Run \
+             the tests with scripts/test.sh, or start one with scripts/redis.sh start and export \
+             {REDIS_TLS_URL_VARIABLE}=$(scripts/redis.sh tls-url)"
+        )
+    })
+}
+
 /// A key prefix no other test uses, so that tests can share one Redis server.
 pub fn unique_redis_key_prefix() -> String {
     format!("cnx-test-{}", cloudnexus_core::ids::random_lower_alnum(12))

@@ -21,3 +21,4 @@ mod restart;
 mod s3;
 mod startup;
 mod tenancy;
+mod tls;

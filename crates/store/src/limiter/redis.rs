@@ -99,11 +99,32 @@ impl std::fmt::Debug for RedisRateLimiter {
 pub struct RedisError(#[from] redis::RedisError);
 
 impl RedisRateLimiter {
-    /// Connects to `url` (`redis://[:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS if the
-    /// build has it), failing within about [`TIMEOUT`] when the server does not answer. Later
-    /// failures reconnect in the background; meanwhile admissions fail.
+    /// Connects to `url` (`redis://[:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS, the
+    /// server's certificate checked against the system's certificate authorities), failing
+    /// within about [`TIMEOUT`] when the server does not answer. Later failures reconnect in the
+    /// background; meanwhile admissions fail.
     pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, RedisError> {
-        let client = Client::open(url)?;
+        Self::connect_trusting(url, key_prefix, None).await
+    }
+
+    /// [`RedisRateLimiter::connect`] to a `rediss://` server whose certificate is checked
+    /// against the certificate authorities of `authorities` (PEM) only, instead of the
+    /// system's: a deployment with a private authority. `None` trusts the system's.
+    pub async fn connect_trusting(
+        url: &str,
+        key_prefix: &str,
+        authorities: Option<Vec<u8>>,
+    ) -> Result<Self, RedisError> {
+        let client = match authorities {
+            None => Client::open(url)?,
+            Some(root_cert) => Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            )?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
             .set_response_timeout(Some(TIMEOUT))

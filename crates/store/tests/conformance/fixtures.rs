@@ -38,7 +38,17 @@ pub async fn sqlite() -> MetadataFixture {
 }
 
 pub async fn postgres() -> MetadataFixture {
-    let url = cloudnexus_store::testing::new_postgres_database().await;
+    postgres_at(cloudnexus_store::testing::new_postgres_database().await).await
+}
+
+/// PostgreSQL over TLS, the server's certificate verified (`sslmode=verify-full`).
+pub async fn postgres_tls() -> MetadataFixture {
+    let database = cloudnexus_store::testing::new_postgres_database().await;
+    let authority = cloudnexus_store::testing::test_authority();
+    postgres_at(cloudnexus_store::testing::postgres_verified_tls(&database, &authority)).await
+}
+
+async fn postgres_at(url: String) -> MetadataFixture {
     let store: Arc<dyn MetadataStore> = Arc::new(PgStore::open(&url).await.unwrap());
     MetadataFixture {
         store,
@@ -93,11 +103,20 @@ pub async fn memory_limiter() -> LimiterFixture {
 }
 
 pub async fn redis_limiter() -> LimiterFixture {
-    let url = cloudnexus_store::testing::redis_url();
+    redis_at(cloudnexus_store::testing::redis_url(), None).await
+}
+
+/// Redis over TLS, the server's certificate verified against the test authority alone.
+pub async fn redis_tls_limiter() -> LimiterFixture {
+    let authority = std::fs::read(cloudnexus_store::testing::test_authority()).unwrap();
+    redis_at(cloudnexus_store::testing::redis_tls_url(), Some(authority)).await
+}
+
+async fn redis_at(url: String, authorities: Option<Vec<u8>>) -> LimiterFixture {
     let prefix = cloudnexus_store::testing::unique_redis_key_prefix();
     let connect = || async {
         let limiter: Arc<dyn RateLimiter> = Arc::new(
-            RedisRateLimiter::connect(&url, &prefix)
+            RedisRateLimiter::connect_trusting(&url, &prefix, authorities.clone())
                 .await
                 .unwrap_or_else(|e| panic!("cannot reach the test Redis at {url}: {e}")),
         );

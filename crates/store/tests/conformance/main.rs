@@ -47,6 +47,7 @@ macro_rules! limiter_suite {
 mod metadata_backends {
     metadata_suite!(sqlite, crate::fixtures::sqlite);
     metadata_suite!(postgres, crate::fixtures::postgres);
+    metadata_suite!(postgres_tls, crate::fixtures::postgres_tls);
 }
 
 mod blob_backends {
@@ -57,4 +58,5 @@ mod blob_backends {
 mod limiter_backends {
     limiter_suite!(memory, crate::fixtures::memory_limiter);
     limiter_suite!(redis, crate::fixtures::redis_limiter);
+    limiter_suite!(redis_tls, crate::fixtures::redis_tls_limiter);
 }

@@ -1,0 +1,74 @@
+//! TLS to PostgreSQL and Redis: what the conformance suites cannot show by passing over TLS
+//! (`metadata_backends::postgres_tls`, `limiter_backends::redis_tls`). A verified connection
+//! really is encrypted, and a server whose certificate the trusted authority did not sign is
+//! refused, by both backends, before anything is read or written.
+
+use cloudnexus_store::testing::{
+    new_postgres_database, other_authority, postgres_verified_tls, redis_tls_url, test_authority,
+    unique_redis_key_prefix,
+};
+use cloudnexus_store::{MetadataStore, PgStore, RedisRateLimiter};
+use sqlx::Connection;
+
+#[tokio::test]
+async fn a_verified_postgres_store_talks_to_its_database_over_tls_only() {
+    let database = new_postgres_database().await;
+    let url = postgres_verified_tls(&database, &test_authority());
+    let store = PgStore::open(&url)
+        .await
+        .expect("the test authority signed the server's certificate");
+    // Through the store: a read.
+    assert!(store.find_project("no-such-project").await.unwrap().is_none());
+
+    // Every session on the store's database, as the server sees it, is encrypted.
+    let mut observer = sqlx::PgConnection::connect(&url).await.unwrap();
+    let name = database.rsplit_once('/').unwrap().1;
+    let (sessions, encrypted): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a \
+         JOIN pg_stat_ssl s ON s.pid = a.pid WHERE a.datname = $1",
+    )
+    .bind(name)
+    .fetch_one(&mut observer)
+    .await
+    .unwrap();
+    assert!(sessions >= 2, "the store's session and the observer's: {sessions}");
+    assert_eq!(encrypted, sessions, "a session without TLS");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_with_the_wrong_authority_is_refused() {
+    let database = new_postgres_database().await;
+    let url = postgres_verified_tls(&database, &other_authority());
+    let refused = PgStore::open(&url)
+        .await
+        .expect_err("a certificate no trusted authority signed");
+    let message = format!("{refused:?}").to_lowercase();
+    assert!(
+        message.contains("certificate") || message.contains("issuer"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn redis_with_the_wrong_authority_is_refused() {
+    let authority = std::fs::read(other_authority()).unwrap();
+    let refused = RedisRateLimiter::connect_trusting(&redis_tls_url(), &unique_redis_key_prefix(), Some(authority))
+        .await
+        .expect_err("a certificate no trusted authority signed");
+    let message = refused.to_string().to_lowercase();
+    assert!(
+        message.contains("certificate") || message.contains("issuer"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_authority_for_a_plain_redis_url_is_refused() {
+    let authority = std::fs::read(test_authority()).unwrap();
+    let plain = cloudnexus_store::testing::redis_url();
+    let refused = RedisRateLimiter::connect_trusting(&plain, &unique_redis_key_prefix(), Some(authority))
+        .await
+        .expect_err("TLS settings with a redis:// URL");
+    assert!(refused.to_string().contains("rediss://"), "{refused}");
+}
