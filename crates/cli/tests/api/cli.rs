@@ -604,6 +604,29 @@ async fn failures_print_the_detail_and_request_id_with_distinct_exit_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_exits_with_code_6_and_says_what_failed() {
+    // A limiter that stops answering makes the service refuse every request with a 503.
+    let mut redis = crate::auth::shared_limits::PrivateRedis::start();
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.redis_url = Some(redis.url());
+        c.rate_limits.redis_key_prefix = cloudnexus_store::testing::unique_redis_key_prefix();
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    ok(&run(&app, home.path(), "buckets", &["ls"]));
+    redis.kill();
+    let failed = run(&app, home.path(), "buckets", &["ls"]);
+    assert_eq!(failed.status.code(), Some(6), "{}", stderr(&failed));
+    let text = stderr(&failed);
+    assert!(
+        text.starts_with("error: ") && text.contains("request id req_"),
+        "{text}"
+    );
+    assert!(text.contains("admits no request"), "the service's detail: {text}");
+    assert!(failed.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_minted_token_works_as_the_key() {
     let app = TestApp::spawn().await;
     let home = tempfile::tempdir().unwrap();

@@ -1,4 +1,4 @@
 mod rate_limits;
 mod secrets;
-mod shared_limits;
+pub(crate) mod shared_limits;
 mod tokens;
