@@ -79,6 +79,9 @@ start() {
       || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
   fi
   if as_owner "$bin/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
+    # Already running: it must be one that speaks TLS (an older start may not).
+    [[ $(timeout 10 "$bin/psql" "$URL" -tAc 'SHOW ssl' 2>/dev/null) == on ]] \
+      || die "the cluster in $DIR runs without TLS; stop it (scripts/postgres.sh stop) and start again"
     echo "$URL"
     return
   fi

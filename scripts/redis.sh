@@ -43,12 +43,15 @@ answers() { timeout 2 redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; }
 start() {
   install
   mkdir -p "$DIR"
+  local tls
+  tls=$("$ROOT/scripts/tls.sh")
   if answers; then
+    # Already running: it must be one that speaks TLS too (an older start may not).
+    timeout 5 redis-cli --tls --cacert "$tls/ca.pem" -p "$TLS_PORT" ping 2>/dev/null | grep -q PONG \
+      || die "a Redis without TLS on 127.0.0.1:$TLS_PORT runs on 127.0.0.1:$PORT; stop it (scripts/redis.sh stop) and start again"
     echo "$URL"
     return
   fi
-  local tls
-  tls=$("$ROOT/scripts/tls.sh")
   redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --tls-port "$TLS_PORT" --tls-cert-file "$tls/server.pem" --tls-key-file "$tls/server.key" \
     --tls-ca-cert-file "$tls/ca.pem" --tls-auth-clients no \

@@ -19,8 +19,8 @@ die() { echo "tls.sh: $*" >&2; exit 1; }
 if ! command -v openssl >/dev/null; then
   command -v apt-get >/dev/null || die "openssl is not installed and apt-get is not available"
   echo "tls.sh: installing openssl from Debian's packages" >&2
-  timeout "$INSTALL_TIMEOUT" apt-get update -qq || die "apt-get update failed or timed out"
-  DEBIAN_FRONTEND=noninteractive timeout "$INSTALL_TIMEOUT" apt-get install -y -qq openssl >/dev/null \
+  timeout "$INSTALL_TIMEOUT" apt-get update -qq >&2 || die "apt-get update failed or timed out"
+  DEBIAN_FRONTEND=noninteractive timeout "$INSTALL_TIMEOUT" apt-get install -y -qq openssl >&2 \
     || die "installing openssl failed or timed out"
 fi
 

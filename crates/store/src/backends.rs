@@ -76,6 +76,12 @@ pub enum OpenError {
         .path.display()
     )]
     LimiterAuthorities { path: PathBuf, reason: String },
+    #[error(
+        "the metadata database URL names sslrootcert={root} but sslmode={mode}, which does not \
+         check the server's certificate; use sslmode=verify-full (or verify-ca), or leave \
+         sslrootcert out"
+    )]
+    UncheckedDatabaseCertificate { root: String, mode: String },
     #[error("cannot open the blob folder in {}: {source}", .data_dir.display())]
     Blobs {
         data_dir: PathBuf,
@@ -104,6 +110,8 @@ impl Backends {
     /// Opens every backend `config` names. Opening the blob folder removes the temp files of
     /// uploads a crash interrupted.
     pub async fn open(config: &BackendConfig) -> Result<Self, OpenError> {
+        // A mistake in the configuration is found before anything is opened or migrated.
+        let authorities = limiter_authorities(config)?;
         let metadata = open_metadata(config).await?;
         let blobs = match open_blobs(config).await {
             Ok(blobs) => blobs,
@@ -119,13 +127,6 @@ impl Backends {
                     .limiter_key_prefix
                     .as_deref()
                     .unwrap_or(DEFAULT_LIMITER_KEY_PREFIX);
-                let authorities = match limiter_authorities(config) {
-                    Ok(authorities) => authorities,
-                    Err(e) => {
-                        metadata.close().await;
-                        return Err(e);
-                    }
-                };
                 match RedisRateLimiter::connect_trusting(url, prefix, authorities).await {
                     Ok(limiter) => Arc::new(limiter),
                     Err(source) => {
@@ -167,6 +168,28 @@ impl Backends {
     }
 }
 
+/// Refuses a database URL whose `sslrootcert` its `sslmode` would not use: the driver checks
+/// the certificate only with `verify-ca` and `verify-full` (libpq would also check it with
+/// `require`), so the URL would look verified without being so.
+fn check_database_tls(url: &str) -> Result<(), OpenError> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let setting = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    };
+    let Some(root) = setting("sslrootcert") else {
+        return Ok(());
+    };
+    let mode = setting("sslmode").unwrap_or_else(|| "prefer".to_owned());
+    match mode.as_str() {
+        "verify-ca" | "verify-full" => Ok(()),
+        _ => Err(OpenError::UncheckedDatabaseCertificate { root, mode }),
+    }
+}
+
 /// The certificate authorities `config` names for a `rediss://` limiter, read and checked
 /// (a file without a certificate would make every server's certificate fail, unexplained).
 fn limiter_authorities(config: &BackendConfig) -> Result<Option<Vec<u8>>, OpenError> {
@@ -187,6 +210,9 @@ fn limiter_authorities(config: &BackendConfig) -> Result<Option<Vec<u8>>, OpenEr
     let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
     if !pem.windows(CERTIFICATE_PEM.len()).any(|w| w == CERTIFICATE_PEM) {
         return Err(refused("it holds no PEM certificate".to_owned()));
+    }
+    if let Some(url) = &config.limiter_url {
+        RedisRateLimiter::check_authorities(url, &pem).map_err(|e| refused(e.to_string()))?;
     }
     Ok(Some(pem))
 }
@@ -276,6 +302,7 @@ pub async fn open_metadata(config: &BackendConfig) -> Result<Arc<dyn MetadataSto
             Ok(Arc::new(store))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            check_database_tls(url)?;
             let store = PgStore::open(url).await.map_err(|source| OpenError::Metadata {
                 location: format!("at {}", redacted(url)),
                 hint: if refused_certificate(&source) {

@@ -23,8 +23,27 @@ pub async fn new_postgres_database() -> String {
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
-    let (base, _) = server.rsplit_once('/').expect("a URL ending in /DATABASE");
-    format!("{base}/{name}")
+    // The server's URL may carry settings (`?sslmode=...`): they stay.
+    let (location, settings) = server
+        .split_once('?')
+        .map_or((server.as_str(), None), |(l, s)| (l, Some(s)));
+    let (base, _) = location.rsplit_once('/').expect("a URL ending in /DATABASE");
+    with_settings(&format!("{base}/{name}"), settings.unwrap_or(""))
+}
+
+/// `url` with `settings` (`name=value&...`) added to its query string.
+fn with_settings(url: &str, settings: &str) -> String {
+    match (settings.is_empty(), url.contains('?')) {
+        (true, _) => url.to_owned(),
+        (false, true) => format!("{url}&{settings}"),
+        (false, false) => format!("{url}?{settings}"),
+    }
+}
+
+/// `database` (a URL of [`new_postgres_database`]) over plain TCP, even where the server
+/// offers TLS (the client's default, `prefer`, would take it).
+pub fn postgres_without_tls(database: &str) -> String {
+    with_settings(database, "sslmode=disable")
 }
 
 /// The variable naming the Redis server the tests may use (`scripts/redis.sh start` prints one).
@@ -69,7 +88,10 @@ pub fn other_authority() -> std::path::PathBuf {
 /// `database` (a URL of [`new_postgres_database`]) asking for TLS, the server's certificate
 /// checked against `authority` and its name against the URL's host (libpq's `verify-full`).
 pub fn postgres_verified_tls(database: &str, authority: &std::path::Path) -> String {
-    format!("{database}?sslmode=verify-full&sslrootcert={}", authority.display())
+    with_settings(
+        database,
+        &format!("sslmode=verify-full&sslrootcert={}", authority.display()),
+    )
 }
 
 /// The variable naming the test Redis server's TLS port (`scripts/redis.sh tls-url` prints it).

@@ -37,6 +37,18 @@ async fn a_verified_postgres_store_talks_to_its_database_over_tls_only() {
 }
 
 #[tokio::test]
+async fn a_url_without_tls_talks_plain_tcp_to_a_server_that_offers_tls() {
+    // What the `postgres` conformance suite runs on, beside `postgres_tls`.
+    let url = cloudnexus_store::testing::postgres_without_tls(&new_postgres_database().await);
+    let mut connection = sqlx::PgConnection::connect(&url).await.unwrap();
+    let (encrypted,): (bool,) = sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert!(!encrypted);
+}
+
+#[tokio::test]
 async fn postgres_with_the_wrong_authority_is_refused() {
     let database = new_postgres_database().await;
     let url = postgres_verified_tls(&database, &other_authority());

@@ -1,101 +1,137 @@
 //! `cloudnexus serve` on PostgreSQL and Redis over TLS, as a managed database and cache ask for:
 //! the database URL's `sslmode=verify-full&sslrootcert=...`, a `rediss://` URL and
-//! `CLOUDNEXUS_REDIS_CA_FILE`. A node serves through both; a node given an authority that did
-//! not sign the server's certificate stops at start-up with one line saying so.
+//! `CLOUDNEXUS_REDIS_CA_FILE`. Two nodes serve through both and share one rate-limit window; a
+//! node given an authority that did not sign the server's certificate stops at start-up with
+//! one line saying so, as does a database URL whose `sslrootcert` would not be used.
 
+use crate::helpers::start_serve_process_with_s3;
+use crate::processes::{kill, serve};
 use crate::startup::one_line_error;
 use cloudnexus_store::testing::{
     new_postgres_database, other_authority, postgres_verified_tls, redis_tls_url, test_authority,
     unique_redis_key_prefix,
 };
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-/// `serve` on the given database and Redis (over TLS, trusting `redis_authority`).
-fn serve(data: &Path, database: &str, redis_authority: &Path) -> Command {
-    let config = data.join("node.toml");
-    std::fs::write(
-        &config,
-        format!("[rate_limits]\nredis_key_prefix = \"{}\"\n", unique_redis_key_prefix()),
+const REFUSED_CERTIFICATE: &str = "signed by an authority this node trusts";
+
+/// `serve` on `database` and on Redis over TLS (trusting `redis_authority`), its limiter keys
+/// under `prefix`.
+fn node(dir: &Path, database: &str, redis_authority: &Path, prefix: &str) -> Command {
+    let config = dir.join("node.toml");
+    std::fs::write(&config, format!("[rate_limits]\nredis_key_prefix = \"{prefix}\"\n")).unwrap();
+    serve(
+        &dir.join("data"),
+        Some(&config),
+        &[
+            ("CLOUDNEXUS_DATABASE_URL", database.to_owned()),
+            ("CLOUDNEXUS_REDIS_URL", redis_tls_url()),
+            ("CLOUDNEXUS_REDIS_CA_FILE", redis_authority.display().to_string()),
+            ("CLOUDNEXUS_LOG", "warn".to_owned()),
+        ],
     )
-    .unwrap();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_cloudnexus"));
-    serve
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.join("data"))
-        .arg("--config")
-        .arg(&config)
-        .env_remove("CLOUDNEXUS_CONFIG")
-        .env_remove("CLOUDNEXUS_BLOB_URL")
-        .env("CLOUDNEXUS_DATABASE_URL", database)
-        .env("CLOUDNEXUS_REDIS_URL", redis_tls_url())
-        .env("CLOUDNEXUS_REDIS_CA_FILE", redis_authority)
-        .env("CLOUDNEXUS_LOG", "warn");
-    serve
+}
+
+async fn list(http: &reqwest::Client, base: &str, key: &str) -> (String, serde_json::Value) {
+    let listed = http
+        .get(format!("{base}/v1/buckets"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let window = listed.headers()["ratelimit"].to_str().unwrap().to_owned();
+    (window, listed.json().await.unwrap())
 }
 
 #[tokio::test]
-async fn a_node_serves_on_postgres_and_redis_over_verified_tls() {
-    let dir = tempfile::tempdir().unwrap();
+async fn two_nodes_serve_on_postgres_and_redis_over_verified_tls() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let database = postgres_verified_tls(&new_postgres_database().await, &test_authority());
-    let mut command = serve(dir.path(), &database, &test_authority());
-    command.stderr(Stdio::null());
-    let (mut child, base, key) = crate::helpers::start_serve_process(command);
-    let key = key.expect("first run prints a key");
+    let prefix = unique_redis_key_prefix();
+    let first = start_serve_process_with_s3(node(one.path(), &database, &test_authority(), &prefix));
+    let second = start_serve_process_with_s3(node(two.path(), &database, &test_authority(), &prefix));
+    let key = first.first_key.clone().expect("first run prints a key");
     let http = crate::helpers::http_client();
-    // A change (the database) and lists counted by the limiter (Redis), whose headers say so.
+    // A change through one node (the database) is listed through the other ...
     let created = http
-        .post(format!("{base}/v1/buckets"))
+        .post(format!("{}/v1/buckets", first.base_url))
         .bearer_auth(&key)
         .json(&serde_json::json!({"name": "over-tls", "region": "us-east-1"}))
         .send()
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let mut remaining = Vec::new();
-    for _ in 0..2 {
-        let listed = http
-            .get(format!("{base}/v1/buckets"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(listed.status(), 200);
-        remaining.push(listed.headers()["ratelimit"].to_str().unwrap().to_owned());
-        let body: serde_json::Value = listed.json().await.unwrap();
-        assert_eq!(body["data"][0]["name"], "over-tls");
-    }
-    // The list quota's window, counted in Redis under this node's own prefix.
+    let (window_one, body) = list(&http, &second.base_url, &key).await;
+    assert_eq!(body["data"][0]["name"], "over-tls");
+    // ... and both nodes count in one window, which only Redis can hold.
+    let (window_two, _) = list(&http, &first.base_url, &key).await;
     assert_eq!(
-        remaining,
+        [window_one, window_two],
         [r#""list-buckets";r=59;t=60"#, r#""list-buckets";r=58;t=60"#]
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    kill(first);
+    kill(second);
 }
 
 #[tokio::test]
 async fn a_node_refuses_servers_its_authorities_did_not_sign() {
     let dir = tempfile::tempdir().unwrap();
+    let prefix = unique_redis_key_prefix();
     let plain_database = new_postgres_database().await;
 
     // Redis's certificate, checked against the wrong authority.
-    let output = serve(dir.path(), &plain_database, &other_authority()).output().unwrap();
+    let output = node(dir.path(), &plain_database, &other_authority(), &prefix)
+        .output()
+        .unwrap();
     let error = one_line_error(&output);
     assert!(error.contains("cannot reach the rate limiter at rediss://"), "{error}");
-    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert!(
+        error.contains(REFUSED_CERTIFICATE) && error.contains("redis_ca_file"),
+        "{error}"
+    );
 
     // The database's, likewise.
     let database = postgres_verified_tls(&plain_database, &other_authority());
-    let output = serve(dir.path(), &database, &test_authority()).output().unwrap();
+    let output = node(dir.path(), &database, &test_authority(), &prefix)
+        .output()
+        .unwrap();
     let error = one_line_error(&output);
     assert!(error.contains("cannot open the metadata database"), "{error}");
-    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert!(
+        error.contains(REFUSED_CERTIFICATE) && error.contains("sslrootcert"),
+        "{error}"
+    );
+
+    // An authority the database URL names but its sslmode would not use is a mistake, said so.
+    let unverified = format!(
+        "{plain_database}?sslmode=require&sslrootcert={}",
+        test_authority().display()
+    );
+    let output = node(dir.path(), &unverified, &test_authority(), &prefix)
+        .output()
+        .unwrap();
+    let error = one_line_error(&output);
+    assert!(error.contains("sslmode=verify-full"), "{error}");
 
     // A file that holds no certificate says so, rather than failing every handshake.
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "").unwrap();
-    let output = serve(dir.path(), &plain_database, &empty).output().unwrap();
+    let output = node(dir.path(), &plain_database, &empty, &prefix).output().unwrap();
     let error = one_line_error(&output);
     assert!(error.contains("holds no PEM certificate"), "{error}");
+    // Nor does a damaged one pass for an unreachable server.
+    let damaged = dir.path().join("damaged.pem");
+    std::fs::write(
+        &damaged,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let output = node(dir.path(), &plain_database, &damaged, &prefix).output().unwrap();
+    let error = one_line_error(&output);
+    assert!(
+        error.contains("as the rate limiter's certificate authorities"),
+        "{error}"
+    );
 }

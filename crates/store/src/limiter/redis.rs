@@ -107,15 +107,14 @@ impl RedisRateLimiter {
         Self::connect_trusting(url, key_prefix, None).await
     }
 
-    /// [`RedisRateLimiter::connect`] to a `rediss://` server whose certificate is checked
-    /// against the certificate authorities of `authorities` (PEM) only, instead of the
-    /// system's: a deployment with a private authority. `None` trusts the system's.
-    pub async fn connect_trusting(
-        url: &str,
-        key_prefix: &str,
-        authorities: Option<Vec<u8>>,
-    ) -> Result<Self, RedisError> {
-        let client = match authorities {
+    /// Whether `authorities` (PEM) can be trusted for `url` (a `rediss://` URL), without
+    /// connecting: what [`RedisRateLimiter::connect_trusting`] would refuse before it tries.
+    pub fn check_authorities(url: &str, authorities: &[u8]) -> Result<(), RedisError> {
+        Self::client(url, Some(authorities.to_vec())).map(drop)
+    }
+
+    fn client(url: &str, authorities: Option<Vec<u8>>) -> Result<Client, RedisError> {
+        Ok(match authorities {
             None => Client::open(url)?,
             Some(root_cert) => Client::build_with_tls(
                 url,
@@ -124,7 +123,18 @@ impl RedisRateLimiter {
                     root_cert: Some(root_cert),
                 },
             )?,
-        };
+        })
+    }
+
+    /// [`RedisRateLimiter::connect`] to a `rediss://` server whose certificate is checked
+    /// against the certificate authorities of `authorities` (PEM) only, instead of the
+    /// system's: a deployment with a private authority. `None` trusts the system's.
+    pub async fn connect_trusting(
+        url: &str,
+        key_prefix: &str,
+        authorities: Option<Vec<u8>>,
+    ) -> Result<Self, RedisError> {
+        let client = Self::client(url, authorities)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
             .set_response_timeout(Some(TIMEOUT))

@@ -37,8 +37,10 @@ pub async fn sqlite() -> MetadataFixture {
     }
 }
 
+/// PostgreSQL over plain TCP (the test server also offers TLS: see `postgres_tls`).
 pub async fn postgres() -> MetadataFixture {
-    postgres_at(cloudnexus_store::testing::new_postgres_database().await).await
+    let database = cloudnexus_store::testing::new_postgres_database().await;
+    postgres_at(cloudnexus_store::testing::postgres_without_tls(&database)).await
 }
 
 /// PostgreSQL over TLS, the server's certificate verified (`sslmode=verify-full`).

@@ -233,9 +233,12 @@ pub(crate) struct KeyState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
     let dir = tempfile::tempdir().unwrap();
+    // The data folder inside the test's folder, so that the configuration and the servers' log
+    // beside it (see `start`) go when the test ends.
+    let data = dir.path().join("data");
     let backend = crate::helpers::fresh_backend_env().await;
     let blob_store = cloudnexus_store::BackendConfig {
-        data_dir: dir.path().to_owned(),
+        data_dir: data.clone(),
         metadata_url: backend
             .iter()
             .find(|(name, _)| *name == "CLOUDNEXUS_DATABASE_URL")
@@ -246,8 +249,8 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
             .map(|(_, url)| url.clone()),
         ..Default::default()
     };
-    let _log = PrintLogOnFailure(server_log(dir.path()));
-    let (mut server, key) = start(dir.path(), &backend);
+    let _log = PrintLogOnFailure(server_log(&data));
+    let (mut server, key) = start(&data, &backend);
     let key = key.expect("first run prints a key");
     let http = crate::helpers::http_client();
     let created = http
@@ -283,10 +286,10 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_partial_remains() {
             acknowledged_total += w.await.unwrap();
         }
 
-        let (restarted, _) = start(dir.path(), &backend);
+        let (restarted, _) = start(&data, &backend);
         server = restarted;
         if blob_store.blob_url.is_none() {
-            let temp: Vec<_> = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().collect();
+            let temp: Vec<_> = std::fs::read_dir(data.join("blobs/tmp")).unwrap().collect();
             assert!(temp.is_empty(), "round {round}: temp files left: {temp:?}");
         }
 
