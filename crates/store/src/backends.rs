@@ -200,20 +200,14 @@ fn limiter_authorities(config: &BackendConfig) -> Result<Option<Vec<u8>>, OpenEr
         path: path.clone(),
         reason,
     };
-    if !config
-        .limiter_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("rediss://"))
-    {
+    let Some(url) = config.limiter_url.as_deref().filter(|url| url.starts_with("rediss://")) else {
         return Err(refused("the rate limiter's URL is not a rediss:// one".to_owned()));
-    }
+    };
     let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
     if !pem.windows(CERTIFICATE_PEM.len()).any(|w| w == CERTIFICATE_PEM) {
         return Err(refused("it holds no PEM certificate".to_owned()));
     }
-    if let Some(url) = &config.limiter_url {
-        RedisRateLimiter::check_authorities(url, &pem).map_err(|e| refused(e.to_string()))?;
-    }
+    RedisRateLimiter::check_authorities(url, &pem).map_err(|e| refused(e.to_string()))?;
     Ok(Some(pem))
 }
 

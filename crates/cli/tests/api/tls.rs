@@ -33,6 +33,11 @@ fn node(dir: &Path, database: &str, redis_authority: &Path, prefix: &str) -> Com
     )
 }
 
+/// The one line a node started with these settings stops with (it must stop).
+fn refusal(dir: &Path, database: &str, redis_authority: &Path, prefix: &str) -> String {
+    one_line_error(&node(dir, database, redis_authority, prefix).output().unwrap())
+}
+
 async fn list(http: &reqwest::Client, base: &str, key: &str) -> (String, serde_json::Value) {
     let listed = http
         .get(format!("{base}/v1/buckets"))
@@ -82,10 +87,7 @@ async fn a_node_refuses_servers_its_authorities_did_not_sign() {
     let plain_database = new_postgres_database().await;
 
     // Redis's certificate, checked against the wrong authority.
-    let output = node(dir.path(), &plain_database, &other_authority(), &prefix)
-        .output()
-        .unwrap();
-    let error = one_line_error(&output);
+    let error = refusal(dir.path(), &plain_database, &other_authority(), &prefix);
     assert!(error.contains("cannot reach the rate limiter at rediss://"), "{error}");
     assert!(
         error.contains(REFUSED_CERTIFICATE) && error.contains("redis_ca_file"),
@@ -94,10 +96,7 @@ async fn a_node_refuses_servers_its_authorities_did_not_sign() {
 
     // The database's, likewise.
     let database = postgres_verified_tls(&plain_database, &other_authority());
-    let output = node(dir.path(), &database, &test_authority(), &prefix)
-        .output()
-        .unwrap();
-    let error = one_line_error(&output);
+    let error = refusal(dir.path(), &database, &test_authority(), &prefix);
     assert!(error.contains("cannot open the metadata database"), "{error}");
     assert!(
         error.contains(REFUSED_CERTIFICATE) && error.contains("sslrootcert"),
@@ -109,17 +108,13 @@ async fn a_node_refuses_servers_its_authorities_did_not_sign() {
         "{plain_database}?sslmode=require&sslrootcert={}",
         test_authority().display()
     );
-    let output = node(dir.path(), &unverified, &test_authority(), &prefix)
-        .output()
-        .unwrap();
-    let error = one_line_error(&output);
+    let error = refusal(dir.path(), &unverified, &test_authority(), &prefix);
     assert!(error.contains("sslmode=verify-full"), "{error}");
 
     // A file that holds no certificate says so, rather than failing every handshake.
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "").unwrap();
-    let output = node(dir.path(), &plain_database, &empty, &prefix).output().unwrap();
-    let error = one_line_error(&output);
+    let error = refusal(dir.path(), &plain_database, &empty, &prefix);
     assert!(error.contains("holds no PEM certificate"), "{error}");
     // Nor does a damaged one pass for an unreachable server.
     let damaged = dir.path().join("damaged.pem");
@@ -128,8 +123,7 @@ async fn a_node_refuses_servers_its_authorities_did_not_sign() {
         "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
     )
     .unwrap();
-    let output = node(dir.path(), &plain_database, &damaged, &prefix).output().unwrap();
-    let error = one_line_error(&output);
+    let error = refusal(dir.path(), &plain_database, &damaged, &prefix);
     assert!(
         error.contains("as the rate limiter's certificate authorities"),
         "{error}"

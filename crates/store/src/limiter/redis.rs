@@ -99,14 +99,6 @@ impl std::fmt::Debug for RedisRateLimiter {
 pub struct RedisError(#[from] redis::RedisError);
 
 impl RedisRateLimiter {
-    /// Connects to `url` (`redis://[:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS, the
-    /// server's certificate checked against the system's certificate authorities), failing
-    /// within about [`TIMEOUT`] when the server does not answer. Later failures reconnect in the
-    /// background; meanwhile admissions fail.
-    pub async fn connect(url: &str, key_prefix: &str) -> Result<Self, RedisError> {
-        Self::connect_trusting(url, key_prefix, None).await
-    }
-
     /// Whether `authorities` (PEM) can be trusted for `url` (a `rediss://` URL), without
     /// connecting: what [`RedisRateLimiter::connect_trusting`] would refuse before it tries.
     pub fn check_authorities(url: &str, authorities: &[u8]) -> Result<(), RedisError> {
@@ -126,9 +118,11 @@ impl RedisRateLimiter {
         })
     }
 
-    /// [`RedisRateLimiter::connect`] to a `rediss://` server whose certificate is checked
-    /// against the certificate authorities of `authorities` (PEM) only, instead of the
-    /// system's: a deployment with a private authority. `None` trusts the system's.
+    /// Connects to `url` (`redis://[:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS),
+    /// failing within about [`TIMEOUT`] when the server does not answer. Later failures
+    /// reconnect in the background; meanwhile admissions fail. A `rediss://` server's
+    /// certificate is checked against the certificate authorities of `authorities` (PEM) only,
+    /// for a deployment with a private authority, or against the system's when `None`.
     pub async fn connect_trusting(
         url: &str,
         key_prefix: &str,
