@@ -6,7 +6,9 @@
 //! refusals every `/v1` operation shares (401, 403, 429, 500, 503, and 400 and 404 for routes
 //! with a `{bucket}`) are added to each by [`complete`], from one table.
 
+use crate::routes::objects::list::MAX_DELIMITER_BYTES;
 use axum::Router;
+use cloudnexus_core::object::MAX_KEY_BYTES;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -230,7 +232,9 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
     if let Some(paths) = value.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
-            let prefix_max = if path.ends_with("/objects") { 256 } else { 63 };
+            // The bucket list's prefix counts characters, as its names are ASCII; an object
+            // prefix counts bytes, as keys do (see below).
+            let prefix_max = if path.ends_with("/objects") { MAX_KEY_BYTES } else { 63 };
             for operation in item.values_mut().filter_map(serde_json::Value::as_object_mut) {
                 let takes_json = operation
                     .get("requestBody")
@@ -246,10 +250,13 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                     let name = parameter["name"].as_str().unwrap_or_default().to_owned();
                     let schema = match (place.as_str(), name.as_str()) {
                         ("path", "bucket") => bucket.clone(),
-                        // 1-1024 bytes of UTF-8 without NUL: at most 256 characters is always
-                        // within 1024 bytes (the description says bytes).
+                        // Keys, object prefixes and delimiters are limited in bytes of UTF-8, which
+                        // a schema cannot state: `maxLength` (characters) takes the same number,
+                        // so every string the schema refuses the server refuses too, and a
+                        // string within it but over the limit in bytes is a 400 (allowed for
+                        // these operations in scripts/schemathesis.toml).
                         ("path", "key") => {
-                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000]+$"})
+                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_KEY_BYTES, "pattern": "^[^\\u0000]+$"})
                         }
                         ("query", "region") => region.clone(),
                         ("query", "tag") => {
@@ -258,7 +265,9 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                         ("query", "cursor") => serde_json::json!({"type": "string", "minLength": 1}),
                         ("query", "include") => serde_json::json!({"type": "string", "enum": ["deleted"]}),
                         ("query", "prefix") => serde_json::json!({"type": "string", "maxLength": prefix_max}),
-                        ("query", "delimiter") => serde_json::json!({"type": "string", "minLength": 1, "maxLength": 8}),
+                        ("query", "delimiter") => {
+                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_DELIMITER_BYTES})
+                        }
                         _ => continue,
                     };
                     parameter["schema"] = schema;

@@ -143,6 +143,19 @@ async fn the_document_states_the_constraints_the_server_enforces() {
                 .starts_with("^[a-z]")
         );
     }
+    // Object keys, prefixes and delimiters: the server's limits in bytes, as `maxLength`.
+    let key = parameter("/v1/buckets/{bucket}/objects/{key}", "get", "key");
+    assert_eq!(
+        (key["schema"]["minLength"].as_u64(), key["schema"]["maxLength"].as_u64()),
+        (Some(1), Some(1024))
+    );
+    let objects = "/v1/buckets/{bucket}/objects";
+    assert_eq!(parameter(objects, "get", "prefix")["schema"]["maxLength"], 1024);
+    let delimiter = &parameter(objects, "get", "delimiter")["schema"];
+    assert_eq!(
+        (delimiter["minLength"].as_u64(), delimiter["maxLength"].as_u64()),
+        (Some(1), Some(32))
+    );
     let create = &doc["components"]["schemas"]["CreateBucketRequest"];
     assert_eq!(create["required"], json!(["name", "region"]));
     assert_eq!(

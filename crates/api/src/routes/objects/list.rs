@@ -17,6 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
+/// The longest `delimiter`, in bytes of UTF-8.
+pub const MAX_DELIMITER_BYTES: usize = 32;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListObjectsResponse {
@@ -73,8 +75,11 @@ fn parse(raw: Option<&str>) -> ApiResult<ObjectQuery> {
                 ));
             }
             "prefix" => p.prefix = value.into_owned(),
-            "delimiter" if value.is_empty() || value.len() > 32 => {
-                errors.push(FieldError::new("delimiter", "must be 1 to 32 bytes, usually `/`"));
+            "delimiter" if value.is_empty() || value.len() > MAX_DELIMITER_BYTES => {
+                errors.push(FieldError::new(
+                    "delimiter",
+                    format!("must be 1 to {MAX_DELIMITER_BYTES} bytes, usually `/`"),
+                ));
             }
             "delimiter" => p.delimiter = Some(value.into_owned()),
             "limit" => match value.parse::<u32>() {

@@ -5,7 +5,7 @@
 
 mod delete;
 pub mod get;
-mod list;
+pub(crate) mod list;
 pub(crate) mod put;
 
 use super::{guard, guarded};

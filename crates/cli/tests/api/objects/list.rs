@@ -90,11 +90,16 @@ async fn pages_follow_cursors_across_common_prefixes() {
 #[tokio::test]
 async fn bad_list_parameters_are_400() {
     let app = setup().await;
+    // Prefixes and delimiters are limited in bytes of UTF-8 (`é` is two): 1024 and 32.
+    let long_prefix = format!("prefix={}", "%C3%A9".repeat(512) + "p");
+    let long_delimiter = format!("delimiter={}", "%C3%A9".repeat(16) + "d");
     for (q, param) in [
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
         ("colour=red", "colour"),
         ("delimiter=", "delimiter"),
+        (long_delimiter.as_str(), "delimiter"),
+        (long_prefix.as_str(), "prefix"),
         ("prefix=a&prefix=b", "prefix"),
         ("cursor=forged", "cursor"),
     ] {
@@ -109,6 +114,14 @@ async fn bad_list_parameters_are_400() {
             .problem(400, "validation_failed");
         assert_eq!(p["errors"][0]["param"], param, "{q}");
     }
+    let longest = format!(
+        "/v1/buckets/tree/objects?prefix={}&delimiter={}",
+        "%C3%A9".repeat(512),
+        "%C3%A9".repeat(16)
+    );
+    let page = app.call("GET", &longest, Some(&app.admin_key), None).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.json()["data"], serde_json::json!([]));
     let page = app.client.list_objects("tree", &[("limit", "1")]).await.unwrap();
     let cursor = page.pagination.next_cursor.unwrap();
     let p = app

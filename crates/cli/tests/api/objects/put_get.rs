@@ -346,6 +346,17 @@ async fn bad_keys_missing_things_and_missing_scopes_are_refused() {
         .await
         .problem(400, "validation_failed");
     assert_eq!(p["errors"][0]["param"], "key");
+    for method in ["GET", "HEAD", "DELETE"] {
+        let refused = app
+            .call(
+                method,
+                &format!("/v1/buckets/guarded/objects/{long_key}"),
+                Some(&app.admin_key),
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{method}");
+    }
     app.call(
         "GET",
         "/v1/buckets/no-such-bucket/objects/k",
