@@ -6,7 +6,7 @@
 //! refusals every `/v1` operation shares (401, 403, 429, 500, 503, and 400 and 404 for routes
 //! with a `{bucket}`) are added to each by [`complete`], from one table.
 
-use crate::routes::objects::list::MAX_DELIMITER_BYTES;
+use crate::routes::objects::list::{MAX_DELIMITER_CHARS, MAX_PREFIX_CHARS};
 use axum::Router;
 use cloudnexus_core::object::MAX_KEY_BYTES;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -232,9 +232,11 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
     if let Some(paths) = value.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
-            // The bucket list's prefix counts characters, as its names are ASCII; an object
-            // prefix counts bytes, as keys do (see below).
-            let prefix_max = if path.ends_with("/objects") { MAX_KEY_BYTES } else { 63 };
+            let prefix_max = if path.ends_with("/objects") {
+                MAX_PREFIX_CHARS
+            } else {
+                63
+            };
             for operation in item.values_mut().filter_map(serde_json::Value::as_object_mut) {
                 let takes_json = operation
                     .get("requestBody")
@@ -250,11 +252,10 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                     let name = parameter["name"].as_str().unwrap_or_default().to_owned();
                     let schema = match (place.as_str(), name.as_str()) {
                         ("path", "bucket") => bucket.clone(),
-                        // Keys, object prefixes and delimiters are limited in bytes of UTF-8, which
-                        // a schema cannot state: `maxLength` (characters) takes the same number,
-                        // so every string the schema refuses the server refuses too, and a
-                        // string within it but over the limit in bytes is a 400 (allowed for
-                        // these operations in scripts/schemathesis.toml).
+                        // A key is limited in bytes of UTF-8 (S3's rule), which a schema cannot
+                        // state: `maxLength` (characters) takes the same number, so every key
+                        // the schema refuses the server refuses too, and a key within it but
+                        // over 1024 bytes is a 400 (allowed in scripts/schemathesis.toml).
                         ("path", "key") => {
                             serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_KEY_BYTES, "pattern": "^[^\\u0000]+$"})
                         }
@@ -266,7 +267,7 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                         ("query", "include") => serde_json::json!({"type": "string", "enum": ["deleted"]}),
                         ("query", "prefix") => serde_json::json!({"type": "string", "maxLength": prefix_max}),
                         ("query", "delimiter") => {
-                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_DELIMITER_BYTES})
+                            serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_DELIMITER_CHARS})
                         }
                         _ => continue,
                     };

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
     tag = "objects",
     params(
         ("bucket" = String, Path, description = "The bucket's id or name"),
-        ("key" = String, Path, description = "The object key; may contain `/`"),
+        ("key" = String, Path, description = "The object key: 1 to 1024 bytes of UTF-8 without NUL; may contain `/`"),
     ),
     responses(
         (status = 204, description = "The object is gone (or never was)"),

@@ -105,7 +105,7 @@ async fn respond(
     tag = "objects",
     params(
         ("bucket" = String, Path, description = "The bucket's id or name"),
-        ("key" = String, Path, description = "The object key; may contain `/`"),
+        ("key" = String, Path, description = "The object key: 1 to 1024 bytes of UTF-8 without NUL; may contain `/`"),
         ("Range" = Option<String>, Header, description = "One range: `bytes=first-last`, `bytes=first-` or `bytes=-suffix`"),
         ("If-Match" = Option<String>, Header, description = "412 unless the ETag matches"),
         ("If-None-Match" = Option<String>, Header, description = "304 when the ETag matches"),
@@ -141,7 +141,7 @@ pub async fn get_object(
     tag = "objects",
     params(
         ("bucket" = String, Path, description = "The bucket's id or name"),
-        ("key" = String, Path, description = "The object key; may contain `/`"),
+        ("key" = String, Path, description = "The object key: 1 to 1024 bytes of UTF-8 without NUL; may contain `/`"),
     ),
     responses(
         (status = 200, description = "The object exists; its headers"),

@@ -17,8 +17,11 @@ use utoipa::{IntoParams, ToSchema};
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
-/// The longest `delimiter`, in bytes of UTF-8.
-pub const MAX_DELIMITER_BYTES: usize = 32;
+/// The longest `prefix`, in characters: as long as the longest key in bytes, so that every
+/// prefix of a key is accepted (a longer one could only match nothing).
+pub const MAX_PREFIX_CHARS: usize = MAX_KEY_BYTES;
+/// The longest `delimiter`, in characters.
+pub const MAX_DELIMITER_CHARS: usize = 32;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListObjectsResponse {
@@ -40,9 +43,10 @@ pub struct ObjectPagination {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListObjectsParams {
-    /// Only keys starting with this.
+    /// Only keys starting with this (at most 1024 characters).
     prefix: Option<String>,
-    /// Roll keys up to the first occurrence of this after the prefix (usually `/`).
+    /// Roll keys up to the first occurrence of this after the prefix (usually `/`; 1 to 32
+    /// characters).
     delimiter: Option<String>,
     /// Entries per page: 1 to 1000, default 100.
     #[param(minimum = 1, maximum = 1000, default = 100)]
@@ -68,17 +72,17 @@ fn parse(raw: Option<&str>) -> ApiResult<ObjectQuery> {
         }
         seen.push(name.clone());
         match name.as_ref() {
-            "prefix" if value.len() > MAX_KEY_BYTES => {
+            "prefix" if value.chars().count() > MAX_PREFIX_CHARS => {
                 errors.push(FieldError::new(
                     "prefix",
-                    format!("must be at most {MAX_KEY_BYTES} bytes, the longest key"),
+                    format!("must be at most {MAX_PREFIX_CHARS} characters (a key is at most {MAX_KEY_BYTES} bytes)"),
                 ));
             }
             "prefix" => p.prefix = value.into_owned(),
-            "delimiter" if value.is_empty() || value.len() > MAX_DELIMITER_BYTES => {
+            "delimiter" if value.is_empty() || value.chars().count() > MAX_DELIMITER_CHARS => {
                 errors.push(FieldError::new(
                     "delimiter",
-                    format!("must be 1 to {MAX_DELIMITER_BYTES} bytes, usually `/`"),
+                    format!("must be 1 to {MAX_DELIMITER_CHARS} characters, usually `/`"),
                 ));
             }
             "delimiter" => p.delimiter = Some(value.into_owned()),

@@ -66,7 +66,7 @@ fn content_type(headers: &HeaderMap) -> ApiResult<String> {
     tag = "objects",
     params(
         ("bucket" = String, Path, description = "The bucket's id or name"),
-        ("key" = String, Path, description = "The object key; may contain `/`"),
+        ("key" = String, Path, description = "The object key: 1 to 1024 bytes of UTF-8 without NUL; may contain `/`"),
         ("Content-MD5" = Option<String>, Header, description = "Base64 MD5 of the body; checked"),
         ("If-None-Match" = Option<String>, Header, description = "`*`: create only, 412 when the key exists"),
         ("If-Match" = Option<String>, Header, description = "Replace only an object with one of these ETags"),

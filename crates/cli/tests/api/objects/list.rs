@@ -90,9 +90,10 @@ async fn pages_follow_cursors_across_common_prefixes() {
 #[tokio::test]
 async fn bad_list_parameters_are_400() {
     let app = setup().await;
-    // Prefixes and delimiters are limited in bytes of UTF-8 (`é` is two): 1024 and 32.
-    let long_prefix = format!("prefix={}", "%C3%A9".repeat(512) + "p");
-    let long_delimiter = format!("delimiter={}", "%C3%A9".repeat(16) + "d");
+    // Prefixes and delimiters are limited in characters, as the document states them (`é` is
+    // two bytes): 1024 and 32.
+    let long_prefix = format!("prefix={}", "%C3%A9".repeat(1024) + "p");
+    let long_delimiter = format!("delimiter={}", "%C3%A9".repeat(32) + "d");
     for (q, param) in [
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
@@ -116,8 +117,8 @@ async fn bad_list_parameters_are_400() {
     }
     let longest = format!(
         "/v1/buckets/tree/objects?prefix={}&delimiter={}",
-        "%C3%A9".repeat(512),
-        "%C3%A9".repeat(16)
+        "%C3%A9".repeat(1024),
+        "%C3%A9".repeat(32)
     );
     let page = app.call("GET", &longest, Some(&app.admin_key), None).await;
     assert_eq!(page.status, 200, "{}", page.text);
