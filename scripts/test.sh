@@ -2,7 +2,7 @@
 # Every test, on a fresh machine too (README's test command; CI runs it after fmt and clippy):
 #   1. starts a private PostgreSQL, Redis and S3 server (scripts/postgres.sh, scripts/redis.sh:
 #      Debian's packages; scripts/s3.sh: moto's server from PyPI; each installed when missing)
-#      for the tests that need them; PostgreSQL and Redis also speak TLS, with the test
+#      for the tests that need them; all three also speak TLS, with the test
 #      certificates of scripts/tls.sh (openssl);
 #   2. runs every crate's tests: the API suite on the embedded default (SQLite, blobs in the
 #      data folder, limits in memory), the store's conformance suites on every backend (SQLite
@@ -50,8 +50,9 @@ echo "test server: $CLOUDNEXUS_TEST_REDIS_URL, and over TLS: $CLOUDNEXUS_TEST_RE
 step "S3 (moto's server)"
 scripts/s3.sh stop
 CLOUDNEXUS_TEST_S3_ENDPOINT=$(scripts/s3.sh start)
-export CLOUDNEXUS_TEST_S3_ENDPOINT
-echo "test server: $CLOUDNEXUS_TEST_S3_ENDPOINT"
+CLOUDNEXUS_TEST_S3_TLS_ENDPOINT=$(scripts/s3.sh tls-url)
+export CLOUDNEXUS_TEST_S3_ENDPOINT CLOUDNEXUS_TEST_S3_TLS_ENDPOINT
+echo "test server: $CLOUDNEXUS_TEST_S3_ENDPOINT, and over TLS: $CLOUDNEXUS_TEST_S3_TLS_ENDPOINT"
 
 step "S3 clients (boto3, aws-cli, rclone, s3cmd)"
 scripts/s3-clients.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Certificates for the test servers' TLS (scripts/postgres.sh, scripts/redis.sh): a test
+# Certificates for the test servers' TLS (scripts/postgres.sh, scripts/redis.sh, scripts/s3.sh): a test
 # certificate authority, a server certificate it signs for 127.0.0.1 and localhost, and a second
 # authority that signs nothing (what a client trusting the wrong authority holds).
 #

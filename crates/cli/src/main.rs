@@ -46,7 +46,8 @@ enum Command {
         redis_ca_file: Option<std::path::PathBuf>,
         /// Keep object bytes in an S3-compatible store instead of the data folder, e.g.
         /// s3://my-bucket/cloudnexus; endpoint, region and credentials come from AWS_ENDPOINT_URL,
-        /// AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+        /// AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_CA_BUNDLE: a PEM file of
+        /// authorities to trust for an https:// endpoint).
         #[arg(long, env = "CLOUDNEXUS_BLOB_URL", value_name = "URL")]
         blob_url: Option<String>,
         /// Also serve the S3 protocol on this address, e.g. 127.0.0.1:9000 (credentials from

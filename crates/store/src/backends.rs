@@ -61,14 +61,13 @@ pub enum OpenError {
         /// What to do about it.
         hint: String,
     },
-    #[error(
-        "cannot use the blob store {url}: {source}; check the bucket exists and AWS_ENDPOINT_URL, \
-         AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    )]
+    #[error("cannot use the blob store {url}: {source}; {hint}")]
     S3 {
         url: String,
         #[source]
         source: S3OpenError,
+        /// What to do about it.
+        hint: String,
     },
     #[error(
         "cannot use {} as the rate limiter's certificate authorities: {reason}; give a PEM file \
@@ -262,14 +261,26 @@ pub async fn open_blobs(config: &BackendConfig) -> Result<Arc<dyn BlobStore>, Op
             },
         )?)),
         Some(url) if url.starts_with("s3://") => {
-            let builder = object_store::aws::AmazonS3Builder::from_env();
-            match S3BlobStore::open(url, builder).await {
-                Ok(blobs) => Ok(Arc::new(blobs)),
-                Err(source) => Err(OpenError::S3 {
+            let opened = match S3BlobStore::builder_from_env() {
+                Ok(builder) => S3BlobStore::open(url, builder).await,
+                Err(refused) => Err(refused),
+            };
+            opened.map(|blobs| Arc::new(blobs) as Arc<dyn BlobStore>).map_err(|source| {
+                let hint = match &source {
+                    S3OpenError::Authorities { .. } => "leave AWS_CA_BUNDLE out to trust only the built-in authorities".to_owned(),
+                    _ if refused_certificate(&source) => format!(
+                        "{CERTIFICATE_HINT} (AWS_CA_BUNDLE names a PEM file of authorities to trust besides the built-in ones)"
+                    ),
+                    _ => "check the bucket exists and AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and \
+                          AWS_SECRET_ACCESS_KEY"
+                        .to_owned(),
+                };
+                OpenError::S3 {
                     url: url.to_owned(),
                     source,
-                }),
-            }
+                    hint,
+                }
+            })
         }
         Some(url) => Err(unsupported(
             "blob store",

@@ -142,9 +142,51 @@ pub fn s3_builder() -> object_store::aws::AmazonS3Builder {
 /// The `s3://` URL of a new, empty bucket on the test server (created with an anonymous
 /// `PUT /BUCKET`, which moto's server accepts).
 pub async fn new_s3_bucket() -> String {
-    let endpoint = s3_endpoint();
+    create_s3_bucket(&s3_endpoint(), reqwest::Client::new()).await
+}
+
+/// The variable naming the test S3 server's TLS endpoint (`scripts/s3.sh tls-url` prints it),
+/// whose certificate [`test_authority`] signed.
+pub const S3_TLS_ENDPOINT_VARIABLE: &str = "CLOUDNEXUS_TEST_S3_TLS_ENDPOINT";
+
+/// The `https://` endpoint of the test S3 server. Panics, loudly, when none is configured.
+pub fn s3_tls_endpoint() -> String {
+    std::env::var(S3_TLS_ENDPOINT_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{S3_TLS_ENDPOINT_VARIABLE} is not set: this test needs an S3-compatible server speaking \
+             TLS. Run the tests with scripts/test.sh, or start one with scripts/s3.sh start and export \
+             {S3_TLS_ENDPOINT_VARIABLE}=$(scripts/s3.sh tls-url)"
+        )
+    })
+}
+
+/// A client configuration for the test S3 server's TLS endpoint, trusting `authority` (a PEM
+/// file) besides the built-in authorities, as `AWS_CA_BUNDLE` makes a node do.
+pub fn s3_tls_builder(authority: &std::path::Path) -> object_store::aws::AmazonS3Builder {
+    let pem = std::fs::read(authority).unwrap_or_else(|e| panic!("cannot read {}: {e}", authority.display()));
+    let options = crate::blob::trusting_authorities(object_store::ClientOptions::new(), &pem)
+        .unwrap_or_else(|e| panic!("{}: {e}", authority.display()));
+    object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(s3_tls_endpoint())
+        .with_region("us-east-1")
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+        .with_client_options(options)
+}
+
+/// The `s3://` URL of a new, empty bucket on the test server's TLS endpoint.
+pub async fn new_s3_tls_bucket() -> String {
+    let pem = std::fs::read(test_authority()).expect("the test authority");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("a PEM certificate"))
+        .build()
+        .expect("an HTTPS client");
+    create_s3_bucket(&s3_tls_endpoint(), client).await
+}
+
+async fn create_s3_bucket(endpoint: &str, client: reqwest::Client) -> String {
     let name = format!("cnx-test-{}", cloudnexus_core::ids::random_lower_alnum(12));
-    let response = reqwest::Client::new()
+    let response = client
         .put(format!("{endpoint}/{name}"))
         .send()
         .await

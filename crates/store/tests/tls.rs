@@ -1,13 +1,13 @@
-//! TLS to PostgreSQL and Redis: what the conformance suites cannot show by passing over TLS
-//! (`metadata_backends::postgres_tls`, `limiter_backends::redis_tls`). A verified connection
-//! really is encrypted, and a server whose certificate the trusted authority did not sign is
-//! refused, by both backends, before anything is read or written.
+//! TLS to PostgreSQL, Redis and S3: what the conformance suites cannot show by passing over TLS
+//! (`metadata_backends::postgres_tls`, `limiter_backends::redis_tls`, `blob_backends::s3_tls`).
+//! A verified connection really is encrypted, and a server whose certificate the trusted
+//! authority did not sign is refused, by every backend, before anything is read or written.
 
 use cloudnexus_store::testing::{
     new_postgres_database, other_authority, postgres_verified_tls, redis_tls_url, test_authority,
     unique_redis_key_prefix,
 };
-use cloudnexus_store::{MetadataStore, PgStore, RedisRateLimiter};
+use cloudnexus_store::{MetadataStore, PgStore, RedisRateLimiter, S3BlobStore};
 use sqlx::Connection;
 
 #[tokio::test]
@@ -83,4 +83,33 @@ async fn an_authority_for_a_plain_redis_url_is_refused() {
         .await
         .expect_err("TLS settings with a redis:// URL");
     assert!(refused.to_string().contains("rediss://"), "{refused}");
+}
+
+#[tokio::test]
+async fn s3_with_the_wrong_authority_or_only_the_built_in_ones_is_refused() {
+    use cloudnexus_store::testing::{new_s3_tls_bucket, s3_tls_builder, s3_tls_endpoint};
+    let url = new_s3_tls_bucket().await;
+    // The test authority opens it (what `blob_backends::s3_tls` runs on) ...
+    S3BlobStore::open(&url, s3_tls_builder(&test_authority()))
+        .await
+        .expect("the test authority signed the server's certificate");
+    // ... another one does not, nor do the built-in authorities alone.
+    let built_in_only = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(s3_tls_endpoint())
+        .with_region("us-east-1")
+        .with_access_key_id("test")
+        .with_secret_access_key("test");
+    for builder in [s3_tls_builder(&other_authority()), built_in_only] {
+        let refused = S3BlobStore::open(&url, builder)
+            .await
+            .expect_err("a certificate no trusted authority signed");
+        let mut chain = Vec::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(&refused);
+        while let Some(e) = cause {
+            chain.push(e.to_string());
+            cause = e.source();
+        }
+        let message = chain.join(": ");
+        assert!(message.contains("invalid peer certificate: UnknownIssuer"), "{message}");
+    }
 }

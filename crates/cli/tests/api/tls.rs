@@ -1,15 +1,17 @@
-//! `cloudnexus serve` on PostgreSQL and Redis over TLS, as a managed database and cache ask for:
-//! the database URL's `sslmode=verify-full&sslrootcert=...`, a `rediss://` URL and
-//! `CLOUDNEXUS_REDIS_CA_FILE`. Two nodes serve through both and share one rate-limit window; a
-//! node given an authority that did not sign the server's certificate stops at start-up with
-//! one line saying so, as does a database URL whose `sslrootcert` would not be used.
+//! `cloudnexus serve` on PostgreSQL, Redis and S3 over TLS, as managed services and a private
+//! authority's MinIO ask for: the database URL's `sslmode=verify-full&sslrootcert=...`, a
+//! `rediss://` URL and `CLOUDNEXUS_REDIS_CA_FILE`, an `https://` `AWS_ENDPOINT_URL` and
+//! `AWS_CA_BUNDLE`. Two nodes serve through the first two and share one rate-limit window; a node
+//! keeps object bytes in S3 over TLS; a node given an authority that did not sign the server's
+//! certificate stops at start-up with one line saying so, as does a database URL whose
+//! `sslrootcert` would not be used.
 
 use crate::helpers::start_serve_process_with_s3;
 use crate::processes::{kill, serve};
 use crate::startup::one_line_error;
 use cloudnexus_store::testing::{
-    new_postgres_database, other_authority, postgres_verified_tls, redis_tls_url, test_authority,
-    unique_redis_key_prefix,
+    new_postgres_database, new_s3_tls_bucket, other_authority, postgres_verified_tls, redis_tls_url, s3_tls_endpoint,
+    test_authority, unique_redis_key_prefix,
 };
 use std::path::Path;
 use std::process::Command;
@@ -128,4 +130,98 @@ async fn a_node_refuses_servers_its_authorities_did_not_sign() {
         error.contains("as the rate limiter's certificate authorities"),
         "{error}"
     );
+}
+
+/// `serve` on SQLite in `dir`, keeping object bytes in `bucket` on the test S3 server's TLS
+/// endpoint, trusting the authorities of `bundle` (`AWS_CA_BUNDLE`) or, without one, only the
+/// built-in authorities.
+fn node_on_s3_over_tls(dir: &Path, bucket: &str, bundle: Option<&Path>) -> Command {
+    let mut env = vec![
+        ("CLOUDNEXUS_BLOB_URL", bucket.to_owned()),
+        ("AWS_ENDPOINT_URL", s3_tls_endpoint()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("CLOUDNEXUS_LOG", "warn".to_owned()),
+    ];
+    if let Some(bundle) = bundle {
+        env.push(("AWS_CA_BUNDLE", bundle.display().to_string()));
+    }
+    let mut command = serve(&dir.join("data"), None, &env);
+    if bundle.is_none() {
+        command.env_remove("AWS_CA_BUNDLE");
+    }
+    command
+}
+
+#[tokio::test]
+async fn a_node_keeps_object_bytes_in_s3_over_tls_trusting_aws_ca_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = new_s3_tls_bucket().await;
+    let node = start_serve_process_with_s3(node_on_s3_over_tls(dir.path(), &bucket, Some(&test_authority())));
+    let key = node.first_key.clone().expect("first run prints a key");
+    let http = crate::helpers::http_client();
+    let created = http
+        .post(format!("{}/v1/buckets", node.base_url))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "bytes-over-tls", "region": "us-east-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // Larger than the metadata store keeps itself, so the bytes go to S3.
+    let body: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let object = format!("{}/v1/buckets/bytes-over-tls/objects/data.bin", node.base_url);
+    let put = http
+        .put(&object)
+        .bearer_auth(&key)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
+    let got = http.get(&object).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), body.as_slice());
+    // The blob is in the bucket, read over TLS by a client trusting the same authority.
+    let pem = std::fs::read(test_authority()).unwrap();
+    let s3 = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let name = bucket.strip_prefix("s3://").unwrap();
+    let listing = s3
+        .get(format!("{}/{name}?list-type=2", s3_tls_endpoint()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("<Key>blobs/"), "{listing}");
+    assert!(listing.contains("<Size>65536</Size>"), "{listing}");
+    kill(node);
+}
+
+#[tokio::test]
+async fn a_node_refuses_an_s3_endpoint_its_authorities_did_not_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = new_s3_tls_bucket().await;
+    let refusal =
+        |bundle: Option<&Path>| one_line_error(&node_on_s3_over_tls(dir.path(), &bucket, bundle).output().unwrap());
+    for bundle in [None, Some(other_authority())] {
+        let error = refusal(bundle.as_deref());
+        assert!(error.contains("cannot use the blob store s3://"), "{error}");
+        assert!(
+            error.contains(REFUSED_CERTIFICATE) && error.contains("AWS_CA_BUNDLE"),
+            "{error}"
+        );
+    }
+    // A bundle that holds no certificate, or none at all, says so.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let error = refusal(Some(&empty));
+    assert!(error.contains("holds no PEM certificate"), "{error}");
+    let error = refusal(Some(&dir.path().join("missing.pem")));
+    assert!(error.contains("missing.pem (AWS_CA_BUNDLE)"), "{error}");
 }

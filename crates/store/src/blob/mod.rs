@@ -9,7 +9,7 @@ mod local;
 mod s3;
 
 pub use local::LocalBlobStore;
-pub use s3::{PART_BYTES, PARTS_IN_FLIGHT, S3BlobStore, S3OpenError};
+pub use s3::{CA_BUNDLE_VARIABLE, PART_BYTES, PARTS_IN_FLIGHT, S3BlobStore, S3OpenError, trusting_authorities};
 
 use async_trait::async_trait;
 use bytes::Bytes;

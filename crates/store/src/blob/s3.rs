@@ -1,7 +1,9 @@
 //! Blobs in any S3-compatible store, through `object_store`: `s3://BUCKET[/PREFIX]` holds each
 //! blob at `PREFIX/blobs/<blob id>`. Endpoint, region and credentials come from the standard
 //! `AWS_*` variables (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, ...); an `http://` endpoint is allowed as given.
+//! `AWS_SECRET_ACCESS_KEY`, ...); an `http://` endpoint is allowed as given. An `https://`
+//! endpoint's certificate is checked against the built-in authorities and those of the PEM file
+//! `AWS_CA_BUNDLE` names (as the AWS CLI and SDKs read it): a private authority's MinIO or Garage.
 //!
 //! A write that fits in one part ([`PART_BYTES`]) is one PUT; a larger one streams as a
 //! multipart upload, at most [`PARTS_IN_FLIGHT`] parts at a time, so a request holds a bounded
@@ -17,14 +19,15 @@ use bytes::Bytes;
 use cloudnexus_core::BlobId;
 use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::client::HttpErrorKind;
 use object_store::path::Path;
 use object_store::{
-    BackoffConfig, GetOptions, GetRange, MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload, PutPayloadMut,
-    RetryConfig,
+    BackoffConfig, Certificate, ClientOptions, GetOptions, GetRange, MultipartUpload, ObjectStore, ObjectStoreExt,
+    PutPayload, PutPayloadMut, RetryConfig,
 };
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
@@ -50,6 +53,41 @@ pub enum S3OpenError {
     BadUrl,
     #[error("{0}")]
     Store(#[from] object_store::Error),
+    #[error(
+        "cannot use {} ({CA_BUNDLE_VARIABLE}) as certificate authorities: {reason}; give a PEM \
+         file of CA certificates",
+        .path.display()
+    )]
+    Authorities { path: PathBuf, reason: String },
+}
+
+/// The variable naming a PEM file of certificate authorities to trust for an `https://`
+/// endpoint besides the built-in ones (the AWS CLI's and SDKs' name for it).
+pub const CA_BUNDLE_VARIABLE: &str = "AWS_CA_BUNDLE";
+
+/// `options`, also trusting every certificate of the PEM bundle `pem`. A bundle without one is
+/// refused: it would leave a private authority's server refused, unexplained.
+pub fn trusting_authorities(options: ClientOptions, pem: &[u8]) -> Result<ClientOptions, String> {
+    let certificates = Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())?;
+    if certificates.is_empty() {
+        return Err("it holds no PEM certificate".to_owned());
+    }
+    Ok(certificates
+        .into_iter()
+        .fold(options, ClientOptions::with_root_certificate))
+}
+
+/// The HTTP client's settings among the `AWS_*` variables (`AWS_ALLOW_HTTP`, `AWS_TIMEOUT`,
+/// `AWS_PROXY_URL`, ...), read as [`AmazonS3Builder::from_env`] reads them: a builder given
+/// client options of its own drops the ones it read.
+fn client_options_from_env() -> ClientOptions {
+    std::env::vars().filter(|(name, _)| name.starts_with("AWS_")).fold(
+        ClientOptions::new(),
+        |options, (name, value)| match name.to_ascii_lowercase().parse() {
+            Ok(AmazonS3ConfigKey::Client(key)) => options.with_config(key, value),
+            _ => options,
+        },
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +186,23 @@ impl Drop for Parts {
 }
 
 impl S3BlobStore {
+    /// The configuration the `AWS_*` variables give ([`AmazonS3Builder::from_env`]), trusting
+    /// the authorities of [`CA_BUNDLE_VARIABLE`] too when it names a file.
+    pub fn builder_from_env() -> Result<AmazonS3Builder, S3OpenError> {
+        let builder = AmazonS3Builder::from_env();
+        let Some(path) = std::env::var_os(CA_BUNDLE_VARIABLE).filter(|path| !path.is_empty()) else {
+            return Ok(builder);
+        };
+        let path = PathBuf::from(path);
+        let refused = |reason: String| S3OpenError::Authorities {
+            path: path.clone(),
+            reason,
+        };
+        let pem = std::fs::read(&path).map_err(|e| refused(e.to_string()))?;
+        let options = trusting_authorities(client_options_from_env(), &pem).map_err(refused)?;
+        Ok(builder.with_client_options(options))
+    }
+
     /// The store at `url` (`s3://BUCKET[/PREFIX]`), configured by `builder` (the `AWS_*`
     /// variables: [`AmazonS3Builder::from_env`]). Checks that the bucket can be listed.
     pub async fn open(url: &str, builder: AmazonS3Builder) -> Result<Self, S3OpenError> {
@@ -299,5 +354,18 @@ impl BlobStore for S3BlobStore {
             }
         }
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_without_a_certificate_is_refused() {
+        for bundle in ["", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"] {
+            let refused = trusting_authorities(ClientOptions::new(), bundle.as_bytes()).unwrap_err();
+            assert!(refused.contains("no PEM certificate"), "{refused}");
+        }
     }
 }

@@ -89,6 +89,20 @@ pub async fn s3_blobs() -> BlobFixture {
     }
 }
 
+/// A fresh bucket on the test S3 server's TLS endpoint, its certificate checked against the
+/// test authority.
+pub async fn s3_tls_blobs() -> BlobFixture {
+    use cloudnexus_store::testing::{new_s3_tls_bucket, s3_tls_builder, test_authority};
+    let url = format!("{}/deployment/one", new_s3_tls_bucket().await);
+    let blobs = S3BlobStore::open(&url, s3_tls_builder(&test_authority()))
+        .await
+        .unwrap_or_else(|e| panic!("cannot open {url} on the test S3 server's TLS endpoint: {e}"));
+    BlobFixture {
+        blobs: Arc::new(blobs),
+        _dir: None,
+    }
+}
+
 /// A fresh limiter, and a second handle on the same counts (another node's, for a shared
 /// limiter; the same one for an in-memory limiter, which has no other).
 pub struct LimiterFixture {

@@ -53,6 +53,7 @@ mod metadata_backends {
 mod blob_backends {
     blob_suite!(local, crate::fixtures::local_blobs);
     blob_suite!(s3, crate::fixtures::s3_blobs);
+    blob_suite!(s3_tls, crate::fixtures::s3_tls_blobs);
 }
 
 mod limiter_backends {
