@@ -16,6 +16,7 @@ pub mod region;
 pub mod s3_key;
 pub mod scope;
 pub mod tags;
+pub mod user_metadata;
 
 pub use api_key::{ApiKeyHash, ApiKeySecret};
 pub use bucket::{Bucket, BucketName, BucketRef, StorageClass};
@@ -26,3 +27,4 @@ pub use project::{Project, ProjectName};
 pub use region::{Region, RegionSet};
 pub use scope::{Scope, Scopes};
 pub use tags::{TagFilter, TagKey, TagValue, Tags};
+pub use user_metadata::UserMetadata;

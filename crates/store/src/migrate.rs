@@ -183,6 +183,7 @@ const TABLES: &[Table] = &[
             ("etag", Text),
             ("content_type", Text),
             ("last_modified", Int),
+            ("user_metadata", Text),
         ],
     },
 ];

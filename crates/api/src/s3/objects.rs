@@ -8,7 +8,8 @@ use super::protocol::{principal, s3_time, unix_seconds};
 use crate::AppState;
 use crate::routes::objects::put::DEFAULT_CONTENT_TYPE;
 use base64::Engine;
-use cloudnexus_core::{ByteRange, Object, ObjectKey};
+use cloudnexus_core::user_metadata::UserMetadataError;
+use cloudnexus_core::{ByteRange, Object, ObjectKey, UserMetadata};
 use cloudnexus_service::Principal;
 use cloudnexus_service::objects::get::{GetObject, ObjectRead, ReadConditions};
 use cloudnexus_service::objects::list::ObjectQuery;
@@ -108,6 +109,29 @@ pub(super) fn content_type(value: Option<String>) -> S3Result<String> {
     }
 }
 
+/// The `x-amz-meta-*` of a request (names without the prefix, values decoded by `s3s`), checked.
+pub(super) fn user_metadata(given: Option<&s3s::dto::Metadata>) -> S3Result<UserMetadata> {
+    let entries = given
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.clone(), value.clone()));
+    UserMetadata::new(entries).map_err(|e| match e {
+        UserMetadataError::TooLarge(_) => s3_error!(MetadataTooLarge, "{}", e),
+        UserMetadataError::Name(_) | UserMetadataError::Value(_) => s3_error!(InvalidArgument, "{}", e),
+    })
+}
+
+/// An object's metadata as an answer's `x-amz-meta-*` (`s3s` encodes values that need it).
+fn metadata_headers(object: &Object) -> Option<s3s::dto::Metadata> {
+    (!object.user_metadata.is_empty()).then(|| {
+        object
+            .user_metadata
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    })
+}
+
 pub(super) async fn put_object(state: &AppState, req: S3Request<PutObjectInput>) -> S3Result<PutObjectOutput> {
     let principal = &principal(&req)?;
     let input = req.input;
@@ -115,6 +139,7 @@ pub(super) async fn put_object(state: &AppState, req: S3Request<PutObjectInput>)
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type: content_type(input.content_type)?,
+        user_metadata: user_metadata(input.metadata.as_ref())?,
         declared_length: input.content_length.and_then(|n| u64::try_from(n).ok()),
         content_md5: content_md5(input.content_md5.as_deref())?,
         conditions: PutConditions {
@@ -248,6 +273,7 @@ pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>)
         content_type: Some(read.object.content_type.clone()),
         e_tag: Some(etag(&read.object)),
         last_modified: Some(s3_time(read.object.last_modified)),
+        metadata: metadata_headers(&read.object),
         body: Some(match read.body {
             Some(body) => streaming(body),
             None => streaming(futures_util::stream::empty().boxed()),
@@ -278,6 +304,7 @@ pub(super) async fn head_object(state: &AppState, req: S3Request<HeadObjectInput
         content_type: Some(read.object.content_type.clone()),
         e_tag: Some(etag(&read.object)),
         last_modified: Some(s3_time(read.object.last_modified)),
+        metadata: metadata_headers(&read.object),
         ..Default::default()
     })
 }
@@ -352,15 +379,21 @@ pub(super) async fn copy_object(state: &AppState, req: S3Request<CopyObjectInput
         .metadata_directive
         .as_ref()
         .is_some_and(|d| d.as_str() == s3s::dto::MetadataDirective::REPLACE);
-    let content_type = if replace {
-        content_type(input.content_type.clone())?
+    // COPY (the default) keeps the source's Content-Type and metadata; REPLACE takes the
+    // request's, none given meaning none.
+    let (content_type, user_metadata) = if replace {
+        (
+            content_type(input.content_type.clone())?,
+            user_metadata(input.metadata.as_ref())?,
+        )
     } else {
-        source.object.content_type.clone()
+        (source.object.content_type.clone(), source.object.user_metadata.clone())
     };
     let put = PutObject {
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type,
+        user_metadata,
         declared_length: Some(source.object.size_bytes),
         content_md5: None,
         conditions: PutConditions::default(),

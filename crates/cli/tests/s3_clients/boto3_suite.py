@@ -286,6 +286,62 @@ class Objects(unittest.TestCase):
             "PreconditionFailed",
         )
 
+    def test_user_metadata_is_kept_copied_and_replaced(self):
+        metadata = {"mtime": "1700000000.25", "author": "Zoe O'Brien", "odd-name_1": "a=b; c"}
+        self.s3.put_object(Bucket=self.bucket, Key="meta/src", Body=b"m" * 5000, Metadata=metadata)
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/src")["Metadata"], metadata)
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="meta/src")["Metadata"], metadata)
+        # A small object (kept in the metadata store) keeps its metadata too.
+        self.s3.put_object(Bucket=self.bucket, Key="meta/small", Body=b"s", Metadata={"k": "v"})
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/small")["Metadata"], {"k": "v"})
+        # COPY (the default) keeps the source's; REPLACE takes the request's, none meaning none.
+        self.s3.copy_object(Bucket=self.bucket, Key="meta/copy", CopySource={"Bucket": self.bucket, "Key": "meta/src"})
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/copy")["Metadata"], metadata)
+        self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="meta/src",
+            CopySource={"Bucket": self.bucket, "Key": "meta/src"},
+            MetadataDirective="REPLACE",
+            Metadata={"mtime": "1800000000"},
+        )
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/src")["Metadata"], {"mtime": "1800000000"})
+        self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="meta/bare",
+            CopySource={"Bucket": self.bucket, "Key": "meta/src"},
+            MetadataDirective="REPLACE",
+        )
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/bare")["Metadata"], {})
+        # A write of the key replaces it whole, metadata included (the JSON API sets none).
+        self.s3.put_object(Bucket=self.bucket, Key="meta/copy", Body=b"again")
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/copy")["Metadata"], {})
+        status, _ = api("PUT", f"/v1/buckets/{self.bucket}/objects/meta/small", b"json", {"Content-Type": "text/plain"})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/small")["Metadata"], {})
+        # At most 2 KiB of names and values: over it, nothing is written.
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.put_object(Bucket=self.bucket, Key="meta/big", Body=b"x", Metadata={"big": "v" * 2046})
+            ),
+            ("MetadataTooLarge", 400),
+        )
+        self.assertEqual(error_code(lambda: self.s3.head_object(Bucket=self.bucket, Key="meta/big"))[1], 404)
+        self.s3.put_object(Bucket=self.bucket, Key="meta/big", Body=b"x", Metadata={"big": "v" * 2045})
+        # Non-ASCII text travels as RFC 2047 encoded words (the SDKs send headers in ASCII): it is
+        # decoded when stored ("Zoë", counted as its UTF-8 bytes) and encoded again when answered.
+        zoe = "=?UTF-8?B?Wm/Dqw==?="
+        self.s3.put_object(Bucket=self.bucket, Key="meta/utf8", Body=b"u", Metadata={"author": zoe})
+        self.assertEqual(self.s3.head_object(Bucket=self.bucket, Key="meta/utf8")["Metadata"], {"author": zoe})
+        # A value decoding to a line break could not be answered as a header: refused.
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.put_object(
+                    Bucket=self.bucket, Key="meta/bad", Body=b"x", Metadata={"n": "=?UTF-8?B?YQpi?="}
+                )
+            ),
+            ("InvalidArgument", 400),
+        )
+
 
 class Listing(unittest.TestCase):
     @classmethod
@@ -380,7 +436,9 @@ class Multipart(unittest.TestCase):
         bucket = name("mpu-whole")
         self.s3.create_bucket(Bucket=bucket)
         parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(1234)]
-        created = self.s3.create_multipart_upload(Bucket=bucket, Key="big/file.bin", ContentType="application/zip")
+        created = self.s3.create_multipart_upload(
+            Bucket=bucket, Key="big/file.bin", ContentType="application/zip", Metadata={"mtime": "1700000000"}
+        )
         upload = created["UploadId"]
         etags = []
         for number, body in enumerate(parts, start=1):
@@ -415,6 +473,7 @@ class Multipart(unittest.TestCase):
         self.assertEqual(got["Body"].read(), b"".join(parts))
         self.assertEqual(got["ETag"], multipart_etag(parts))
         self.assertEqual(got["ContentType"], "application/zip")
+        self.assertEqual(got["Metadata"], {"mtime": "1700000000"})
         ranged = self.s3.get_object(Bucket=bucket, Key="big/file.bin", Range=f"bytes={5 * MIB - 2}-{5 * MIB + 1}")
         self.assertEqual(ranged["Body"].read(), (parts[0] + parts[1])[5 * MIB - 2 : 5 * MIB + 2])
         self.assertEqual(self.s3.list_multipart_uploads(Bucket=bucket, Prefix="big/").get("Uploads", []), [])

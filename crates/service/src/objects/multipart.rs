@@ -14,7 +14,7 @@ use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use cloudnexus_core::multipart::{MIN_PART_BYTES, MultipartUpload, PART_NUMBERS, UploadedPart, multipart_etag};
-use cloudnexus_core::{Bucket, BucketRef, Object, ObjectKey, Timestamp, UploadId};
+use cloudnexus_core::{Bucket, BucketRef, Object, ObjectKey, Timestamp, UploadId, UserMetadata};
 use cloudnexus_store::{BlobWriteError, ByteStream, StoreError};
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -50,6 +50,7 @@ pub struct StartUpload {
     pub bucket: BucketRef,
     pub key: ObjectKey,
     pub content_type: String,
+    pub user_metadata: UserMetadata,
 }
 
 /// Which upload a request names: S3 names it by bucket, key and id, and all three must agree.
@@ -105,6 +106,7 @@ impl Service {
             bucket_id: bucket.id,
             key: start.key,
             content_type: start.content_type,
+            user_metadata: start.user_metadata,
             initiated: self.clock().now(),
         };
         self.store()
@@ -271,6 +273,7 @@ impl Service {
             size_bytes: size,
             etag,
             content_type: found.content_type,
+            user_metadata: found.user_metadata,
             last_modified: self.clock().now(),
         };
         let used: Vec<_> = parts.iter().map(|p| (p.number, p.blob_id.clone())).collect();

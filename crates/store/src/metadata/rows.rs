@@ -9,7 +9,7 @@ use cloudnexus_core::UploadId;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, Object, ObjectKey, Project, ProjectId, ProjectName,
-    RegionSet, Scopes, Tags, Timestamp,
+    RegionSet, Scopes, Tags, Timestamp, UserMetadata,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -17,7 +17,8 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b.storage_class, b.public, b.tags, \
      b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
 /// The object columns every object query selects.
-pub(crate) const OBJECT_COLUMNS: &str = "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified";
+pub(crate) const OBJECT_COLUMNS: &str =
+    "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified, user_metadata";
 /// The API key columns every key query selects.
 pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret";
 
@@ -115,6 +116,7 @@ where
         etag: row.col("etag")?,
         content_type: row.col("content_type")?,
         last_modified: row.col("last_modified")?,
+        user_metadata: row.col("user_metadata")?,
     })
 }
 
@@ -128,6 +130,7 @@ pub(crate) struct ObjectColumns {
     pub etag: String,
     pub content_type: String,
     pub last_modified: i64,
+    pub user_metadata: String,
 }
 
 pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
@@ -138,12 +141,14 @@ pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
         size_bytes: u64::try_from(c.size_bytes).map_err(|e| corrupt("object size", e))?,
         etag: c.etag,
         content_type: c.content_type,
+        user_metadata: UserMetadata::from_stored_json(&c.user_metadata)
+            .map_err(|e| corrupt("object's user metadata", e))?,
         last_modified: Timestamp::from_unix_seconds(c.last_modified),
     })
 }
 
 /// The columns every multipart upload query selects.
-pub(crate) const UPLOAD_COLUMNS: &str = "id, bucket_id, object_key, content_type, created_at";
+pub(crate) const UPLOAD_COLUMNS: &str = "id, bucket_id, object_key, content_type, created_at, user_metadata";
 /// The columns every part query selects.
 pub(crate) const PART_COLUMNS: &str = "part_number, blob_id, size_bytes, etag, created_at";
 
@@ -161,6 +166,7 @@ where
         object_key: row.col("object_key")?,
         content_type: row.col("content_type")?,
         created_at: row.col("created_at")?,
+        user_metadata: row.col("user_metadata")?,
     })
 }
 
@@ -171,6 +177,7 @@ pub(crate) struct UploadColumns {
     pub object_key: String,
     pub content_type: String,
     pub created_at: i64,
+    pub user_metadata: String,
 }
 
 pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUpload> {
@@ -179,6 +186,8 @@ pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUplo
         bucket_id: BucketId::parse_owned(c.bucket_id).map_err(|e| corrupt("upload's bucket id", e))?,
         key: ObjectKey::parse(&c.object_key).map_err(|e| corrupt("upload's key", e))?,
         content_type: c.content_type,
+        user_metadata: UserMetadata::from_stored_json(&c.user_metadata)
+            .map_err(|e| corrupt("upload's user metadata", e))?,
         initiated: Timestamp::from_unix_seconds(c.created_at),
     })
 }

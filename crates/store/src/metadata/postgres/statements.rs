@@ -229,10 +229,10 @@ impl WriteTx for Write {
 
     async fn upsert_object(&mut self, o: &Object) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (bucket_id, object_key) DO UPDATE SET blob_id = excluded.blob_id, \
              size_bytes = excluded.size_bytes, etag = excluded.etag, content_type = excluded.content_type, \
-             last_modified = excluded.last_modified"
+             last_modified = excluded.last_modified, user_metadata = excluded.user_metadata"
         ))
         .bind(o.bucket_id.as_str())
         .bind(o.key.as_str())
@@ -241,6 +241,7 @@ impl WriteTx for Write {
         .bind(&o.etag)
         .bind(&o.content_type)
         .bind(o.last_modified.unix_seconds())
+        .bind(o.user_metadata.to_stored_json())
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;
@@ -324,13 +325,14 @@ impl WriteTx for Write {
 
     async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
         ))
         .bind(u.id.as_str())
         .bind(u.bucket_id.as_str())
         .bind(u.key.as_str())
         .bind(&u.content_type)
         .bind(u.initiated.unix_seconds())
+        .bind(u.user_metadata.to_stored_json())
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;

@@ -32,6 +32,7 @@ pub(super) fn object(row: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
         etag: row.get(4)?,
         content_type: row.get(5)?,
         last_modified: row.get(6)?,
+        user_metadata: row.get(7)?,
     })
 }
 
@@ -43,6 +44,7 @@ pub(super) fn upload(row: &Row<'_>) -> rusqlite::Result<UploadColumns> {
         object_key: row.get(2)?,
         content_type: row.get(3)?,
         created_at: row.get(4)?,
+        user_metadata: row.get(5)?,
     })
 }
 

@@ -252,10 +252,10 @@ impl WriteTx for Write {
     async fn upsert_object(&mut self, o: &Object) -> StoreResult<()> {
         self.execute(
             &format!(
-                "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (bucket_id, object_key) DO UPDATE SET blob_id = excluded.blob_id, \
                  size_bytes = excluded.size_bytes, etag = excluded.etag, content_type = excluded.content_type, \
-                 last_modified = excluded.last_modified"
+                 last_modified = excluded.last_modified, user_metadata = excluded.user_metadata"
             ),
             params![
                 o.bucket_id.as_str(),
@@ -265,6 +265,7 @@ impl WriteTx for Write {
                 o.etag,
                 o.content_type,
                 o.last_modified.unix_seconds(),
+                o.user_metadata.to_stored_json(),
             ],
         )?;
         Ok(())
@@ -325,13 +326,14 @@ impl WriteTx for Write {
 
     async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
         self.execute(
-            &format!("INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+            &format!("INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
             params![
                 u.id.as_str(),
                 u.bucket_id.as_str(),
                 u.key.as_str(),
                 u.content_type,
-                u.initiated.unix_seconds()
+                u.initiated.unix_seconds(),
+                u.user_metadata.to_stored_json(),
             ],
         )?;
         Ok(())

@@ -11,6 +11,7 @@ pub mod tenancy;
 
 use cloudnexus_core::{
     BlobId, BucketId, BucketName, Object, ObjectKey, ProjectId, ProjectName, RegionSet, StorageClass, Tags, Timestamp,
+    UserMetadata,
 };
 use cloudnexus_store::{MetadataStore, NewBucket};
 
@@ -44,7 +45,8 @@ pub fn new_bucket(project: &ProjectId, name: &str) -> NewBucket {
     }
 }
 
-/// An object of `size` bytes at `key`, in a fresh blob.
+/// An object of `size` bytes at `key`, in a fresh blob, with user metadata (so that every read
+/// compared with it shows the metadata kept).
 pub fn object(bucket: &BucketId, key: &str, size: u64) -> Object {
     Object {
         bucket_id: bucket.clone(),
@@ -53,6 +55,11 @@ pub fn object(bucket: &BucketId, key: &str, size: u64) -> Object {
         size_bytes: size,
         etag: format!("{size:032x}"),
         content_type: "text/plain".to_owned(),
+        user_metadata: UserMetadata::new([
+            ("mtime".to_owned(), format!("{size}.5")),
+            ("author".to_owned(), "Zoë".to_owned()),
+        ])
+        .unwrap(),
         last_modified: at(1),
     }
 }

@@ -1,0 +1,4 @@
+-- User metadata (schema version 11) on an object and on the upload in progress.
+UPDATE objects SET user_metadata = '{"source":"upgrade-fixture"}'
+    WHERE bucket_id = 'bkt_upgrade001' AND object_key = 'reports/2024.csv';
+UPDATE multipart_uploads SET user_metadata = '{"mtime":"1700002000"}' WHERE id = 'upl_upgrade001';
