@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod bucket;
 pub mod clock;
+pub mod content_headers;
 pub mod ids;
 pub mod listing;
 pub mod multipart;
@@ -21,6 +22,7 @@ pub mod user_metadata;
 pub use api_key::{ApiKeyHash, ApiKeySecret};
 pub use bucket::{Bucket, BucketName, BucketRef, StorageClass};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use content_headers::ContentHeaders;
 pub use ids::{ApiKeyId, BucketId, ProjectId, UploadId};
 pub use object::{BlobId, ByteRange, Object, ObjectKey};
 pub use project::{Project, ProjectName};

@@ -2,7 +2,7 @@
 //! become one object when the upload is completed. Every part but the last is at least 5 MiB,
 //! and the object's ETag is the MD5 of the parts' MD5s followed by `-` and the number of parts.
 
-use crate::{BlobId, BucketId, ObjectKey, Timestamp, UploadId, UserMetadata};
+use crate::{BlobId, BucketId, ContentHeaders, ObjectKey, Timestamp, UploadId, UserMetadata};
 use md5::{Digest, Md5};
 
 /// The lowest and highest part numbers.
@@ -18,6 +18,8 @@ pub struct MultipartUpload {
     pub key: ObjectKey,
     /// The Content-Type the completed object will have.
     pub content_type: String,
+    /// The content headers the completed object will have.
+    pub content_headers: ContentHeaders,
     /// The user metadata the completed object will have.
     pub user_metadata: UserMetadata,
     pub initiated: Timestamp,

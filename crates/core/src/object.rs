@@ -1,7 +1,7 @@
 //! Objects: their keys (1-1024 bytes of UTF-8, `/` allowed: a key is only ever a database
 //! value, never a file path), the ids of the blobs holding their bytes, and byte ranges.
 
-use crate::{BucketId, Timestamp, UserMetadata};
+use crate::{BucketId, ContentHeaders, Timestamp, UserMetadata};
 use serde::Serialize;
 use std::fmt;
 
@@ -80,6 +80,8 @@ pub struct Object {
     /// Hex MD5 of the bytes (the ETag without its quotes).
     pub etag: String,
     pub content_type: String,
+    /// `Cache-Control`, `Content-Disposition` and the like, as the writer gave them.
+    pub content_headers: ContentHeaders,
     /// What the writer gave as `x-amz-meta-*`.
     pub user_metadata: UserMetadata,
     pub last_modified: Timestamp,

@@ -105,6 +105,7 @@ mod tests {
             size_bytes,
             etag: "0".repeat(32),
             content_type: "text/plain".to_owned(),
+            content_headers: Default::default(),
             user_metadata: Default::default(),
             last_modified: SystemClock.now(),
         }

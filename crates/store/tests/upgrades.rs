@@ -220,7 +220,7 @@ async fn check_every_record(store: &dyn MetadataStore, version: i64) {
             (report.content_type.as_str(), report.last_modified),
             ("text/csv", at(1_700_000_700))
         );
-        // None when written before objects had user metadata (version 11).
+        // None when written before objects had user metadata and content headers (version 11).
         let metadata: Vec<_> = report.user_metadata.iter().collect();
         let expected: &[(&str, &str)] = if version >= 11 {
             &[("source", "upgrade-fixture")]
@@ -228,6 +228,13 @@ async fn check_every_record(store: &dyn MetadataStore, version: i64) {
             &[]
         };
         assert_eq!(metadata, expected);
+        let headers: Vec<_> = report.content_headers.iter().collect();
+        let expected: &[(&str, &str)] = if version >= 11 {
+            &[("cache-control", "max-age=60"), ("content-language", "fr")]
+        } else {
+            &[]
+        };
+        assert_eq!(headers, expected);
         let queued = store.garbage_blobs(10, at(1_800_000_000)).await.unwrap();
         assert_eq!(queued, [BlobId::parse("upgradeblob000000000000g01").unwrap()]);
     }
@@ -238,6 +245,13 @@ async fn check_every_record(store: &dyn MetadataStore, version: i64) {
         let metadata: Vec<_> = found.user_metadata.iter().collect();
         let expected: &[(&str, &str)] = if version >= 11 { &[("mtime", "1700002000")] } else { &[] };
         assert_eq!(metadata, expected);
+        let headers: Vec<_> = found.content_headers.iter().collect();
+        let expected: &[(&str, &str)] = if version >= 11 {
+            &[("content-disposition", "attachment")]
+        } else {
+            &[]
+        };
+        assert_eq!(headers, expected);
         let parts = store.list_parts(&upload, 0, 10).await.unwrap();
         let sizes: Vec<_> = parts.iter().map(|p| (p.number, p.size_bytes)).collect();
         assert_eq!(sizes, [(1, 5_242_880), (2, 1024)]);

@@ -5,7 +5,9 @@
 
 use super::buckets::bucket_ref;
 use super::errors::from_service;
-use super::objects::{byte_stream, content_md5, content_type, etag_list, object_key, read_source, user_metadata};
+use super::objects::{
+    byte_stream, content_headers, content_md5, content_type, etag_list, object_key, read_source, user_metadata,
+};
 use super::protocol::{principal, s3_time, unix_seconds};
 use crate::AppState;
 use cloudnexus_core::UploadId;
@@ -53,6 +55,12 @@ pub(super) async fn create(
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type: content_type(input.content_type.clone())?,
+        content_headers: content_headers(
+            input.cache_control.clone(),
+            input.content_disposition.clone(),
+            input.content_encoding.clone(),
+            input.content_language.clone(),
+        )?,
         user_metadata: user_metadata(input.metadata.as_ref())?,
     };
     let upload = state

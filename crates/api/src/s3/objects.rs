@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::routes::objects::put::DEFAULT_CONTENT_TYPE;
 use base64::Engine;
 use cloudnexus_core::user_metadata::UserMetadataError;
-use cloudnexus_core::{ByteRange, Object, ObjectKey, UserMetadata};
+use cloudnexus_core::{ByteRange, ContentHeaders, Object, ObjectKey, UserMetadata};
 use cloudnexus_service::Principal;
 use cloudnexus_service::objects::get::{GetObject, ObjectRead, ReadConditions};
 use cloudnexus_service::objects::list::ObjectQuery;
@@ -121,6 +121,18 @@ pub(super) fn user_metadata(given: Option<&s3s::dto::Metadata>) -> S3Result<User
     })
 }
 
+/// The `Cache-Control`, `Content-Disposition`, `Content-Encoding` and `Content-Language` of a
+/// write, checked.
+pub(super) fn content_headers(
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+) -> S3Result<ContentHeaders> {
+    ContentHeaders::new(cache_control, content_disposition, content_encoding, content_language)
+        .map_err(|e| s3_error!(InvalidArgument, "{}", e))
+}
+
 /// An object's metadata as an answer's `x-amz-meta-*` (`s3s` encodes values that need it).
 fn metadata_headers(object: &Object) -> Option<s3s::dto::Metadata> {
     (!object.user_metadata.is_empty()).then(|| {
@@ -139,6 +151,12 @@ pub(super) async fn put_object(state: &AppState, req: S3Request<PutObjectInput>)
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type: content_type(input.content_type)?,
+        content_headers: content_headers(
+            input.cache_control,
+            input.content_disposition,
+            input.content_encoding,
+            input.content_language,
+        )?,
         user_metadata: user_metadata(input.metadata.as_ref())?,
         declared_length: input.content_length.and_then(|n| u64::try_from(n).ok()),
         content_md5: content_md5(input.content_md5.as_deref())?,
@@ -273,6 +291,10 @@ pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>)
         content_type: Some(read.object.content_type.clone()),
         e_tag: Some(etag(&read.object)),
         last_modified: Some(s3_time(read.object.last_modified)),
+        cache_control: read.object.content_headers.cache_control.clone(),
+        content_disposition: read.object.content_headers.content_disposition.clone(),
+        content_encoding: read.object.content_headers.content_encoding.clone(),
+        content_language: read.object.content_headers.content_language.clone(),
         metadata: metadata_headers(&read.object),
         body: Some(match read.body {
             Some(body) => streaming(body),
@@ -304,6 +326,10 @@ pub(super) async fn head_object(state: &AppState, req: S3Request<HeadObjectInput
         content_type: Some(read.object.content_type.clone()),
         e_tag: Some(etag(&read.object)),
         last_modified: Some(s3_time(read.object.last_modified)),
+        cache_control: read.object.content_headers.cache_control.clone(),
+        content_disposition: read.object.content_headers.content_disposition.clone(),
+        content_encoding: read.object.content_headers.content_encoding.clone(),
+        content_language: read.object.content_headers.content_language.clone(),
         metadata: metadata_headers(&read.object),
         ..Default::default()
     })
@@ -379,20 +405,31 @@ pub(super) async fn copy_object(state: &AppState, req: S3Request<CopyObjectInput
         .metadata_directive
         .as_ref()
         .is_some_and(|d| d.as_str() == s3s::dto::MetadataDirective::REPLACE);
-    // COPY (the default) keeps the source's Content-Type and metadata; REPLACE takes the
-    // request's, none given meaning none.
-    let (content_type, user_metadata) = if replace {
+    // COPY (the default) keeps the source's Content-Type, content headers and metadata;
+    // REPLACE takes the request's, none given meaning none.
+    let (content_type, content_headers, user_metadata) = if replace {
         (
             content_type(input.content_type.clone())?,
+            content_headers(
+                input.cache_control.clone(),
+                input.content_disposition.clone(),
+                input.content_encoding.clone(),
+                input.content_language.clone(),
+            )?,
             user_metadata(input.metadata.as_ref())?,
         )
     } else {
-        (source.object.content_type.clone(), source.object.user_metadata.clone())
+        (
+            source.object.content_type.clone(),
+            source.object.content_headers.clone(),
+            source.object.user_metadata.clone(),
+        )
     };
     let put = PutObject {
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type,
+        content_headers,
         user_metadata,
         declared_length: Some(source.object.size_bytes),
         content_md5: None,

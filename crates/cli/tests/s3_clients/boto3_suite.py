@@ -342,6 +342,50 @@ class Objects(unittest.TestCase):
             ("InvalidArgument", 400),
         )
 
+    def test_content_headers_are_kept_served_and_copied(self):
+        given = {
+            "CacheControl": "public, max-age=86400",
+            "ContentDisposition": 'attachment; filename="site.css.gz"',
+            "ContentEncoding": "gzip",
+            "ContentLanguage": "en-GB",
+        }
+        self.s3.put_object(Bucket=self.bucket, Key="h/site.css", Body=b"g" * 100, ContentType="text/css", **given)
+        for answer in (
+            self.s3.head_object(Bucket=self.bucket, Key="h/site.css"),
+            self.s3.get_object(Bucket=self.bucket, Key="h/site.css"),
+        ):
+            self.assertEqual({k: answer.get(k) for k in given}, given)
+        # The JSON API serves the object with the same headers.
+        request = urllib.request.Request(API + f"/v1/buckets/{self.bucket}/objects/h/site.css", method="HEAD")
+        request.add_header("Authorization", "Bearer " + API_KEY)
+        with urllib.request.urlopen(request) as response:
+            self.assertEqual(response.headers["Cache-Control"], "public, max-age=86400")
+            self.assertEqual(response.headers["Content-Disposition"], 'attachment; filename="site.css.gz"')
+            self.assertEqual(response.headers["Content-Encoding"], "gzip")
+            self.assertEqual(response.headers["Content-Language"], "en-GB")
+        # COPY keeps them; REPLACE takes the request's (none given: none).
+        self.s3.copy_object(Bucket=self.bucket, Key="h/copy", CopySource={"Bucket": self.bucket, "Key": "h/site.css"})
+        copied = self.s3.head_object(Bucket=self.bucket, Key="h/copy")
+        self.assertEqual({k: copied.get(k) for k in given}, given)
+        self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="h/copy",
+            CopySource={"Bucket": self.bucket, "Key": "h/site.css"},
+            MetadataDirective="REPLACE",
+            CacheControl="no-store",
+        )
+        replaced = self.s3.head_object(Bucket=self.bucket, Key="h/copy")
+        self.assertEqual(replaced.get("CacheControl"), "no-store")
+        self.assertEqual([replaced.get(k) for k in ("ContentDisposition", "ContentEncoding")], [None, None])
+        # A value that is not visible ASCII is refused, and nothing is written.
+        self.assertEqual(
+            error_code(
+                lambda: self.s3.put_object(Bucket=self.bucket, Key="h/bad", Body=b"x", ContentLanguage="x" * 1025)
+            ),
+            ("InvalidArgument", 400),
+        )
+        self.assertEqual(error_code(lambda: self.s3.head_object(Bucket=self.bucket, Key="h/bad"))[1], 404)
+
 
 class Listing(unittest.TestCase):
     @classmethod
@@ -437,7 +481,11 @@ class Multipart(unittest.TestCase):
         self.s3.create_bucket(Bucket=bucket)
         parts = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(1234)]
         created = self.s3.create_multipart_upload(
-            Bucket=bucket, Key="big/file.bin", ContentType="application/zip", Metadata={"mtime": "1700000000"}
+            Bucket=bucket,
+            Key="big/file.bin",
+            ContentType="application/zip",
+            Metadata={"mtime": "1700000000"},
+            ContentDisposition="attachment",
         )
         upload = created["UploadId"]
         etags = []
@@ -474,6 +522,7 @@ class Multipart(unittest.TestCase):
         self.assertEqual(got["ETag"], multipart_etag(parts))
         self.assertEqual(got["ContentType"], "application/zip")
         self.assertEqual(got["Metadata"], {"mtime": "1700000000"})
+        self.assertEqual(got["ContentDisposition"], "attachment")
         ranged = self.s3.get_object(Bucket=bucket, Key="big/file.bin", Range=f"bytes={5 * MIB - 2}-{5 * MIB + 1}")
         self.assertEqual(ranged["Body"].read(), (parts[0] + parts[1])[5 * MIB - 2 : 5 * MIB + 2])
         self.assertEqual(self.s3.list_multipart_uploads(Bucket=bucket, Prefix="big/").get("Uploads", []), [])

@@ -14,7 +14,7 @@ use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use cloudnexus_core::multipart::{MIN_PART_BYTES, MultipartUpload, PART_NUMBERS, UploadedPart, multipart_etag};
-use cloudnexus_core::{Bucket, BucketRef, Object, ObjectKey, Timestamp, UploadId, UserMetadata};
+use cloudnexus_core::{Bucket, BucketRef, ContentHeaders, Object, ObjectKey, Timestamp, UploadId, UserMetadata};
 use cloudnexus_store::{BlobWriteError, ByteStream, StoreError};
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -50,6 +50,7 @@ pub struct StartUpload {
     pub bucket: BucketRef,
     pub key: ObjectKey,
     pub content_type: String,
+    pub content_headers: ContentHeaders,
     pub user_metadata: UserMetadata,
 }
 
@@ -106,6 +107,7 @@ impl Service {
             bucket_id: bucket.id,
             key: start.key,
             content_type: start.content_type,
+            content_headers: start.content_headers,
             user_metadata: start.user_metadata,
             initiated: self.clock().now(),
         };
@@ -273,6 +275,7 @@ impl Service {
             size_bytes: size,
             etag,
             content_type: found.content_type,
+            content_headers: found.content_headers,
             user_metadata: found.user_metadata,
             last_modified: self.clock().now(),
         };

@@ -9,7 +9,7 @@ use crate::buckets::change_failed;
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use bytes::Bytes;
-use cloudnexus_core::{BlobId, BucketRef, Object, ObjectKey, UserMetadata};
+use cloudnexus_core::{BlobId, BucketRef, ContentHeaders, Object, ObjectKey, UserMetadata};
 use cloudnexus_store::{ByteStream, MAX_INLINE_BLOB_BYTES, PutConditions, StoreError, read_start};
 use futures_util::StreamExt;
 use md5::Digest;
@@ -20,6 +20,8 @@ pub struct PutObject {
     pub bucket: BucketRef,
     pub key: ObjectKey,
     pub content_type: String,
+    /// `Cache-Control`, `Content-Disposition` and the like (none through the JSON API).
+    pub content_headers: ContentHeaders,
     /// What the client gave as `x-amz-meta-*` (none through the JSON API).
     pub user_metadata: UserMetadata,
     /// The length the client declared, if any: checked against the limit before any byte is
@@ -69,6 +71,7 @@ impl Service {
             size_bytes,
             etag: hex(md5),
             content_type: put.content_type.clone(),
+            content_headers: put.content_headers.clone(),
             user_metadata: put.user_metadata.clone(),
             last_modified: self.clock().now(),
         };

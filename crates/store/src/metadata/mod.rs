@@ -151,7 +151,8 @@ pub struct ObjectListRequest {
 /// One entry of an object listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectEntry {
-    Object(Object),
+    /// Boxed: an object (with its headers and metadata) is many times a prefix's size.
+    Object(Box<Object>),
     CommonPrefix(String),
 }
 

@@ -85,7 +85,7 @@ pub(crate) async fn list(batches: &mut dyn KeyBatches, request: &ObjectListReque
                 }
                 None => {
                     (from, inclusive) = (o.key.as_str().to_owned(), false);
-                    entries.push(ObjectEntry::Object(o));
+                    entries.push(ObjectEntry::Object(Box::new(o)));
                     if entries.len() > limit {
                         break 'batches;
                     }

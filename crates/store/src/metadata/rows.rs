@@ -8,8 +8,8 @@ use crate::{StoreError, StoreResult};
 use cloudnexus_core::UploadId;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
-    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, Object, ObjectKey, Project, ProjectId, ProjectName,
-    RegionSet, Scopes, Tags, Timestamp, UserMetadata,
+    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, ContentHeaders, Object, ObjectKey, Project, ProjectId,
+    ProjectName, RegionSet, Scopes, Tags, Timestamp, UserMetadata,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -18,7 +18,7 @@ pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b
      b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
 /// The object columns every object query selects.
 pub(crate) const OBJECT_COLUMNS: &str =
-    "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified, user_metadata";
+    "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified, user_metadata, content_headers";
 /// The API key columns every key query selects.
 pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret";
 
@@ -117,6 +117,7 @@ where
         content_type: row.col("content_type")?,
         last_modified: row.col("last_modified")?,
         user_metadata: row.col("user_metadata")?,
+        content_headers: row.col("content_headers")?,
     })
 }
 
@@ -131,6 +132,7 @@ pub(crate) struct ObjectColumns {
     pub content_type: String,
     pub last_modified: i64,
     pub user_metadata: String,
+    pub content_headers: String,
 }
 
 pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
@@ -143,12 +145,15 @@ pub(crate) fn object_from_columns(c: ObjectColumns) -> StoreResult<Object> {
         content_type: c.content_type,
         user_metadata: UserMetadata::from_stored_json(&c.user_metadata)
             .map_err(|e| corrupt("object's user metadata", e))?,
+        content_headers: ContentHeaders::from_stored_json(&c.content_headers)
+            .map_err(|e| corrupt("object's content headers", e))?,
         last_modified: Timestamp::from_unix_seconds(c.last_modified),
     })
 }
 
 /// The columns every multipart upload query selects.
-pub(crate) const UPLOAD_COLUMNS: &str = "id, bucket_id, object_key, content_type, created_at, user_metadata";
+pub(crate) const UPLOAD_COLUMNS: &str =
+    "id, bucket_id, object_key, content_type, created_at, user_metadata, content_headers";
 /// The columns every part query selects.
 pub(crate) const PART_COLUMNS: &str = "part_number, blob_id, size_bytes, etag, created_at";
 
@@ -167,6 +172,7 @@ where
         content_type: row.col("content_type")?,
         created_at: row.col("created_at")?,
         user_metadata: row.col("user_metadata")?,
+        content_headers: row.col("content_headers")?,
     })
 }
 
@@ -178,6 +184,7 @@ pub(crate) struct UploadColumns {
     pub content_type: String,
     pub created_at: i64,
     pub user_metadata: String,
+    pub content_headers: String,
 }
 
 pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUpload> {
@@ -188,6 +195,8 @@ pub(crate) fn upload_from_columns(c: UploadColumns) -> StoreResult<MultipartUplo
         content_type: c.content_type,
         user_metadata: UserMetadata::from_stored_json(&c.user_metadata)
             .map_err(|e| corrupt("upload's user metadata", e))?,
+        content_headers: ContentHeaders::from_stored_json(&c.content_headers)
+            .map_err(|e| corrupt("upload's content headers", e))?,
         initiated: Timestamp::from_unix_seconds(c.created_at),
     })
 }

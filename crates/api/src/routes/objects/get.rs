@@ -52,6 +52,13 @@ fn object_headers(o: &Object) -> HeaderMap {
         HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Set through the S3 protocol (`Cache-Control`, `Content-Disposition`, ...); checked as
+    // visible ASCII when written.
+    for (name, value) in o.content_headers.iter() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            h.insert(name, value);
+        }
+    }
     h
 }
 
@@ -98,7 +105,9 @@ async fn respond(
 
 /// Read an object
 ///
-/// Streams the object's bytes. Objects of a public bucket can be read without credentials.
+/// Streams the object's bytes, with the `Cache-Control`, `Content-Disposition`,
+/// `Content-Encoding` and `Content-Language` it was written with through the S3 protocol.
+/// Objects of a public bucket can be read without credentials.
 #[utoipa::path(
     get,
     path = "/v1/buckets/{bucket}/objects/{key}",

@@ -137,7 +137,7 @@ pub async fn list_objects(
     let mut common_prefixes = Vec::new();
     for entry in &listing.entries {
         match entry {
-            ObjectEntry::Object(o) => data.push(ObjectResponse::from(o)),
+            ObjectEntry::Object(o) => data.push(ObjectResponse::from(o.as_ref())),
             ObjectEntry::CommonPrefix(p) => common_prefixes.push(p.clone()),
         }
     }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cloudnexus_core::UserMetadata;
+use cloudnexus_core::{ContentHeaders, UserMetadata};
 use cloudnexus_service::objects::put::PutObject;
 use cloudnexus_store::PutConditions;
 use futures_util::{StreamExt, TryStreamExt};
@@ -103,7 +103,9 @@ pub async fn put_object(
         bucket,
         key,
         content_type: content_type(&headers)?,
-        // The JSON API sets no user metadata: a PUT replaces the object, metadata included.
+        // The JSON API sets neither content headers nor user metadata: a PUT replaces the
+        // object whole, leaving it none.
+        content_headers: ContentHeaders::default(),
         user_metadata: UserMetadata::default(),
         declared_length: header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
         content_md5,

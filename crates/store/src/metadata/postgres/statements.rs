@@ -229,10 +229,11 @@ impl WriteTx for Write {
 
     async fn upsert_object(&mut self, o: &Object) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (bucket_id, object_key) DO UPDATE SET blob_id = excluded.blob_id, \
              size_bytes = excluded.size_bytes, etag = excluded.etag, content_type = excluded.content_type, \
-             last_modified = excluded.last_modified, user_metadata = excluded.user_metadata"
+             last_modified = excluded.last_modified, user_metadata = excluded.user_metadata, \
+             content_headers = excluded.content_headers"
         ))
         .bind(o.bucket_id.as_str())
         .bind(o.key.as_str())
@@ -242,6 +243,7 @@ impl WriteTx for Write {
         .bind(&o.content_type)
         .bind(o.last_modified.unix_seconds())
         .bind(o.user_metadata.to_stored_json())
+        .bind(o.content_headers.to_stored_json())
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;
@@ -325,7 +327,7 @@ impl WriteTx for Write {
 
     async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
         .bind(u.id.as_str())
         .bind(u.bucket_id.as_str())
@@ -333,6 +335,7 @@ impl WriteTx for Write {
         .bind(&u.content_type)
         .bind(u.initiated.unix_seconds())
         .bind(u.user_metadata.to_stored_json())
+        .bind(u.content_headers.to_stored_json())
         .execute(&mut *self.0)
         .await
         .map_err(backend)?;

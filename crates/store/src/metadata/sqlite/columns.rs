@@ -33,6 +33,7 @@ pub(super) fn object(row: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
         content_type: row.get(5)?,
         last_modified: row.get(6)?,
         user_metadata: row.get(7)?,
+        content_headers: row.get(8)?,
     })
 }
 
@@ -45,6 +46,7 @@ pub(super) fn upload(row: &Row<'_>) -> rusqlite::Result<UploadColumns> {
         content_type: row.get(3)?,
         created_at: row.get(4)?,
         user_metadata: row.get(5)?,
+        content_headers: row.get(6)?,
     })
 }
 

@@ -252,10 +252,11 @@ impl WriteTx for Write {
     async fn upsert_object(&mut self, o: &Object) -> StoreResult<()> {
         self.execute(
             &format!(
-                "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                "INSERT INTO objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT (bucket_id, object_key) DO UPDATE SET blob_id = excluded.blob_id, \
                  size_bytes = excluded.size_bytes, etag = excluded.etag, content_type = excluded.content_type, \
-                 last_modified = excluded.last_modified, user_metadata = excluded.user_metadata"
+                 last_modified = excluded.last_modified, user_metadata = excluded.user_metadata, \
+                 content_headers = excluded.content_headers"
             ),
             params![
                 o.bucket_id.as_str(),
@@ -266,6 +267,7 @@ impl WriteTx for Write {
                 o.content_type,
                 o.last_modified.unix_seconds(),
                 o.user_metadata.to_stored_json(),
+                o.content_headers.to_stored_json(),
             ],
         )?;
         Ok(())
@@ -326,7 +328,7 @@ impl WriteTx for Write {
 
     async fn insert_upload(&mut self, u: &MultipartUpload) -> StoreResult<()> {
         self.execute(
-            &format!("INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+            &format!("INSERT INTO multipart_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
                 u.id.as_str(),
                 u.bucket_id.as_str(),
@@ -334,6 +336,7 @@ impl WriteTx for Write {
                 u.content_type,
                 u.initiated.unix_seconds(),
                 u.user_metadata.to_stored_json(),
+                u.content_headers.to_stored_json(),
             ],
         )?;
         Ok(())

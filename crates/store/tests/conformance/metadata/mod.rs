@@ -10,8 +10,8 @@ pub mod objects;
 pub mod tenancy;
 
 use cloudnexus_core::{
-    BlobId, BucketId, BucketName, Object, ObjectKey, ProjectId, ProjectName, RegionSet, StorageClass, Tags, Timestamp,
-    UserMetadata,
+    BlobId, BucketId, BucketName, ContentHeaders, Object, ObjectKey, ProjectId, ProjectName, RegionSet, StorageClass,
+    Tags, Timestamp, UserMetadata,
 };
 use cloudnexus_store::{MetadataStore, NewBucket};
 
@@ -45,8 +45,8 @@ pub fn new_bucket(project: &ProjectId, name: &str) -> NewBucket {
     }
 }
 
-/// An object of `size` bytes at `key`, in a fresh blob, with user metadata (so that every read
-/// compared with it shows the metadata kept).
+/// An object of `size` bytes at `key`, in a fresh blob, with content headers and user metadata
+/// (so that every read compared with it shows them kept).
 pub fn object(bucket: &BucketId, key: &str, size: u64) -> Object {
     Object {
         bucket_id: bucket.clone(),
@@ -55,6 +55,8 @@ pub fn object(bucket: &BucketId, key: &str, size: u64) -> Object {
         size_bytes: size,
         etag: format!("{size:032x}"),
         content_type: "text/plain".to_owned(),
+        content_headers: ContentHeaders::new(Some(format!("max-age={size}")), None, Some("gzip".to_owned()), None)
+            .unwrap(),
         user_metadata: UserMetadata::new([
             ("mtime".to_owned(), format!("{size}.5")),
             ("author".to_owned(), "Zoë".to_owned()),

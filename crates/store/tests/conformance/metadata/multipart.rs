@@ -5,7 +5,7 @@
 use super::{at, new_bucket, object, project};
 use crate::fixtures::MetadataFixture;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
-use cloudnexus_core::{BlobId, BucketId, BucketRef, ObjectKey, UploadId, UserMetadata};
+use cloudnexus_core::{BlobId, BucketId, BucketRef, ContentHeaders, ObjectKey, UploadId, UserMetadata};
 use cloudnexus_store::{MetadataStore, StoreError};
 
 fn upload(bucket: &BucketId, key: &str, started: i64) -> MultipartUpload {
@@ -14,6 +14,7 @@ fn upload(bucket: &BucketId, key: &str, started: i64) -> MultipartUpload {
         bucket_id: bucket.clone(),
         key: ObjectKey::parse(key).unwrap(),
         content_type: "video/mp4".to_owned(),
+        content_headers: ContentHeaders::new(None, Some(format!("inline; filename=\"{key}\"")), None, None).unwrap(),
         user_metadata: UserMetadata::new([("camera".to_owned(), key.to_owned())]).unwrap(),
         initiated: at(started),
     }
