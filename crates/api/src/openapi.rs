@@ -8,6 +8,7 @@
 
 use crate::routes::objects::list::{MAX_DELIMITER_CHARS, MAX_PREFIX_CHARS};
 use axum::Router;
+use cloudnexus_core::content_headers::MAX_CONTENT_HEADER_BYTES;
 use cloudnexus_core::object::MAX_KEY_BYTES;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::path::Operation;
@@ -212,6 +213,10 @@ pub const BUCKET_ID_PATTERN: &str = "^bkt_[a-z0-9]{10}$";
 pub const BUCKET_NAME_PATTERN: &str = r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)(?!.*\.\.)(?![0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
 /// A tag key: 1-63 of `a-z 0-9 _ -`, starting with a letter.
 const TAG_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,62}$";
+/// A value [`ContentHeaders`](cloudnexus_core::ContentHeaders) keeps: visible ASCII, spaces and
+/// tabs.
+const CONTENT_HEADER_PATTERN: &str = "^[\\t\\u0020-\\u007e]*$";
+
 /// Text without control characters (Unicode's Cc).
 const NO_CONTROLS_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
@@ -266,6 +271,12 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                         ("query", "cursor") => serde_json::json!({"type": "string", "minLength": 1}),
                         ("query", "include") => serde_json::json!({"type": "string", "enum": ["deleted"]}),
                         ("query", "prefix") => serde_json::json!({"type": "string", "maxLength": prefix_max}),
+                        (
+                            "header",
+                            "Cache-Control" | "Content-Disposition" | "Content-Encoding" | "Content-Language",
+                        ) => {
+                            serde_json::json!({"type": "string", "maxLength": MAX_CONTENT_HEADER_BYTES, "pattern": CONTENT_HEADER_PATTERN})
+                        }
                         ("query", "delimiter") => {
                             serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_DELIMITER_CHARS})
                         }

@@ -425,6 +425,27 @@ pub struct ObjectInfo {
     pub last_modified: String,
 }
 
+/// How an object is to be served: its `Content-Type`, and the headers the server keeps with it
+/// and answers every read with (none unless given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    pub content_type: String,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
+}
+
+impl ObjectHeaders {
+    /// Only a `Content-Type`.
+    pub fn of_type(content_type: &str) -> Self {
+        Self {
+            content_type: content_type.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
 /// One page of `GET /v1/buckets/{bucket}/objects`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ObjectList {
@@ -458,7 +479,7 @@ impl Client {
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> Result<ObjectInfo> {
         let length = body.len() as u64;
         let body = bytes::Bytes::from(body);
-        self.put_object_with(bucket, key, Some(length), content_type, || {
+        self.put_object_with(bucket, key, Some(length), &ObjectHeaders::of_type(content_type), || {
             Ok(reqwest::Body::from(body.clone()))
         })
         .await
@@ -472,14 +493,25 @@ impl Client {
         bucket: &str,
         key: &str,
         length: Option<u64>,
-        content_type: &str,
+        headers: &ObjectHeaders,
         make_body: impl Fn() -> std::io::Result<reqwest::Body>,
     ) -> Result<ObjectInfo> {
+        use reqwest::header;
         let mut left = self.rate_limit_retries;
         loop {
             let mut builder = self
                 .request(Method::PUT, &format!("/v1/buckets/{bucket}/objects/{}", key_path(key)))
-                .header(reqwest::header::CONTENT_TYPE, content_type);
+                .header(header::CONTENT_TYPE, &headers.content_type);
+            for (name, value) in [
+                (header::CACHE_CONTROL, &headers.cache_control),
+                (header::CONTENT_DISPOSITION, &headers.content_disposition),
+                (header::CONTENT_ENCODING, &headers.content_encoding),
+                (header::CONTENT_LANGUAGE, &headers.content_language),
+            ] {
+                if let Some(value) = value {
+                    builder = builder.header(name, value);
+                }
+            }
             if let Some(length) = length {
                 builder = builder.header(reqwest::header::CONTENT_LENGTH, length);
             }

@@ -1,7 +1,8 @@
 //! The standard HTTP headers an object is served with besides its `Content-Type`, as S3 keeps
 //! them: `Cache-Control`, `Content-Disposition`, `Content-Encoding` and `Content-Language`.
-//! Set by the writer (the S3 protocol's PutObject, CreateMultipartUpload and CopyObject),
-//! answered by every read of the object, replaced whole by the next write of its key.
+//! Set by the writer (the JSON API's PUT; the S3 protocol's PutObject, CreateMultipartUpload
+//! and CopyObject), answered by every read of the object, replaced whole by the next write of
+//! its key.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,15 @@ pub enum ContentHeaderError {
 /// not the object: S3 does not keep it, and neither does this service.
 const AWS_CHUNKED: &str = "aws-chunked";
 
+impl ContentHeaderError {
+    /// The header whose value was refused.
+    pub fn header(&self) -> &'static str {
+        match self {
+            Self::TooLong(name) | Self::Characters(name) => name,
+        }
+    }
+}
+
 impl ContentHeaders {
     /// Checks the headers a writer gave. An empty value counts as none; `aws-chunked` is taken
     /// out of `Content-Encoding`, as S3 does.
@@ -43,12 +53,12 @@ impl ContentHeaders {
         content_language: Option<String>,
     ) -> Result<Self, ContentHeaderError> {
         let content_encoding = content_encoding.map(|value| {
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|coding| !coding.eq_ignore_ascii_case(AWS_CHUNKED))
-                .collect::<Vec<_>>()
-                .join(", ")
+            let is_chunked = |coding: &str| coding.trim().eq_ignore_ascii_case(AWS_CHUNKED);
+            if !value.split(',').any(is_chunked) {
+                return value;
+            }
+            let others: Vec<_> = value.split(',').filter(|c| !is_chunked(c)).map(str::trim).collect();
+            others.join(",")
         });
         Ok(Self {
             cache_control: checked("Cache-Control", cache_control)?,
@@ -140,7 +150,9 @@ mod tests {
         let both = ContentHeaders::new(None, None, some("aws-chunked, gzip"), None).unwrap();
         assert_eq!(both.content_encoding.as_deref(), Some("gzip"));
         let two = ContentHeaders::new(None, None, some("gzip,br"), None).unwrap();
-        assert_eq!(two.content_encoding.as_deref(), Some("gzip, br"));
+        assert_eq!(two.content_encoding.as_deref(), Some("gzip,br"), "kept as given");
+        let three = ContentHeaders::new(None, None, some("gzip, AWS-CHUNKED ,br"), None).unwrap();
+        assert_eq!(three.content_encoding.as_deref(), Some("gzip,br"));
     }
 
     #[test]

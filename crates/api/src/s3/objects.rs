@@ -271,6 +271,22 @@ fn length(read: &Read) -> Option<i64> {
 pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>) -> S3Result<GetObjectOutput> {
     let principal = req.extensions.get::<Principal>();
     let input = &req.input;
+    // `s3s` puts the `response-*` overrides on the answer; S3 allows them on signed requests
+    // only, so that nobody can make a public object's link answer with headers of their choice.
+    let overrides = [
+        input.response_cache_control.is_some(),
+        input.response_content_disposition.is_some(),
+        input.response_content_encoding.is_some(),
+        input.response_content_language.is_some(),
+        input.response_content_type.is_some(),
+        input.response_expires.is_some(),
+    ];
+    if principal.is_none() && overrides.contains(&true) {
+        return Err(s3_error!(
+            InvalidRequest,
+            "Request specific response headers cannot be used for anonymous GET requests."
+        ));
+    }
     let read = read(state, principal, &input.bucket, &input.key, |get| GetObject {
         conditions: read_conditions(
             input.if_match.as_ref(),

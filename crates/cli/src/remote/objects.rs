@@ -5,7 +5,7 @@
 use super::output::{self, Format, Table, human_size, human_time, note};
 use super::progress;
 use super::{CommandResult, Context, Failure};
-use cloudnexus_client::{ObjectInfo, ObjectList};
+use cloudnexus_client::{ObjectHeaders, ObjectInfo, ObjectList};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -35,6 +35,8 @@ tar c ./site | cloudnexus objects put backups site.tar -"
         /// The object's Content-Type (guessed from the file's extension when not given).
         #[arg(long)]
         content_type: Option<String>,
+        #[command(flatten)]
+        served_with: ServedWith,
     },
     /// Fetch an object into a file (by default the key's last segment) or standard output (`-`).
     #[command(
@@ -75,7 +77,38 @@ cloudnexus objects cp ./logo.png cnx://web-assets/img/"
         /// The Content-Type of uploaded objects (guessed from each file's extension otherwise).
         #[arg(long)]
         content_type: Option<String>,
+        #[command(flatten)]
+        served_with: ServedWith,
     },
+}
+
+/// The headers an uploaded object is kept and served with, besides its Content-Type.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServedWith {
+    /// The Cache-Control every read of the object answers, e.g. "public, max-age=3600".
+    #[arg(long)]
+    cache_control: Option<String>,
+    /// The Content-Disposition every read answers, e.g. 'attachment; filename="report.pdf"'.
+    #[arg(long)]
+    content_disposition: Option<String>,
+    /// The Content-Encoding of the bytes as sent (stored as they are, not decoded), e.g. gzip.
+    #[arg(long)]
+    content_encoding: Option<String>,
+    /// The Content-Language every read answers, e.g. en-GB.
+    #[arg(long)]
+    content_language: Option<String>,
+}
+
+impl ServedWith {
+    fn headers(&self, content_type: String) -> ObjectHeaders {
+        ObjectHeaders {
+            content_type,
+            cache_control: self.cache_control.clone(),
+            content_disposition: self.content_disposition.clone(),
+            content_encoding: self.content_encoding.clone(),
+            content_language: self.content_language.clone(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -137,12 +170,13 @@ pub async fn run(cx: &Context, command: ObjectCommand) -> CommandResult {
             key,
             file,
             content_type,
+            served_with,
         } => {
-            let content_type = content_type.unwrap_or_else(|| guess_content_type(&file).to_owned());
+            let headers = served_with.headers(content_type.unwrap_or_else(|| guess_content_type(&file).to_owned()));
             let info = if file == "-" {
-                put_stdin(cx, &bucket, &key, &content_type).await?
+                put_stdin(cx, &bucket, &key, &headers).await?
             } else {
-                put_file(cx, &bucket, &key, Path::new(&file), &content_type).await?
+                put_file(cx, &bucket, &key, Path::new(&file), &headers).await?
             };
             print_object(cx.format, &info)?;
             Ok(())
@@ -182,7 +216,14 @@ pub async fn run(cx: &Context, command: ObjectCommand) -> CommandResult {
             destination,
             recursive,
             content_type,
-        } => copy(cx, &source, &destination, recursive, content_type.as_deref()).await,
+            served_with,
+        } => {
+            let upload = Upload {
+                content_type: content_type.as_deref(),
+                served_with: &served_with,
+            };
+            copy(cx, &source, &destination, recursive, upload).await
+        }
     }
 }
 
@@ -356,7 +397,7 @@ async fn put_file(
     bucket: &str,
     key: &str,
     path: &Path,
-    content_type: &str,
+    headers: &ObjectHeaders,
 ) -> Result<ObjectInfo, Failure> {
     let length = std::fs::metadata(path)
         .map_err(|e| Failure::other(format!("cannot read {}: {e}", path.display())))?
@@ -364,7 +405,7 @@ async fn put_file(
     let bar = progress::bar(cx.format, Some(length), key);
     let info = cx
         .client
-        .put_object_with(bucket, key, Some(length), content_type, || {
+        .put_object_with(bucket, key, Some(length), headers, || {
             let file = tokio::fs::File::from_std(std::fs::File::open(path)?);
             bar.set_position(0);
             let bar = bar.clone();
@@ -381,13 +422,13 @@ async fn put_file(
 }
 
 /// Uploads standard input as it is read (sent once: it cannot be read again).
-async fn put_stdin(cx: &Context, bucket: &str, key: &str, content_type: &str) -> Result<ObjectInfo, Failure> {
+async fn put_stdin(cx: &Context, bucket: &str, key: &str, headers: &ObjectHeaders) -> Result<ObjectInfo, Failure> {
     let bar = progress::bar(cx.format, None, key);
     let sent = std::sync::Mutex::new(Some(tokio::io::stdin()));
     let reporter = bar.clone();
     let info = cx
         .client
-        .put_object_with(bucket, key, None, content_type, || {
+        .put_object_with(bucket, key, None, headers, || {
             let stdin = sent
                 .lock()
                 .map_err(|_| std::io::Error::other("lock"))?
@@ -516,13 +557,23 @@ fn files_under(dir: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
     Ok(found)
 }
 
-async fn copy(
-    cx: &Context,
-    source: &str,
-    destination: &str,
-    recursive: bool,
-    content_type: Option<&str>,
-) -> CommandResult {
+/// How `objects cp` uploads: the Content-Type given (else guessed per file) and the rest.
+struct Upload<'a> {
+    content_type: Option<&'a str>,
+    served_with: &'a ServedWith,
+}
+
+impl Upload<'_> {
+    /// The headers of the object uploaded as `key`.
+    fn headers(&self, key: &str) -> ObjectHeaders {
+        let content_type = self
+            .content_type
+            .map_or_else(|| guess_content_type(key).to_owned(), str::to_owned);
+        self.served_with.headers(content_type)
+    }
+}
+
+async fn copy(cx: &Context, source: &str, destination: &str, recursive: bool, upload: Upload<'_>) -> CommandResult {
     let mut copied = 0u64;
     let mut bytes = 0u64;
     match (location(source)?, location(destination)?) {
@@ -537,8 +588,7 @@ async fn copy(
             };
             for (path, relative) in files_under(&from)? {
                 let key = format!("{prefix}{relative}");
-                let kind = content_type.map_or_else(|| guess_content_type(&relative).to_owned(), str::to_owned);
-                let info = put_file(cx, &bucket, &key, &path, &kind).await?;
+                let info = put_file(cx, &bucket, &key, &path, &upload.headers(&relative)).await?;
                 note(
                     cx.format,
                     &format!("upload: {} -> {REMOTE}{bucket}/{key}", path.display()),
@@ -580,8 +630,7 @@ async fn copy(
             } else {
                 key
             };
-            let kind = content_type.map_or_else(|| guess_content_type(&key).to_owned(), str::to_owned);
-            let info = put_file(cx, &bucket, &key, &from, &kind).await?;
+            let info = put_file(cx, &bucket, &key, &from, &upload.headers(&key)).await?;
             copied = 1;
             bytes = info.size_bytes;
         }

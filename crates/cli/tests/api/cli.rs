@@ -427,6 +427,79 @@ async fn a_64_mib_object_goes_up_and_down_byte_exact_and_piped_output_stays_plai
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn objects_put_and_cp_send_the_headers_objects_are_served_with() {
+    let app = TestApp::spawn().await;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    app.create_bucket("served-site", "us-east-1").await;
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("report.pdf");
+    std::fs::write(&file, b"%PDF-1.7").unwrap();
+    ok(&run(
+        &app,
+        h,
+        "objects",
+        &[
+            "put",
+            "served-site",
+            "docs/report.pdf",
+            file.to_str().unwrap(),
+            "--content-disposition",
+            "attachment; filename=\"Q3 report.pdf\"",
+            "--content-language",
+            "en-GB",
+        ],
+    ));
+    let tree = data.path().join("tree");
+    std::fs::create_dir_all(tree.join("css")).unwrap();
+    std::fs::write(tree.join("css/site.css"), "body{}").unwrap();
+    std::fs::write(tree.join("index.html"), "<h1>hi</h1>").unwrap();
+    ok(&run(
+        &app,
+        h,
+        "objects",
+        &[
+            "cp",
+            tree.to_str().unwrap(),
+            "cnx://served-site/www/",
+            "--recursive",
+            "--cache-control",
+            "public, max-age=60",
+        ],
+    ));
+    let head = |key: &str| TestApp::answer(app.request("HEAD", &format!("/v1/buckets/served-site/objects/{key}")));
+    let pdf = head("docs/report.pdf").await;
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        pdf.header("content-disposition"),
+        Some("attachment; filename=\"Q3 report.pdf\"")
+    );
+    assert_eq!(pdf.header("content-language"), Some("en-GB"));
+    assert_eq!(pdf.header("cache-control"), None);
+    for (key, content_type) in [("www/css/site.css", "text/css"), ("www/index.html", "text/html")] {
+        let read = head(key).await;
+        assert_eq!(read.header("content-type"), Some(content_type), "{key}");
+        assert_eq!(read.header("cache-control"), Some("public, max-age=60"), "{key}");
+    }
+    // A value the server refuses fails the command, naming the header.
+    let refused = run(
+        &app,
+        h,
+        "objects",
+        &[
+            "put",
+            "served-site",
+            "bad",
+            file.to_str().unwrap(),
+            "--cache-control",
+            &"x".repeat(1025),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("Cache-Control"), "{}", stderr(&refused));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn objects_list_copy_folders_and_remove() {
     let app = TestApp::spawn().await;
     let home = tempfile::tempdir().unwrap();

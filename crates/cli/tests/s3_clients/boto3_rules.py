@@ -115,6 +115,15 @@ def credentials():
     good.put_object(Bucket=public, Key="open.txt", Body=b"for everyone")
     status, body = http_status(f"{ENDPOINT}/{public}/open.txt")
     assert (status, body) == (200, b"for everyone"), (status, body)
+    # Anonymous readers cannot choose the answer's headers (S3's rule); signed ones can.
+    status, body = http_status(f"{ENDPOINT}/{public}/open.txt?response-content-type=text%2Fhtml")
+    assert status == 400 and b"InvalidRequest" in body, (status, body)
+    signed = good.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": public, "Key": "open.txt", "ResponseContentDisposition": "attachment; filename=x.txt"},
+    )
+    with urllib.request.urlopen(signed) as answer:
+        assert answer.headers["Content-Disposition"] == "attachment; filename=x.txt", dict(answer.headers)
     status, body = http_status(f"{ENDPOINT}/{public}/absent.txt")
     assert status == 404 and b"NoSuchKey" in body, (status, body)
     status, body = http_status(f"{ENDPOINT}/{public}")

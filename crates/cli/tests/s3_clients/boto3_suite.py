@@ -377,7 +377,7 @@ class Objects(unittest.TestCase):
         replaced = self.s3.head_object(Bucket=self.bucket, Key="h/copy")
         self.assertEqual(replaced.get("CacheControl"), "no-store")
         self.assertEqual([replaced.get(k) for k in ("ContentDisposition", "ContentEncoding")], [None, None])
-        # A value that is not visible ASCII is refused, and nothing is written.
+        # A value over 1,024 bytes is refused, and nothing is written.
         self.assertEqual(
             error_code(
                 lambda: self.s3.put_object(Bucket=self.bucket, Key="h/bad", Body=b"x", ContentLanguage="x" * 1025)

@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -57,10 +57,31 @@ fn content_type(headers: &HeaderMap) -> ApiResult<String> {
     }
 }
 
+/// `Cache-Control`, `Content-Disposition`, `Content-Encoding` and `Content-Language`: not
+/// instructions to this server but what the object is to be served with, as S3 takes them.
+fn content_headers(headers: &HeaderMap) -> ApiResult<ContentHeaders> {
+    let value = |name: HeaderName, label: &str| -> ApiResult<Option<String>> {
+        headers
+            .get(name)
+            .map(|v| v.to_str().map(str::to_owned))
+            .transpose()
+            .map_err(|_| ApiError::invalid(label, "must be visible ASCII, spaces or tabs"))
+    };
+    ContentHeaders::new(
+        value(header::CACHE_CONTROL, "Cache-Control")?,
+        value(header::CONTENT_DISPOSITION, "Content-Disposition")?,
+        value(header::CONTENT_ENCODING, "Content-Encoding")?,
+        value(header::CONTENT_LANGUAGE, "Content-Language")?,
+    )
+    .map_err(|e| ApiError::invalid(e.header(), e.to_string()))
+}
+
 /// Store an object
 ///
 /// Streams the body into the object `key` (1-1024 bytes of UTF-8; `/` allowed), replacing any
-/// object with that key. Answered once bytes and metadata are on stable storage.
+/// object with that key. Answered once bytes and metadata are on stable storage. Its
+/// `Content-Type`, `Cache-Control`, `Content-Disposition`, `Content-Encoding` and
+/// `Content-Language` are kept and answered by every read of the object.
 #[utoipa::path(
     put,
     path = "/v1/buckets/{bucket}/objects/{key}",
@@ -71,6 +92,10 @@ fn content_type(headers: &HeaderMap) -> ApiResult<String> {
         ("Content-MD5" = Option<String>, Header, description = "Base64 MD5 of the body; checked"),
         ("If-None-Match" = Option<String>, Header, description = "`*`: create only, 412 when the key exists"),
         ("If-Match" = Option<String>, Header, description = "Replace only an object with one of these ETags"),
+        ("Cache-Control" = Option<String>, Header, description = "Kept, and answered by every read of the object"),
+        ("Content-Disposition" = Option<String>, Header, description = "Kept, and answered by every read of the object (`attachment; filename=...` makes browsers download it)"),
+        ("Content-Encoding" = Option<String>, Header, description = "Kept, and answered by every read: how the stored bytes are encoded (`gzip`); they are stored as sent, not decoded"),
+        ("Content-Language" = Option<String>, Header, description = "Kept, and answered by every read of the object"),
     ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The object's bytes; its Content-Type is stored"),
     responses(
@@ -103,9 +128,9 @@ pub async fn put_object(
         bucket,
         key,
         content_type: content_type(&headers)?,
-        // The JSON API sets neither content headers nor user metadata: a PUT replaces the
-        // object whole, leaving it none.
-        content_headers: ContentHeaders::default(),
+        content_headers: content_headers(&headers)?,
+        // User metadata is the S3 protocol's (`x-amz-meta-*`): a PUT here replaces the object
+        // whole, leaving it none.
         user_metadata: UserMetadata::default(),
         declared_length: header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
         content_md5,

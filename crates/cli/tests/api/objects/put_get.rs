@@ -57,6 +57,101 @@ async fn an_object_round_trips_byte_exact_with_its_headers() {
 
 /// A body of at most 4 KiB is kept by the metadata store (no blob of its own in the blob
 /// store), a larger one is a blob; both read back the same, whole, by range and by HEAD.
+/// The headers an object is served with, as the PUT gave them.
+const CONTENT_HEADERS: [(&str, &str); 4] = [
+    ("cache-control", "public, max-age=86400"),
+    ("content-disposition", "attachment; filename=\"notes.txt.gz\""),
+    ("content-encoding", "gzip"),
+    ("content-language", "en-GB"),
+];
+
+#[tokio::test]
+async fn content_headers_are_kept_answered_by_reads_and_replaced_by_the_next_put() {
+    let app = TestApp::spawn().await;
+    app.create_bucket("served", "us-east-1").await;
+    // A small object (bytes kept in the metadata) and a large one (bytes in a blob).
+    for (key, size) in [("small", 10), ("large", 100_000)] {
+        let mut put = app.request("PUT", &format!("/v1/buckets/served/objects/{key}"));
+        for (name, value) in CONTENT_HEADERS {
+            put = put.header(name, value);
+        }
+        let put = TestApp::answer(put.body(vec![7u8; size])).await;
+        assert_eq!(put.status, 201, "{}", put.text);
+        for method in ["GET", "HEAD"] {
+            let read = TestApp::answer(app.request(method, &format!("/v1/buckets/served/objects/{key}"))).await;
+            assert_eq!(read.status, 200, "{method} {key}");
+            for (name, value) in CONTENT_HEADERS {
+                assert_eq!(read.header(name), Some(value), "{method} {key}: {name}");
+            }
+        }
+        let etag = put.header("etag").unwrap().to_owned();
+        let not_modified = TestApp::answer(
+            app.request("GET", &format!("/v1/buckets/served/objects/{key}"))
+                .header("if-none-match", etag),
+        )
+        .await;
+        assert_eq!(not_modified.status, 304);
+        assert_eq!(not_modified.header("cache-control"), Some("public, max-age=86400"));
+    }
+    // The next PUT of the key replaces them with its own: none given, none kept.
+    let again = TestApp::answer(
+        app.request("PUT", "/v1/buckets/served/objects/small")
+            .header("cache-control", "no-store")
+            .body("plain"),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let read = TestApp::answer(app.request("GET", "/v1/buckets/served/objects/small")).await;
+    assert_eq!(read.header("cache-control"), Some("no-store"));
+    for name in ["content-disposition", "content-encoding", "content-language"] {
+        assert_eq!(read.header(name), None, "{name}");
+    }
+    // `aws-chunked` describes a request's body, not the object: not kept.
+    let chunked = TestApp::answer(
+        app.request("PUT", "/v1/buckets/served/objects/chunked")
+            .header("content-encoding", "aws-chunked")
+            .body("x"),
+    )
+    .await;
+    assert_eq!(chunked.status, 201, "{}", chunked.text);
+    let read = TestApp::answer(app.request("HEAD", "/v1/buckets/served/objects/chunked")).await;
+    assert_eq!(read.header("content-encoding"), None);
+}
+
+#[tokio::test]
+async fn a_content_header_over_1024_bytes_or_not_ascii_is_400_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_bucket("refused-headers", "us-east-1").await;
+    let long = TestApp::answer(
+        app.request("PUT", "/v1/buckets/refused-headers/objects/k")
+            .header(
+                "content-disposition",
+                format!("attachment; filename=\"{}\"", "a".repeat(1002)),
+            )
+            .body("x"),
+    )
+    .await;
+    let p = long.problem(400, "validation_failed");
+    assert_eq!(p["errors"][0]["param"], "Content-Disposition");
+    let latin1 = reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap();
+    let not_ascii = TestApp::answer(
+        app.request("PUT", "/v1/buckets/refused-headers/objects/k")
+            .header("content-language", latin1)
+            .body("x"),
+    )
+    .await;
+    let p = not_ascii.problem(400, "validation_failed");
+    assert_eq!(p["errors"][0]["param"], "Content-Language");
+    app.call(
+        "GET",
+        "/v1/buckets/refused-headers/objects/k",
+        Some(&app.admin_key),
+        None,
+    )
+    .await
+    .problem(404, "object_not_found");
+}
+
 #[tokio::test]
 async fn small_objects_are_kept_by_the_metadata_and_read_back_the_same() {
     let app = TestApp::spawn().await;
