@@ -214,8 +214,12 @@ pub const BUCKET_NAME_PATTERN: &str = r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*(?:-
 /// A tag key: 1-63 of `a-z 0-9 _ -`, starting with a letter.
 const TAG_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,62}$";
 /// A value [`ContentHeaders`](cloudnexus_core::ContentHeaders) keeps: visible ASCII, spaces and
-/// tabs.
-const CONTENT_HEADER_PATTERN: &str = "^[\\t\\u0020-\\u007e]*$";
+/// tabs, at most [`MAX_CONTENT_HEADER_BYTES`] of them once the spaces and tabs around it are
+/// taken away (HTTP parsers take them away before the server sees the value, so the length is
+/// stated here rather than as a `maxLength` the server could not check).
+fn content_header_pattern() -> String {
+    format!("^[\\t ]*[\\t\\u0020-\\u007e]{{0,{MAX_CONTENT_HEADER_BYTES}}}[\\t ]*$")
+}
 
 /// Text without control characters (Unicode's Cc).
 const NO_CONTROLS_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
@@ -275,7 +279,7 @@ pub fn constrain(doc: &mut OpenApiDoc, regions: &[String]) {
                             "header",
                             "Cache-Control" | "Content-Disposition" | "Content-Encoding" | "Content-Language",
                         ) => {
-                            serde_json::json!({"type": "string", "maxLength": MAX_CONTENT_HEADER_BYTES, "pattern": CONTENT_HEADER_PATTERN})
+                            serde_json::json!({"type": "string", "pattern": content_header_pattern()})
                         }
                         ("query", "delimiter") => {
                             serde_json::json!({"type": "string", "minLength": 1, "maxLength": MAX_DELIMITER_CHARS})

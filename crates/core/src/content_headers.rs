@@ -57,7 +57,11 @@ impl ContentHeaders {
             if !value.split(',').any(is_chunked) {
                 return value;
             }
-            let others: Vec<_> = value.split(',').filter(|c| !is_chunked(c)).map(str::trim).collect();
+            let others: Vec<_> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && !is_chunked(c))
+                .collect();
             others.join(",")
         });
         Ok(Self {
@@ -92,9 +96,13 @@ impl ContentHeaders {
 }
 
 /// A value an HTTP answer can carry again as it is: visible ASCII, spaces and tabs (RFC 9110's
-/// field value without obsolete text), not empty, at most [`MAX_CONTENT_HEADER_BYTES`].
+/// field value without obsolete text), at most [`MAX_CONTENT_HEADER_BYTES`] once the spaces and
+/// tabs around it are taken away (as HTTP parsers take them away); none if nothing is left.
 fn checked(name: &'static str, value: Option<String>) -> Result<Option<String>, ContentHeaderError> {
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+    let Some(value) = value
+        .map(|v| v.trim_matches([' ', '\t']).to_owned())
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(None);
     };
     if value.len() > MAX_CONTENT_HEADER_BYTES {
@@ -153,6 +161,8 @@ mod tests {
         assert_eq!(two.content_encoding.as_deref(), Some("gzip,br"), "kept as given");
         let three = ContentHeaders::new(None, None, some("gzip, AWS-CHUNKED ,br"), None).unwrap();
         assert_eq!(three.content_encoding.as_deref(), Some("gzip,br"));
+        let gaps = ContentHeaders::new(None, None, some("gzip,,aws-chunked"), None).unwrap();
+        assert_eq!(gaps.content_encoding.as_deref(), Some("gzip"));
     }
 
     #[test]
@@ -171,5 +181,9 @@ mod tests {
             );
         }
         assert!(ContentHeaders::new(some("no-cache,\tno-store"), None, None, None).is_ok());
+        // Spaces and tabs around a value are not part of it (nor of its length).
+        let padded = format!(" \t{}\t ", "b".repeat(MAX_CONTENT_HEADER_BYTES));
+        let kept = ContentHeaders::new(None, None, None, Some(padded)).unwrap();
+        assert_eq!(kept.content_language.map(|v| v.len()), Some(MAX_CONTENT_HEADER_BYTES));
     }
 }

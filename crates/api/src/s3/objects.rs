@@ -271,22 +271,18 @@ fn length(read: &Read) -> Option<i64> {
 pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>) -> S3Result<GetObjectOutput> {
     let principal = req.extensions.get::<Principal>();
     let input = &req.input;
-    // `s3s` puts the `response-*` overrides on the answer; S3 allows them on signed requests
-    // only, so that nobody can make a public object's link answer with headers of their choice.
-    let overrides = [
-        input.response_cache_control.is_some(),
-        input.response_content_disposition.is_some(),
-        input.response_content_encoding.is_some(),
-        input.response_content_language.is_some(),
-        input.response_content_type.is_some(),
-        input.response_expires.is_some(),
-    ];
-    if principal.is_none() && overrides.contains(&true) {
-        return Err(s3_error!(
-            InvalidRequest,
-            "Request specific response headers cannot be used for anonymous GET requests."
-        ));
-    }
+    // `s3s` puts the overrides on GetObject's answer itself.
+    refuse_anonymous_overrides(
+        principal,
+        [
+            input.response_cache_control.is_some(),
+            input.response_content_disposition.is_some(),
+            input.response_content_encoding.is_some(),
+            input.response_content_language.is_some(),
+            input.response_content_type.is_some(),
+            input.response_expires.is_some(),
+        ],
+    )?;
     let read = read(state, principal, &input.bucket, &input.key, |get| GetObject {
         conditions: read_conditions(
             input.if_match.as_ref(),
@@ -320,9 +316,33 @@ pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>)
     })
 }
 
+/// The `response-*` overrides of a read: S3 allows them on signed requests only, so that
+/// nobody can make a public object's link answer with headers of their choice.
+fn refuse_anonymous_overrides(principal: Option<&Principal>, given: [bool; 6]) -> S3Result<()> {
+    if principal.is_none() && given.contains(&true) {
+        return Err(s3_error!(
+            InvalidRequest,
+            "Request specific response headers cannot be used for anonymous GET requests."
+        ));
+    }
+    Ok(())
+}
+
 pub(super) async fn head_object(state: &AppState, req: S3Request<HeadObjectInput>) -> S3Result<HeadObjectOutput> {
     let principal = req.extensions.get::<Principal>();
     let input = &req.input;
+    // HeadObject's overrides are applied here (`s3s` applies GetObject's only).
+    refuse_anonymous_overrides(
+        principal,
+        [
+            input.response_cache_control.is_some(),
+            input.response_content_disposition.is_some(),
+            input.response_content_encoding.is_some(),
+            input.response_content_language.is_some(),
+            input.response_content_type.is_some(),
+            input.response_expires.is_some(),
+        ],
+    )?;
     let read = read(state, principal, &input.bucket, &input.key, |get| GetObject {
         conditions: read_conditions(
             input.if_match.as_ref(),
@@ -335,17 +355,25 @@ pub(super) async fn head_object(state: &AppState, req: S3Request<HeadObjectInput
         ..get
     })
     .await?;
+    let stored = &read.object.content_headers;
+    let or_stored = |given: &Option<String>, kept: &Option<String>| given.clone().or_else(|| kept.clone());
     Ok(HeadObjectOutput {
         accept_ranges: Some("bytes".to_owned()),
         content_length: length(&read),
         content_range: content_range(&read),
-        content_type: Some(read.object.content_type.clone()),
+        content_type: Some(
+            input
+                .response_content_type
+                .clone()
+                .unwrap_or_else(|| read.object.content_type.clone()),
+        ),
         e_tag: Some(etag(&read.object)),
         last_modified: Some(s3_time(read.object.last_modified)),
-        cache_control: read.object.content_headers.cache_control.clone(),
-        content_disposition: read.object.content_headers.content_disposition.clone(),
-        content_encoding: read.object.content_headers.content_encoding.clone(),
-        content_language: read.object.content_headers.content_language.clone(),
+        cache_control: or_stored(&input.response_cache_control, &stored.cache_control),
+        content_disposition: or_stored(&input.response_content_disposition, &stored.content_disposition),
+        content_encoding: or_stored(&input.response_content_encoding, &stored.content_encoding),
+        content_language: or_stored(&input.response_content_language, &stored.content_language),
+        expires: input.response_expires.clone(),
         metadata: metadata_headers(&read.object),
         ..Default::default()
     })

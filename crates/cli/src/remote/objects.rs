@@ -6,6 +6,7 @@ use super::output::{self, Format, Table, human_size, human_time, note};
 use super::progress;
 use super::{CommandResult, Context, Failure};
 use cloudnexus_client::{ObjectHeaders, ObjectInfo, ObjectList};
+use cloudnexus_core::ContentHeaders;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -100,14 +101,23 @@ pub struct ServedWith {
 }
 
 impl ServedWith {
-    fn headers(&self, content_type: String) -> ObjectHeaders {
-        ObjectHeaders {
+    /// The headers to send, checked first by the service's own rules, so that a refused value
+    /// is a usage error naming its flag (a value that is not ASCII could not even be sent).
+    fn headers(&self, content_type: String) -> Result<ObjectHeaders, Failure> {
+        let checked = ContentHeaders::new(
+            self.cache_control.clone(),
+            self.content_disposition.clone(),
+            self.content_encoding.clone(),
+            self.content_language.clone(),
+        )
+        .map_err(|e| Failure::usage(format!("--{}: {e}", e.header().to_ascii_lowercase())))?;
+        Ok(ObjectHeaders {
             content_type,
-            cache_control: self.cache_control.clone(),
-            content_disposition: self.content_disposition.clone(),
-            content_encoding: self.content_encoding.clone(),
-            content_language: self.content_language.clone(),
-        }
+            cache_control: checked.cache_control,
+            content_disposition: checked.content_disposition,
+            content_encoding: checked.content_encoding,
+            content_language: checked.content_language,
+        })
     }
 }
 
@@ -172,7 +182,7 @@ pub async fn run(cx: &Context, command: ObjectCommand) -> CommandResult {
             content_type,
             served_with,
         } => {
-            let headers = served_with.headers(content_type.unwrap_or_else(|| guess_content_type(&file).to_owned()));
+            let headers = served_with.headers(content_type.unwrap_or_else(|| guess_content_type(&file).to_owned()))?;
             let info = if file == "-" {
                 put_stdin(cx, &bucket, &key, &headers).await?
             } else {
@@ -565,7 +575,7 @@ struct Upload<'a> {
 
 impl Upload<'_> {
     /// The headers of the object uploaded as `key`.
-    fn headers(&self, key: &str) -> ObjectHeaders {
+    fn headers(&self, key: &str) -> Result<ObjectHeaders, Failure> {
         let content_type = self
             .content_type
             .map_or_else(|| guess_content_type(key).to_owned(), str::to_owned);
@@ -588,7 +598,7 @@ async fn copy(cx: &Context, source: &str, destination: &str, recursive: bool, up
             };
             for (path, relative) in files_under(&from)? {
                 let key = format!("{prefix}{relative}");
-                let info = put_file(cx, &bucket, &key, &path, &upload.headers(&relative)).await?;
+                let info = put_file(cx, &bucket, &key, &path, &upload.headers(&relative)?).await?;
                 note(
                     cx.format,
                     &format!("upload: {} -> {REMOTE}{bucket}/{key}", path.display()),
@@ -630,7 +640,7 @@ async fn copy(cx: &Context, source: &str, destination: &str, recursive: bool, up
             } else {
                 key
             };
-            let info = put_file(cx, &bucket, &key, &from, &upload.headers(&key)).await?;
+            let info = put_file(cx, &bucket, &key, &from, &upload.headers(&key)?).await?;
             copied = 1;
             bytes = info.size_bytes;
         }

@@ -448,6 +448,8 @@ async fn objects_put_and_cp_send_the_headers_objects_are_served_with() {
             "attachment; filename=\"Q3 report.pdf\"",
             "--content-language",
             "en-GB",
+            "--content-encoding",
+            "gzip",
         ],
     ));
     let tree = data.path().join("tree");
@@ -475,28 +477,33 @@ async fn objects_put_and_cp_send_the_headers_objects_are_served_with() {
         Some("attachment; filename=\"Q3 report.pdf\"")
     );
     assert_eq!(pdf.header("content-language"), Some("en-GB"));
+    assert_eq!(pdf.header("content-encoding"), Some("gzip"));
     assert_eq!(pdf.header("cache-control"), None);
     for (key, content_type) in [("www/css/site.css", "text/css"), ("www/index.html", "text/html")] {
         let read = head(key).await;
         assert_eq!(read.header("content-type"), Some(content_type), "{key}");
         assert_eq!(read.header("cache-control"), Some("public, max-age=60"), "{key}");
     }
-    // A value the server refuses fails the command, naming the header.
-    let refused = run(
-        &app,
-        h,
-        "objects",
-        &[
-            "put",
-            "served-site",
-            "bad",
-            file.to_str().unwrap(),
-            "--cache-control",
-            &"x".repeat(1025),
-        ],
-    );
-    assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("Cache-Control"), "{}", stderr(&refused));
+    // A value the service would refuse (too long; not ASCII, which could not even be sent)
+    // fails the command before anything is sent, naming the flag.
+    for (flag, value) in [
+        ("--cache-control", "x".repeat(1025)),
+        (
+            "--content-disposition",
+            "attachment; filename=\"résumé.pdf\"".to_owned(),
+        ),
+    ] {
+        let refused = run(
+            &app,
+            h,
+            "objects",
+            &["put", "served-site", "bad", file.to_str().unwrap(), flag, &value],
+        );
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(flag), "{}", stderr(&refused));
+    }
+    let absent = TestApp::answer(app.request("HEAD", "/v1/buckets/served-site/objects/bad")).await;
+    assert_eq!(absent.status, 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]

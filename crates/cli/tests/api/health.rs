@@ -156,6 +156,20 @@ async fn the_document_states_the_constraints_the_server_enforces() {
         (delimiter["minLength"].as_u64(), delimiter["maxLength"].as_u64()),
         (Some(1), Some(32))
     );
+    // The headers an object is served with: visible ASCII, at most 1024 once the spaces and
+    // tabs around the value (which HTTP parsers drop) are taken away.
+    for name in [
+        "Cache-Control",
+        "Content-Disposition",
+        "Content-Encoding",
+        "Content-Language",
+    ] {
+        assert_eq!(
+            parameter("/v1/buckets/{bucket}/objects/{key}", "put", name)["schema"]["pattern"],
+            "^[\\t ]*[\\t\\u0020-\\u007e]{0,1024}[\\t ]*$",
+            "{name}"
+        );
+    }
     let create = &doc["components"]["schemas"]["CreateBucketRequest"];
     assert_eq!(create["required"], json!(["name", "region"]));
     assert_eq!(

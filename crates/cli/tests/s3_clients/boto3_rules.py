@@ -124,6 +124,15 @@ def credentials():
     )
     with urllib.request.urlopen(signed) as answer:
         assert answer.headers["Content-Disposition"] == "attachment; filename=x.txt", dict(answer.headers)
+    # HeadObject the same way.
+    anonymous_head = urllib.request.Request(f"{ENDPOINT}/{public}/open.txt?response-cache-control=no-store", method="HEAD")
+    try:
+        urllib.request.urlopen(anonymous_head)
+        raise AssertionError("an anonymous HEAD with an override was answered")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400, e.code
+    head = good.head_object(Bucket=public, Key="open.txt", ResponseCacheControl="no-store", ResponseContentType="text/x")
+    assert (head["CacheControl"], head["ContentType"]) == ("no-store", "text/x"), head
     status, body = http_status(f"{ENDPOINT}/{public}/absent.txt")
     assert status == 404 and b"NoSuchKey" in body, (status, body)
     status, body = http_status(f"{ENDPOINT}/{public}")

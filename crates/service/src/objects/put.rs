@@ -20,7 +20,7 @@ pub struct PutObject {
     pub bucket: BucketRef,
     pub key: ObjectKey,
     pub content_type: String,
-    /// `Cache-Control`, `Content-Disposition` and the like (none through the JSON API).
+    /// `Cache-Control`, `Content-Disposition` and the like.
     pub content_headers: ContentHeaders,
     /// What the client gave as `x-amz-meta-*` (none through the JSON API).
     pub user_metadata: UserMetadata,

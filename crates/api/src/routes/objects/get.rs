@@ -52,7 +52,7 @@ fn object_headers(o: &Object) -> HeaderMap {
         HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    // Set through the S3 protocol (`Cache-Control`, `Content-Disposition`, ...); checked as
+    // Given by the object's writer (`Cache-Control`, `Content-Disposition`, ...); checked as
     // visible ASCII when written.
     for (name, value) in o.content_headers.iter() {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -106,7 +106,7 @@ async fn respond(
 /// Read an object
 ///
 /// Streams the object's bytes, with the `Cache-Control`, `Content-Disposition`,
-/// `Content-Encoding` and `Content-Language` it was written with through the S3 protocol.
+/// `Content-Encoding` and `Content-Language` it was written with (by either protocol).
 /// Objects of a public bucket can be read without credentials.
 #[utoipa::path(
     get,

@@ -59,18 +59,33 @@ fn content_type(headers: &HeaderMap) -> ApiResult<String> {
 
 /// `Cache-Control`, `Content-Disposition`, `Content-Encoding` and `Content-Language`: not
 /// instructions to this server but what the object is to be served with, as S3 takes them.
+/// A header sent on several lines is one value, the lines joined by commas (RFC 9110).
 fn content_headers(headers: &HeaderMap) -> ApiResult<ContentHeaders> {
     let value = |name: HeaderName, label: &str| -> ApiResult<Option<String>> {
-        headers
-            .get(name)
-            .map(|v| v.to_str().map(str::to_owned))
-            .transpose()
-            .map_err(|_| ApiError::invalid(label, "must be visible ASCII, spaces or tabs"))
+        let lines = headers
+            .get_all(name)
+            .iter()
+            .map(HeaderValue::to_str)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ApiError::invalid(label, "must be visible ASCII, spaces or tabs"))?;
+        Ok((!lines.is_empty()).then(|| lines.join(", ")))
     };
+    let encoding = value(header::CONTENT_ENCODING, "Content-Encoding")?;
+    // This API takes a body as it comes; a client framing it as S3's streaming uploads do would
+    // have the framing stored as the object's bytes.
+    if encoding
+        .as_deref()
+        .is_some_and(|e| e.split(',').any(|c| c.trim().eq_ignore_ascii_case("aws-chunked")))
+    {
+        return Err(ApiError::invalid(
+            "Content-Encoding",
+            "aws-chunked bodies belong to the S3 protocol: send the bytes as they are",
+        ));
+    }
     ContentHeaders::new(
         value(header::CACHE_CONTROL, "Cache-Control")?,
         value(header::CONTENT_DISPOSITION, "Content-Disposition")?,
-        value(header::CONTENT_ENCODING, "Content-Encoding")?,
+        encoding,
         value(header::CONTENT_LANGUAGE, "Content-Language")?,
     )
     .map_err(|e| ApiError::invalid(e.header(), e.to_string()))

@@ -55,8 +55,6 @@ async fn an_object_round_trips_byte_exact_with_its_headers() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
-/// A body of at most 4 KiB is kept by the metadata store (no blob of its own in the blob
-/// store), a larger one is a blob; both read back the same, whole, by range and by HEAD.
 /// The headers an object is served with, as the PUT gave them.
 const CONTENT_HEADERS: [(&str, &str); 4] = [
     ("cache-control", "public, max-age=86400"),
@@ -91,7 +89,9 @@ async fn content_headers_are_kept_answered_by_reads_and_replaced_by_the_next_put
         )
         .await;
         assert_eq!(not_modified.status, 304);
-        assert_eq!(not_modified.header("cache-control"), Some("public, max-age=86400"));
+        for (name, value) in CONTENT_HEADERS {
+            assert_eq!(not_modified.header(name), Some(value), "304 {key}: {name}");
+        }
     }
     // The next PUT of the key replaces them with its own: none given, none kept.
     let again = TestApp::answer(
@@ -106,20 +106,21 @@ async fn content_headers_are_kept_answered_by_reads_and_replaced_by_the_next_put
     for name in ["content-disposition", "content-encoding", "content-language"] {
         assert_eq!(read.header(name), None, "{name}");
     }
-    // `aws-chunked` describes a request's body, not the object: not kept.
-    let chunked = TestApp::answer(
-        app.request("PUT", "/v1/buckets/served/objects/chunked")
-            .header("content-encoding", "aws-chunked")
+    // A header sent on two lines is one value, joined by a comma.
+    let two_lines = TestApp::answer(
+        app.request("PUT", "/v1/buckets/served/objects/two-lines")
+            .header("cache-control", "public")
+            .header("cache-control", "max-age=60")
             .body("x"),
     )
     .await;
-    assert_eq!(chunked.status, 201, "{}", chunked.text);
-    let read = TestApp::answer(app.request("HEAD", "/v1/buckets/served/objects/chunked")).await;
-    assert_eq!(read.header("content-encoding"), None);
+    assert_eq!(two_lines.status, 201, "{}", two_lines.text);
+    let read = TestApp::answer(app.request("HEAD", "/v1/buckets/served/objects/two-lines")).await;
+    assert_eq!(read.header("cache-control"), Some("public, max-age=60"));
 }
 
 #[tokio::test]
-async fn a_content_header_over_1024_bytes_or_not_ascii_is_400_and_stores_nothing() {
+async fn a_content_header_over_1024_bytes_not_ascii_or_aws_chunked_is_400_and_stores_nothing() {
     let app = TestApp::spawn().await;
     app.create_bucket("refused-headers", "us-east-1").await;
     let long = TestApp::answer(
@@ -142,6 +143,15 @@ async fn a_content_header_over_1024_bytes_or_not_ascii_is_400_and_stores_nothing
     .await;
     let p = not_ascii.problem(400, "validation_failed");
     assert_eq!(p["errors"][0]["param"], "Content-Language");
+    // S3's streaming framing is not this API's: stored as bytes it would corrupt the object.
+    let chunked = TestApp::answer(
+        app.request("PUT", "/v1/buckets/refused-headers/objects/k")
+            .header("content-encoding", "gzip, aws-chunked")
+            .body("x"),
+    )
+    .await;
+    let p = chunked.problem(400, "validation_failed");
+    assert_eq!(p["errors"][0]["param"], "Content-Encoding");
     app.call(
         "GET",
         "/v1/buckets/refused-headers/objects/k",
@@ -152,6 +162,8 @@ async fn a_content_header_over_1024_bytes_or_not_ascii_is_400_and_stores_nothing
     .problem(404, "object_not_found");
 }
 
+/// A body of at most 4 KiB is kept by the metadata store (no blob of its own in the blob
+/// store), a larger one is a blob; both read back the same, whole, by range and by HEAD.
 #[tokio::test]
 async fn small_objects_are_kept_by_the_metadata_and_read_back_the_same() {
     let app = TestApp::spawn().await;
