@@ -55,12 +55,7 @@ pub(super) async fn create(
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type: content_type(input.content_type.clone())?,
-        content_headers: content_headers(
-            input.cache_control.clone(),
-            input.content_disposition.clone(),
-            input.content_encoding.clone(),
-            input.content_language.clone(),
-        )?,
+        content_headers: content_headers!(input)?,
         user_metadata: user_metadata(input.metadata.as_ref())?,
     };
     let upload = state

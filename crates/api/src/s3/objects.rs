@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::routes::objects::put::DEFAULT_CONTENT_TYPE;
 use base64::Engine;
 use cloudnexus_core::user_metadata::UserMetadataError;
-use cloudnexus_core::{ByteRange, ContentHeaders, Object, ObjectKey, UserMetadata};
+use cloudnexus_core::{ByteRange, Object, ObjectKey, UserMetadata};
 use cloudnexus_service::Principal;
 use cloudnexus_service::objects::get::{GetObject, ObjectRead, ReadConditions};
 use cloudnexus_service::objects::list::ObjectQuery;
@@ -122,15 +122,31 @@ pub(super) fn user_metadata(given: Option<&s3s::dto::Metadata>) -> S3Result<User
 }
 
 /// The `Cache-Control`, `Content-Disposition`, `Content-Encoding` and `Content-Language` of a
-/// write, checked.
-pub(super) fn content_headers(
-    cache_control: Option<String>,
-    content_disposition: Option<String>,
-    content_encoding: Option<String>,
-    content_language: Option<String>,
-) -> S3Result<ContentHeaders> {
-    ContentHeaders::new(cache_control, content_disposition, content_encoding, content_language)
-        .map_err(|e| s3_error!(InvalidArgument, "{}", e))
+/// write's input (PutObject, CopyObject, CreateMultipartUpload: `s3s` gives each the same
+/// fields), checked.
+macro_rules! content_headers {
+    ($input:expr) => {
+        cloudnexus_core::ContentHeaders::new(
+            $input.cache_control.clone(),
+            $input.content_disposition.clone(),
+            $input.content_encoding.clone(),
+            $input.content_language.clone(),
+        )
+        .map_err(|e| s3s::s3_error!(InvalidArgument, "{}", e))
+    };
+}
+pub(super) use content_headers;
+
+/// Whether a read's input (GetObject, HeadObject) asks for `response-*` overrides.
+macro_rules! overrides_given {
+    ($input:expr) => {
+        $input.response_cache_control.is_some()
+            || $input.response_content_disposition.is_some()
+            || $input.response_content_encoding.is_some()
+            || $input.response_content_language.is_some()
+            || $input.response_content_type.is_some()
+            || $input.response_expires.is_some()
+    };
 }
 
 /// An object's metadata as an answer's `x-amz-meta-*` (`s3s` encodes values that need it).
@@ -151,12 +167,7 @@ pub(super) async fn put_object(state: &AppState, req: S3Request<PutObjectInput>)
         bucket: bucket_ref(&input.bucket)?,
         key: object_key(&input.key)?,
         content_type: content_type(input.content_type)?,
-        content_headers: content_headers(
-            input.cache_control,
-            input.content_disposition,
-            input.content_encoding,
-            input.content_language,
-        )?,
+        content_headers: content_headers!(input)?,
         user_metadata: user_metadata(input.metadata.as_ref())?,
         declared_length: input.content_length.and_then(|n| u64::try_from(n).ok()),
         content_md5: content_md5(input.content_md5.as_deref())?,
@@ -272,17 +283,7 @@ pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>)
     let principal = req.extensions.get::<Principal>();
     let input = &req.input;
     // `s3s` puts the overrides on GetObject's answer itself.
-    refuse_anonymous_overrides(
-        principal,
-        [
-            input.response_cache_control.is_some(),
-            input.response_content_disposition.is_some(),
-            input.response_content_encoding.is_some(),
-            input.response_content_language.is_some(),
-            input.response_content_type.is_some(),
-            input.response_expires.is_some(),
-        ],
-    )?;
+    refuse_anonymous_overrides(principal, overrides_given!(input))?;
     let read = read(state, principal, &input.bucket, &input.key, |get| GetObject {
         conditions: read_conditions(
             input.if_match.as_ref(),
@@ -318,8 +319,8 @@ pub(super) async fn get_object(state: &AppState, req: S3Request<GetObjectInput>)
 
 /// The `response-*` overrides of a read: S3 allows them on signed requests only, so that
 /// nobody can make a public object's link answer with headers of their choice.
-fn refuse_anonymous_overrides(principal: Option<&Principal>, given: [bool; 6]) -> S3Result<()> {
-    if principal.is_none() && given.contains(&true) {
+fn refuse_anonymous_overrides(principal: Option<&Principal>, given: bool) -> S3Result<()> {
+    if principal.is_none() && given {
         return Err(s3_error!(
             InvalidRequest,
             "Request specific response headers cannot be used for anonymous GET requests."
@@ -332,17 +333,7 @@ pub(super) async fn head_object(state: &AppState, req: S3Request<HeadObjectInput
     let principal = req.extensions.get::<Principal>();
     let input = &req.input;
     // HeadObject's overrides are applied here (`s3s` applies GetObject's only).
-    refuse_anonymous_overrides(
-        principal,
-        [
-            input.response_cache_control.is_some(),
-            input.response_content_disposition.is_some(),
-            input.response_content_encoding.is_some(),
-            input.response_content_language.is_some(),
-            input.response_content_type.is_some(),
-            input.response_expires.is_some(),
-        ],
-    )?;
+    refuse_anonymous_overrides(principal, overrides_given!(input))?;
     let read = read(state, principal, &input.bucket, &input.key, |get| GetObject {
         conditions: read_conditions(
             input.if_match.as_ref(),
@@ -454,12 +445,7 @@ pub(super) async fn copy_object(state: &AppState, req: S3Request<CopyObjectInput
     let (content_type, content_headers, user_metadata) = if replace {
         (
             content_type(input.content_type.clone())?,
-            content_headers(
-                input.cache_control.clone(),
-                input.content_disposition.clone(),
-                input.content_encoding.clone(),
-                input.content_language.clone(),
-            )?,
+            content_headers!(input)?,
             user_metadata(input.metadata.as_ref())?,
         )
     } else {
