@@ -53,14 +53,13 @@ impl ContentHeaders {
         content_language: Option<String>,
     ) -> Result<Self, ContentHeaderError> {
         let content_encoding = content_encoding.map(|value| {
-            let is_chunked = |coding: &str| coding.trim().eq_ignore_ascii_case(AWS_CHUNKED);
-            if !value.split(',').any(is_chunked) {
+            if !Self::names_aws_chunked(&value) {
                 return value;
             }
             let others: Vec<_> = value
                 .split(',')
                 .map(str::trim)
-                .filter(|c| !c.is_empty() && !is_chunked(c))
+                .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case(AWS_CHUNKED))
                 .collect();
             others.join(",")
         });
@@ -70,6 +69,13 @@ impl ContentHeaders {
             content_encoding: checked("Content-Encoding", content_encoding)?,
             content_language: checked("Content-Language", content_language)?,
         })
+    }
+
+    /// Whether the `Content-Encoding` value `encoding` lists `aws-chunked` among its codings.
+    pub fn names_aws_chunked(encoding: &str) -> bool {
+        encoding
+            .split(',')
+            .any(|coding| coding.trim().eq_ignore_ascii_case(AWS_CHUNKED))
     }
 
     /// The headers by name, those given only.

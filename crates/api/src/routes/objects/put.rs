@@ -73,10 +73,7 @@ fn content_headers(headers: &HeaderMap) -> ApiResult<ContentHeaders> {
     let encoding = value(header::CONTENT_ENCODING, "Content-Encoding")?;
     // This API takes a body as it comes; a client framing it as S3's streaming uploads do would
     // have the framing stored as the object's bytes.
-    if encoding
-        .as_deref()
-        .is_some_and(|e| e.split(',').any(|c| c.trim().eq_ignore_ascii_case("aws-chunked")))
-    {
+    if encoding.as_deref().is_some_and(ContentHeaders::names_aws_chunked) {
         return Err(ApiError::invalid(
             "Content-Encoding",
             "aws-chunked bodies belong to the S3 protocol: send the bytes as they are",
