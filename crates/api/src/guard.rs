@@ -9,7 +9,8 @@
 //! 4. the operation's scope (`Principal::authorize`), 403 without it (an anonymous request is
 //!    the operation's to decide);
 //!
-//! then the handler, with the principal in the request's extensions. The answer, whoever gave
+//! then the handler, with the principal in the request's extensions (or, on the list
+//! endpoint's direct route, as an argument: [`Guard::guarded`]). The answer, whoever gave
 //! it after step 3, wears the `RateLimit` headers; one that rejected a presented credential is
 //! counted by the failed-auth gate, which may turn it into a 429.
 //!
@@ -24,7 +25,7 @@ use crate::rate_limit::checks::{admit, client_address, count_failed_auth, set_ra
 use crate::step::{Next, Step};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use cloudnexus_service::Operation;
+use cloudnexus_service::{Operation, Principal};
 use std::convert::Infallible;
 use tower::Service;
 
@@ -41,19 +42,37 @@ impl Step for Guard {
         S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
         S::Future: Send,
     {
-        let state = &self.state;
-        let client = ClientAddress::new(client_address(&request, &state.settings.rate_limits.trusted_proxies));
-        let response = self.checked(request, &client, next).await;
-        count_failed_auth(state, &client, response).await
+        self.guarded(request, |mut request, principal| async move {
+            if let Some(principal) = principal {
+                request.extensions_mut().insert(principal);
+            }
+            next.run(request).await
+        })
+        .await
     }
 }
 
 impl Guard {
-    /// Steps 2 to 4, then the handler.
-    async fn checked<S>(&self, mut request: Request, client: &ClientAddress, next: Next<S>) -> Response
+    /// The checks (see the module's documentation), then `handler` with the request and its
+    /// principal (`None` for an anonymous request the operation allows). The route's layer
+    /// hands the principal on in the request's extensions; the list endpoint's direct route
+    /// (`crate::direct_route`) hands it straight to its handler.
+    pub async fn guarded<F, Fut>(&self, request: Request, handler: F) -> Response
     where
-        S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-        S::Future: Send,
+        F: FnOnce(Request, Option<Principal>) -> Fut,
+        Fut: Future<Output = Response>,
+    {
+        let state = &self.state;
+        let client = ClientAddress::new(client_address(&request, &state.settings.rate_limits.trusted_proxies));
+        let response = self.checked(request, &client, handler).await;
+        count_failed_auth(state, &client, response).await
+    }
+
+    /// Steps 2 to 4, then the handler.
+    async fn checked<F, Fut>(&self, request: Request, client: &ClientAddress, handler: F) -> Response
+    where
+        F: FnOnce(Request, Option<Principal>) -> Fut,
+        Fut: Future<Output = Response>,
     {
         let state = &self.state;
         let principal = match auth::authenticate(state, self.operation, request.headers()).await {
@@ -67,12 +86,7 @@ impl Guard {
         };
         let mut response = match principal.as_ref().map(|p| p.authorize(self.operation)) {
             Some(Err(refused)) => ApiError::from(refused).into_response(),
-            _ => {
-                if let Some(principal) = principal {
-                    request.extensions_mut().insert(principal);
-                }
-                next.run(request).await
-            }
+            _ => handler(request, principal).await,
         };
         let quota = state.settings.rate_limits.quota(policy);
         set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);

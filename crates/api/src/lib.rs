@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod console;
+pub mod direct_route;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -22,6 +23,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
 use cloudnexus_service::Service;
 use cloudnexus_store::RateLimiter;
+use direct_route::DirectRoute;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rate_limit::RateLimitSettings;
 use routes::buckets::list_cache::ListCache;
@@ -99,6 +101,7 @@ pub fn app(
 {
     let body_limit = state.settings.max_json_body_bytes;
     let in_flight = state.in_flight.clone();
+    let direct = DirectRoute::new(&state);
     let (api, mut openapi) = routes::api_router(&state).split_for_parts();
     openapi::complete(&mut openapi);
     openapi::constrain(&mut openapi, &state.service.settings().regions.names());
@@ -111,7 +114,7 @@ pub fn app(
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state);
     tower::ServiceBuilder::new()
-        .layer(step::StepLayer(EveryRequest { in_flight }))
+        .layer(step::StepLayer(EveryRequest { in_flight, direct }))
         .map_response(IntoResponse::into_response)
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -130,10 +133,13 @@ pub async fn serve(
 
 /// The layer around everything: the request's id, log line and metrics
 /// ([`request_id::logged`]), and inside them the bound on requests in flight: one more than
-/// [`ApiSettings::connections`] allows is answered 503 `overloaded` at once.
+/// [`ApiSettings::connections`] allows is answered 503 `overloaded` at once. Then the router,
+/// or for a `GET` of the list endpoint its [`DirectRoute`].
 #[derive(Debug, Clone)]
 struct EveryRequest {
     in_flight: listener::InFlight,
+    /// The list endpoint's `GET`, dispatched without the router.
+    direct: DirectRoute,
 }
 
 impl step::Step for EveryRequest {
@@ -142,11 +148,15 @@ impl step::Step for EveryRequest {
         S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
         S::Future: Send,
     {
-        request_id::logged(request, |request| async move {
+        let direct = DirectRoute::route_of(&request);
+        request_id::logged(request, direct, |request| async move {
             let Some(_place) = self.in_flight.try_enter() else {
                 return overloaded();
             };
-            next.run(request).await
+            match direct {
+                Some(_) => self.direct.serve(request).await,
+                None => next.run(request).await,
+            }
         })
         .await
     }

@@ -44,8 +44,9 @@ fn new_id() -> String {
 }
 
 /// Assigns the request its id, runs `handle` inside its span, logs the outcome, records its
-/// metrics and sets the response header. Credentials and bodies are never logged.
-pub async fn logged<F, Fut>(request: Request, handle: F) -> Response
+/// metrics and sets the response header. Credentials and bodies are never logged. The route
+/// for the metrics is `route` when the caller knows it, else the one the router matched.
+pub async fn logged<F, Fut>(request: Request, route: Option<&'static str>, handle: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
@@ -66,10 +67,12 @@ where
     let status = response.status().as_u16();
     span.in_scope(|| tracing::info!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "handled"));
     // This runs outside the router; the route it matched comes back on the response.
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
+    let route = route.unwrap_or_else(|| {
+        response
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str)
+    });
     RequestMetrics::record(method_label(&method), route, status, elapsed);
     if let Ok(value) = HeaderValue::try_from(id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);

@@ -86,19 +86,25 @@ pub async fn list_buckets(
     Caller(principal): Caller,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let query = query.unwrap_or_default();
+    answer(&state, &principal, query.as_deref().unwrap_or_default()).await
+}
+
+/// The page of `principal`'s buckets that `query` (the raw query string) asks for: the
+/// handler of both the route above and the direct route in front of the router
+/// (`crate::direct_route`).
+pub(crate) async fn answer(state: &AppState, principal: &Principal, query: &str) -> ApiResult<Response> {
     // Read before anything is rendered: a page is only ever as old as this version. Without
     // the cache there is nothing to version, and the listing is the one call into the store.
     let version = if state.list_cache.is_enabled() {
-        let version = state.service.listing_version(&principal).await?;
-        if let Some(body) = cached(&state, &principal, &query, version).await? {
+        let version = state.service.listing_version(principal).await?;
+        if let Some(body) = cached(state, principal, query, version).await? {
             return Ok(json_response(body));
         }
         Some(version)
     } else {
         None
     };
-    let params = list_query::parse(Some(&query), &state.service.settings().regions)?;
+    let params = list_query::parse(Some(query), &state.service.settings().regions)?;
     let start = match params.cursor {
         Some(cursor) => Start::Cursor(cursor),
         None => Start::Offset(params.offset.unwrap_or(0)),
@@ -108,7 +114,7 @@ pub async fn list_buckets(
         limit: params.limit,
         start,
     };
-    let listing = state.service.list_buckets(&principal, request).await?;
+    let listing = state.service.list_buckets(principal, request).await?;
     let pagination = Pagination {
         total: listing.page.total,
         limit: listing.limit,
@@ -130,7 +136,7 @@ pub async fn list_buckets(
         body: body.clone(),
         checked_at: principal.stamp,
     };
-    state.list_cache.insert(&principal.project_id, &query, version, page);
+    state.list_cache.insert(&principal.project_id, query, version, page);
     Ok(json_response(body))
 }
 

@@ -4,7 +4,7 @@
 pub mod create;
 mod delete;
 mod get;
-mod list;
+pub(crate) mod list;
 pub mod list_cache;
 mod list_page;
 pub mod list_query;

@@ -654,3 +654,69 @@ async fn the_list_needs_the_read_scope() {
         Some(r#"Bearer realm="cloudnexus", error="insufficient_scope", scope="storage:read""#)
     );
 }
+
+/// A `GET` of the list is dispatched before the router (`api::direct_route`), a `HEAD` of the
+/// same path by the router: both must answer alike, whatever the outcome.
+#[tokio::test]
+async fn get_before_the_router_and_head_through_it_answer_alike() {
+    let app = TestApp::spawn_with_default_limits().await;
+    app.create_bucket("alike-1", "us-east-1").await;
+    let writer = app.key("storage:write").await;
+    let bogus = "cnx_0000000000000000000000000000000000000000000000";
+    let admin = app.admin_key.clone();
+    let cases: [(&str, Option<&str>, u16); 6] = [
+        ("/v1/buckets?limit=1", Some(&admin), 200),
+        ("/v1/get-/buckets", Some(&admin), 200),
+        ("/v1/buckets?limit=0", Some(&admin), 400),
+        ("/v1/buckets", None, 401),
+        ("/v1/buckets", Some(bogus), 401),
+        ("/v1/buckets", Some(&writer), 403),
+    ];
+    for (path, key, status) in cases {
+        let get = app.call("GET", path, key, None).await;
+        let head = app.call("HEAD", path, key, None).await;
+        assert_eq!(get.status, status, "GET {path}: {}", get.text);
+        assert_alike(&get, &head, &format!("{path} with {key:?}"));
+        assert!(head.text.is_empty());
+    }
+    // Past the quota: 60 a minute, of which the first three cases took 6.
+    for _ in 0..54 {
+        assert_eq!(app.call("GET", "/v1/buckets", Some(&admin), None).await.status, 200);
+    }
+    let get = app.call("GET", "/v1/buckets", Some(&admin), None).await;
+    let head = app.call("HEAD", "/v1/buckets", Some(&admin), None).await;
+    assert_eq!(get.status, 429, "{}", get.text);
+    assert_alike(&get, &head, "over the quota");
+}
+
+/// Same status, same header names, and the same values apart from those that change from one
+/// request to the next (the id, the date, the quota left and the wait).
+fn assert_alike(get: &crate::helpers::Answer, head: &crate::helpers::Answer, case: &str) {
+    assert_eq!(get.status, head.status, "{case}: {}", get.text);
+    let names = |a: &crate::helpers::Answer| {
+        let mut names: Vec<String> = a.headers.keys().map(|n| n.as_str().to_owned()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(get), names(head), "{case}");
+    for (name, value) in &get.headers {
+        if ["x-request-id", "date", "ratelimit", "retry-after"].contains(&name.as_str()) {
+            continue;
+        }
+        assert_eq!(Some(value), head.headers.get(name), "{case}: {name}");
+    }
+    let quota_left = |a: &crate::helpers::Answer| {
+        a.header("ratelimit").map(|v| {
+            v.split(";r=")
+                .nth(1)
+                .and_then(|r| r.split(';').next())
+                .unwrap()
+                .to_owned()
+        })
+    };
+    match (quota_left(get), quota_left(head)) {
+        (Some(g), Some(h)) if get.status == 429 => assert_eq!((g.as_str(), h.as_str()), ("0", "0"), "{case}"),
+        (Some(g), Some(h)) => assert_eq!(g.parse::<u32>().unwrap(), h.parse::<u32>().unwrap() + 1, "{case}"),
+        (g, h) => assert_eq!(g, h, "{case}"),
+    }
+}
