@@ -22,7 +22,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
-use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::body::{Body as _, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -155,7 +155,14 @@ where
     S::Future: Send + 'static,
 {
     hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let request = request.map(|body| Body::new(IdleTimeoutBody::new(body, body_idle_timeout)));
+        // A request without a body has nothing to wait for, and its empty body allocates nothing.
+        let request = request.map(|body| {
+            if body.is_end_stream() {
+                Body::empty()
+            } else {
+                Body::new(IdleTimeoutBody::new(body, body_idle_timeout))
+            }
+        });
         app.clone().oneshot(request)
     })
 }

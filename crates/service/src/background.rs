@@ -2,7 +2,8 @@
 //! - the purge of soft-deleted buckets whose retention has passed (which frees their names),
 //!   and the expiry of multipart uploads left incomplete for longer than configured;
 //! - garbage collection: removing the blobs of overwritten, deleted and purged objects, woken
-//!   by each change that drops one and on every purge tick;
+//!   by each change that drops one and on every purge tick, at most one round per
+//!   [`GARBAGE_PAUSE`];
 //! - the sweep of blobs that no object references (a crash between a blob's write and its
 //!   commit leaves one): after start-up, and then every grace period when there is one;
 //! - the refresh of the revoked-key list every second.
@@ -15,6 +16,12 @@ use tokio::task::JoinSet;
 
 /// Buckets purged per store call; the purge loops until none are due.
 const PURGE_BATCH: u32 = 100;
+
+/// The least time between two garbage-collection rounds. Under a stream of overwrites a round
+/// right after every change would remove a blob or two each time, at the cost of its reads
+/// and one commit; waiting this long lets the queue gather into batches (docs/benchmarks.md,
+/// "Uploads beside lists"). A dropped blob is removed within about this time.
+const GARBAGE_PAUSE: Duration = Duration::from_millis(250);
 
 /// The running tasks; [`BackgroundTasks::stop`] ends them.
 #[derive(Debug)]
@@ -64,7 +71,7 @@ async fn purge(service: Service, interval: Duration, mut stopped: watch::Receive
     }
 }
 
-/// Removes queued blobs whenever a change asks for it.
+/// Removes queued blobs whenever a change asks for it, at most once per [`GARBAGE_PAUSE`].
 async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
     loop {
         tokio::select! {
@@ -75,6 +82,11 @@ async fn collect(service: Service, mut stopped: watch::Receiver<bool>) {
                     Err(e) => tracing::warn!(error = %e, "removing dropped blobs failed; will retry"),
                 }
             }
+            _ = stopped.changed() => return,
+        }
+        // Changes made meanwhile have left their notification; it is taken after the pause.
+        tokio::select! {
+            () = tokio::time::sleep(GARBAGE_PAUSE) => {}
             _ = stopped.changed() => return,
         }
     }

@@ -81,37 +81,34 @@ pub(super) async fn garbage(store: &SqliteStore, limit: u32, now: Timestamp) -> 
 }
 
 pub(super) async fn known_blobs(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
-    let mut found = Vec::new();
-    for blob in blobs {
-        let hit: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) \
-             OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob_id = ?1) \
-             OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = ?1)",
-        )
-        .bind(blob.as_str())
-        .fetch_optional(&store.reader)
-        .await
-        .map_err(backend)?;
-        if hit.is_some() {
-            found.push(blob.clone());
-        }
-    }
-    Ok(found)
+    let known: Vec<String> = sqlx::query_scalar(
+        "SELECT c.value FROM json_each(?1) AS c \
+         WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = c.value) \
+            OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob_id = c.value) \
+            OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.value)",
+    )
+    .bind(json_array(blobs))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
+    Ok(rows::blob_ids(&known))
 }
 
 pub(super) async fn kept_inline(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
-    let mut kept = Vec::new();
-    for blob in blobs {
-        let hit: Option<i64> = sqlx::query_scalar("SELECT 1 FROM inline_blobs WHERE blob_id = ?1")
-            .bind(blob.as_str())
-            .fetch_optional(&store.reader)
-            .await
-            .map_err(backend)?;
-        if hit.is_some() {
-            kept.push(blob.clone());
-        }
-    }
-    Ok(kept)
+    let kept: Vec<String> = sqlx::query_scalar(
+        "SELECT c.value FROM json_each(?1) AS c WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.value)",
+    )
+    .bind(json_array(blobs))
+    .fetch_all(&store.reader)
+    .await
+    .map_err(backend)?;
+    Ok(rows::blob_ids(&kept))
+}
+
+/// Blob ids as one JSON array, which `json_each` turns back into rows: a batch is one
+/// statement, as PostgreSQL's `unnest` makes it there.
+fn json_array(blobs: &[BlobId]) -> String {
+    serde_json::to_string(&blobs.iter().map(BlobId::as_str).collect::<Vec<_>>()).expect("strings serialize")
 }
 
 pub(super) async fn project(store: &SqliteStore, id_or_name: &str) -> StoreResult<Option<Project>> {
