@@ -69,3 +69,38 @@ impl DirectRoute {
             .unwrap_or_else(routes::panic_response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn route(method: &str, uri: &str) -> Option<&'static str> {
+        let request = Request::builder().method(method).uri(uri).body(Body::empty()).unwrap();
+        DirectRoute::route_of(&request)
+    }
+
+    #[test]
+    fn only_a_get_of_the_list_paths_skips_the_router() {
+        assert_eq!(route("GET", "/v1/buckets"), Some("/v1/buckets"));
+        assert_eq!(
+            route("GET", "/v1/buckets?region=eu-west-1&limit=5"),
+            Some("/v1/buckets")
+        );
+        assert_eq!(route("GET", "/v1/buckets?"), Some("/v1/buckets"));
+        assert_eq!(route("GET", "/v1/get-/buckets"), Some("/v1/get-/buckets"));
+        // Everything else is the router's, to match or to answer 404 or 405 as it does.
+        for (method, uri) in [
+            ("HEAD", "/v1/buckets"),
+            ("POST", "/v1/buckets"),
+            ("GET", "/v1/buckets/"),
+            ("GET", "/v1/%62uckets"),
+            ("GET", "//v1/buckets"),
+            ("GET", "/v1/buckets/alike-1"),
+            ("GET", "/V1/buckets"),
+            ("GET", "/healthz"),
+        ] {
+            assert_eq!(route(method, uri), None, "{method} {uri}");
+        }
+    }
+}

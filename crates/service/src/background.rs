@@ -20,8 +20,8 @@ const PURGE_BATCH: u32 = 100;
 /// The least time between two garbage-collection rounds. Under a stream of overwrites a round
 /// right after every change would remove a blob or two each time, at the cost of its reads
 /// and one commit; waiting this long lets the queue gather into batches (docs/benchmarks.md,
-/// "The list endpoint dispatched before the router"). A dropped blob is removed within about
-/// this time.
+/// "The list endpoint dispatched before the router"). A dropped blob waits at most this long
+/// for its round (longer while a backup holds collection).
 const GARBAGE_PAUSE: Duration = Duration::from_millis(250);
 
 /// The running tasks; [`BackgroundTasks::stop`] ends them.

@@ -677,7 +677,6 @@ async fn get_before_the_router_and_head_through_it_answer_alike() {
         let head = app.call("HEAD", path, key, None).await;
         assert_eq!(get.status, status, "GET {path}: {}", get.text);
         assert_alike(&get, &head, &format!("{path} with {key:?}"));
-        assert!(head.text.is_empty());
     }
     // Past the quota: 60 a minute, of which the first three cases took 6.
     for _ in 0..54 {

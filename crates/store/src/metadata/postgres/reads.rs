@@ -126,10 +126,11 @@ pub(super) async fn garbage(store: &PgStore, limit: u32, now: Timestamp) -> Stor
 pub(super) async fn known_blobs(store: &PgStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
     let ids: Vec<&str> = blobs.iter().map(BlobId::as_str).collect();
     let known: Vec<String> = sqlx::query_scalar(
-        "SELECT c.id FROM unnest($1::text[]) AS c(id) \
+        "SELECT c.id FROM unnest($1::text[]) WITH ORDINALITY AS c(id, n) \
          WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = c.id) \
             OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob_id = c.id) \
-            OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.id)",
+            OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.id) \
+         ORDER BY c.n",
     )
     .bind(ids)
     .fetch_all(&store.pool)
@@ -141,8 +142,9 @@ pub(super) async fn known_blobs(store: &PgStore, blobs: &[BlobId]) -> StoreResul
 pub(super) async fn kept_inline(store: &PgStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
     let ids: Vec<&str> = blobs.iter().map(BlobId::as_str).collect();
     let kept: Vec<String> = sqlx::query_scalar(
-        "SELECT c.id FROM unnest($1::text[]) AS c(id) \
-         WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.id)",
+        "SELECT c.id FROM unnest($1::text[]) WITH ORDINALITY AS c(id, n) \
+         WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.id) \
+         ORDER BY c.n",
     )
     .bind(ids)
     .fetch_all(&store.pool)

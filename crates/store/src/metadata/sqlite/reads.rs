@@ -85,7 +85,8 @@ pub(super) async fn known_blobs(store: &SqliteStore, blobs: &[BlobId]) -> StoreR
         "SELECT c.value FROM json_each(?1) AS c \
          WHERE EXISTS (SELECT 1 FROM objects WHERE blob_id = c.value) \
             OR EXISTS (SELECT 1 FROM multipart_parts WHERE blob_id = c.value) \
-            OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.value)",
+            OR EXISTS (SELECT 1 FROM blob_garbage WHERE blob_id = c.value) \
+         ORDER BY c.key",
     )
     .bind(json_array(blobs))
     .fetch_all(&store.reader)
@@ -96,7 +97,8 @@ pub(super) async fn known_blobs(store: &SqliteStore, blobs: &[BlobId]) -> StoreR
 
 pub(super) async fn kept_inline(store: &SqliteStore, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>> {
     let kept: Vec<String> = sqlx::query_scalar(
-        "SELECT c.value FROM json_each(?1) AS c WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.value)",
+        "SELECT c.value FROM json_each(?1) AS c \
+         WHERE EXISTS (SELECT 1 FROM inline_blobs WHERE blob_id = c.value) ORDER BY c.key",
     )
     .bind(json_array(blobs))
     .fetch_all(&store.reader)
@@ -105,8 +107,9 @@ pub(super) async fn kept_inline(store: &SqliteStore, blobs: &[BlobId]) -> StoreR
     Ok(rows::blob_ids(&kept))
 }
 
-/// Blob ids as one JSON array, which `json_each` turns back into rows: a batch is one
-/// statement, as PostgreSQL's `unnest` makes it there.
+/// Blob ids as one JSON array, which `json_each` turns back into rows (`key` is the index,
+/// which keeps the answer in the order asked): a batch is one statement, as PostgreSQL's
+/// `unnest` makes it there.
 fn json_array(blobs: &[BlobId]) -> String {
     serde_json::to_string(&blobs.iter().map(BlobId::as_str).collect::<Vec<_>>()).expect("strings serialize")
 }
