@@ -58,10 +58,14 @@ impl Service {
         if put.declared_length.is_some_and(|n| n > max) {
             return Err(ServiceError::ObjectTooLarge { max });
         }
-        // Fail fast, before reading the body, when a precondition already does not hold.
-        let existing = self.store().get_object(&target.id, &put.key).await?;
-        if !put.conditions.allow(existing.as_ref().map(|o| o.etag.as_str())) {
-            return Err(ServiceError::WritePreconditionFailed);
+        // Fail fast, before reading the body, when a precondition already does not hold (the
+        // write checks the conditions again in its transaction; without any, there is nothing
+        // to read first).
+        if !put.conditions.is_unconditional() {
+            let existing = self.store().get_object(&target.id, &put.key).await?;
+            if !put.conditions.allow(existing.as_ref().map(|o| o.etag.as_str())) {
+                return Err(ServiceError::WritePreconditionFailed);
+            }
         }
 
         let object = |blob_id: BlobId, size_bytes: u64, md5: &[u8; 16]| Object {

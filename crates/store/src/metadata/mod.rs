@@ -118,6 +118,11 @@ pub struct PutConditions {
 }
 
 impl PutConditions {
+    /// Whether there is no condition at all: then a PUT goes ahead whatever is stored.
+    pub fn is_unconditional(&self) -> bool {
+        !self.if_none_match_any && self.if_match.is_none()
+    }
+
     /// Whether the conditions allow a PUT over `existing` (the ETag of the current object).
     pub fn allow(&self, existing: Option<&str>) -> bool {
         if self.if_none_match_any && existing.is_some() {
@@ -330,4 +335,28 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// Which of `blobs` the metadata keeps itself (small objects' bytes, `inline_blob`): the
     /// collector forgets those without asking the blob store to delete what it never had.
     async fn kept_inline(&self, blobs: &[BlobId]) -> StoreResult<Vec<BlobId>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PutConditions;
+
+    #[test]
+    fn only_a_put_without_conditions_is_unconditional() {
+        let none = PutConditions::default();
+        assert!(none.is_unconditional());
+        assert!(none.allow(None) && none.allow(Some("abc")));
+        let create_only = PutConditions {
+            if_none_match_any: true,
+            if_match: None,
+        };
+        assert!(!create_only.is_unconditional());
+        assert!(create_only.allow(None) && !create_only.allow(Some("abc")));
+        let replace_only = PutConditions {
+            if_none_match_any: false,
+            if_match: Some(vec!["abc".to_owned()]),
+        };
+        assert!(!replace_only.is_unconditional());
+        assert!(!replace_only.allow(None) && replace_only.allow(Some("abc")) && !replace_only.allow(Some("abd")));
+    }
 }
