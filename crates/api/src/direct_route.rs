@@ -35,10 +35,7 @@ pub struct DirectRoute {
 impl DirectRoute {
     pub fn new(state: &AppState) -> Self {
         Self {
-            guard: Guard {
-                state: state.clone(),
-                operation: Operation::ListBuckets,
-            },
+            guard: Guard::new(state, Operation::ListBuckets),
         }
     }
 

@@ -21,9 +21,10 @@ use crate::AppState;
 use crate::auth;
 use crate::error::ApiError;
 use crate::rate_limit::ClientAddress;
-use crate::rate_limit::checks::{admit, client_address, count_failed_auth, set_rate_limit_headers};
+use crate::rate_limit::checks::{admit, client_address, count_failed_auth, policy_header, set_rate_limit_headers};
 use crate::step::{Next, Step};
 use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use cloudnexus_service::{Operation, Principal};
 use std::convert::Infallible;
@@ -34,6 +35,8 @@ use tower::Service;
 pub struct Guard {
     pub state: AppState,
     pub operation: Operation,
+    /// The `RateLimit-Policy` header of the operation's policy: the same on every answer.
+    policy_header: HeaderValue,
 }
 
 impl Step for Guard {
@@ -53,6 +56,15 @@ impl Step for Guard {
 }
 
 impl Guard {
+    pub fn new(state: &AppState, operation: Operation) -> Self {
+        let policy = operation.policy();
+        Self {
+            policy_header: policy_header(policy, state.settings.rate_limits.quota(policy)),
+            state: state.clone(),
+            operation,
+        }
+    }
+
     /// The checks (see the module's documentation), then `handler` with the request and its
     /// principal (`None` for an anonymous request the operation allows). The route's layer
     /// hands the principal on in the request's extensions; the list endpoint's direct route
@@ -88,8 +100,7 @@ impl Guard {
             Some(Err(refused)) => ApiError::from(refused).into_response(),
             _ => handler(request, principal).await,
         };
-        let quota = state.settings.rate_limits.quota(policy);
-        set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
+        set_rate_limit_headers(response.headers_mut(), policy, self.policy_header.clone(), &decision);
         response
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! So each request costs one limiter call, and one more only when its credential was rejected.
 
-use super::header_values;
+use super::{policy_value, state_value};
 use crate::AppState;
 use crate::Peer;
 use crate::error::ApiError;
@@ -84,7 +84,7 @@ pub(crate) async fn admit(
         Ok(Verdict::Admitted(decision)) => Ok(decision),
         Ok(Verdict::OverQuota(decision)) => {
             let mut response = rate_limited(who, policy, quota, &decision).into_response();
-            set_rate_limit_headers(response.headers_mut(), policy, quota, &decision);
+            set_rate_limit_headers(response.headers_mut(), policy, policy_header(policy, quota), &decision);
             Err(response)
         }
         Ok(Verdict::GateShut(decision)) => Err(too_many_failures(&decision).into_response()),
@@ -126,14 +126,22 @@ pub(crate) async fn count_request(
         .await
 }
 
-/// `RateLimit-Policy` and `RateLimit` of an admitted request, on its answer.
-pub(crate) fn set_rate_limit_headers(headers: &mut HeaderMap, policy: Policy, quota: Quota, decision: &Decision) {
-    let (policy, state) = header_values(policy.name(), quota, decision);
-    // From the `String`s themselves: no copy of either.
-    headers.insert(
-        RATELIMIT_POLICY.clone(),
-        HeaderValue::try_from(policy).expect("ascii header"),
-    );
+/// The `RateLimit-Policy` header of `policy` with this quota.
+pub(crate) fn policy_header(policy: Policy, quota: Quota) -> HeaderValue {
+    HeaderValue::try_from(policy_value(policy.name(), quota)).expect("ascii header")
+}
+
+/// `RateLimit-Policy` (built once per route, [`policy_header`]) and `RateLimit` of an admitted
+/// request, on its answer.
+pub(crate) fn set_rate_limit_headers(
+    headers: &mut HeaderMap,
+    policy: Policy,
+    policy_header: HeaderValue,
+    decision: &Decision,
+) {
+    headers.insert(RATELIMIT_POLICY.clone(), policy_header);
+    // From the `String` itself: no copy.
+    let state = state_value(policy.name(), decision);
     headers.insert(RATELIMIT.clone(), HeaderValue::try_from(state).expect("ascii header"));
 }
 

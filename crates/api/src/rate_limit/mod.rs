@@ -68,26 +68,39 @@ impl RateLimitSettings {
     }
 }
 
-/// The `RateLimit-Policy` and `RateLimit` header values (IETF draft) for a decision. Built on
-/// every limited request, so with `itoa` rather than the formatting machinery.
-pub fn header_values(policy: &str, quota: Quota, decision: &Decision) -> (String, String) {
-    let value = |first: (&str, i64), second: (&str, i64)| {
-        let mut numbers = itoa::Buffer::new();
-        let mut s = String::with_capacity(policy.len() + 32);
-        s.push('"');
-        s.push_str(policy);
-        s.push('"');
-        for (name, n) in [first, second] {
-            s.push(';');
-            s.push_str(name);
-            s.push_str(numbers.format(n));
-        }
-        s
-    };
-    (
-        value(("q=", i64::from(quota.requests)), ("w=", quota.window_millis / 1000)),
-        value(("r=", i64::from(decision.remaining)), ("t=", decision.reset_seconds())),
+/// The `RateLimit-Policy` header value (IETF draft) of a policy with this quota. It depends on
+/// the settings only, so each route's guard builds it once (`guard::Guard::new`).
+pub fn policy_value(policy: &str, quota: Quota) -> String {
+    draft_value(
+        policy,
+        ("q=", i64::from(quota.requests)),
+        ("w=", quota.window_millis / 1000),
     )
+}
+
+/// The `RateLimit` header value (IETF draft) of a decision. Built on every limited request, so
+/// with `itoa` rather than the formatting machinery.
+pub fn state_value(policy: &str, decision: &Decision) -> String {
+    draft_value(
+        policy,
+        ("r=", i64::from(decision.remaining)),
+        ("t=", decision.reset_seconds()),
+    )
+}
+
+/// `"policy";first;second`, each parameter a name and a number.
+fn draft_value(policy: &str, first: (&str, i64), second: (&str, i64)) -> String {
+    let mut numbers = itoa::Buffer::new();
+    let mut s = String::with_capacity(policy.len() + 32);
+    s.push('"');
+    s.push_str(policy);
+    s.push('"');
+    for (name, n) in [first, second] {
+        s.push(';');
+        s.push_str(name);
+        s.push_str(numbers.format(n));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -106,8 +119,7 @@ mod tests {
             retry_after_millis: 0,
             reset_millis: 60_000,
         };
-        let (policy, state) = header_values("list-buckets", quota, &d);
-        assert_eq!(policy, r#""list-buckets";q=60;w=60"#);
-        assert_eq!(state, r#""list-buckets";r=59;t=60"#);
+        assert_eq!(policy_value("list-buckets", quota), r#""list-buckets";q=60;w=60"#);
+        assert_eq!(state_value("list-buckets", &d), r#""list-buckets";r=59;t=60"#);
     }
 }

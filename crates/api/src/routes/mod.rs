@@ -40,10 +40,7 @@ pub fn guarded(
 /// client's address, authentication, the rate limit of the operation's policy, and the
 /// operation's scope). A request refused by any of them never reaches the handler.
 pub fn guard(state: &AppState, operation: Operation) -> StepLayer<Guard> {
-    StepLayer(Guard {
-        state: state.clone(),
-        operation,
-    })
+    StepLayer(Guard::new(state, operation))
 }
 
 pub async fn not_found() -> ApiError {
