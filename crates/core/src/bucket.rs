@@ -86,11 +86,11 @@ impl BucketName {
 
 /// Four dot-separated groups of 1-3 digits, such as `999.1.1.1`, which S3 also refuses.
 fn looks_like_dotted_quad(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    let mut groups = 0;
+    s.split('.').all(|p| {
+        groups += 1;
+        groups <= 4 && (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    }) && groups == 4
 }
 
 impl fmt::Display for BucketName {

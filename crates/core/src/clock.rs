@@ -32,7 +32,7 @@ impl Timestamp {
     }
 
     /// Hands this time's RFC 3339 text to `use_text`, without allocating for the years 0 to 9999.
-    fn with_rfc3339<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
+    pub fn with_rfc3339<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
         match self.rfc3339_text() {
             Some(text) => use_text(std::str::from_utf8(&text).unwrap_or_default()),
             None => use_text(&self.to_rfc3339_slow()),

@@ -47,6 +47,7 @@ where
     R: StoredRow,
     for<'a> &'a str: ColumnIndex<R>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
@@ -67,15 +68,16 @@ where
 }
 
 /// The columns of a `buckets` row as stored ([`BUCKET_COLUMNS`], in that order), whichever
-/// driver read them.
-pub(crate) struct BucketColumns {
+/// driver read them: owned where the bucket keeps the text, borrowed from the row where it is
+/// only parsed.
+pub(crate) struct BucketColumns<'r> {
     pub id: String,
     pub project_id: String,
     pub name: String,
     pub region: String,
-    pub storage_class: String,
+    pub storage_class: &'r str,
     pub public: bool,
-    pub tags: String,
+    pub tags: &'r str,
     pub created_at: i64,
     pub deleted_at: Option<i64>,
     pub purge_at: Option<i64>,
@@ -83,7 +85,7 @@ pub(crate) struct BucketColumns {
     pub object_count: i64,
 }
 
-pub(crate) fn bucket_from_columns(c: BucketColumns) -> StoreResult<Bucket> {
+pub(crate) fn bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<Bucket> {
     Ok(Bucket {
         id: BucketId::parse_owned(c.id).map_err(|e| corrupt("bucket id", e))?,
         project_id: ProjectId::parse_owned(c.project_id).map_err(|e| corrupt("project id", e))?,
@@ -91,7 +93,7 @@ pub(crate) fn bucket_from_columns(c: BucketColumns) -> StoreResult<Bucket> {
         region: RegionSet::trusted(c.region),
         storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
         public: c.public,
-        tags: Tags::from_stored_json(&c.tags).map_err(|e| corrupt("tags", e))?,
+        tags: Tags::from_stored_json(c.tags).map_err(|e| corrupt("tags", e))?,
         created_at: Timestamp::from_unix_seconds(c.created_at),
         size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
         object_count: u64::try_from(c.object_count).unwrap_or(0),

@@ -1,25 +1,29 @@
 //! Rows read with rusqlite, by position, into the `rows::*Columns` that turn them into domain
 //! values (the same conversions the sqlx backends use).
 
-use crate::metadata::rows::{ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
+use crate::StoreResult;
+use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
+use cloudnexus_core::Bucket;
 use rusqlite::Row;
 
-/// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS).
-pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<BucketColumns> {
-    Ok(BucketColumns {
+/// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS):
+/// `Err` when SQLite could not read the row, `Ok(Err)` when what it holds does not parse. The
+/// columns that are only parsed are read in place, without a copy.
+pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
+    Ok(rows::bucket_from_columns(BucketColumns {
         id: row.get(0)?,
         project_id: row.get(1)?,
         name: row.get(2)?,
         region: row.get(3)?,
-        storage_class: row.get(4)?,
+        storage_class: row.get_ref(4)?.as_str()?,
         public: row.get(5)?,
-        tags: row.get(6)?,
+        tags: row.get_ref(6)?.as_str()?,
         created_at: row.get(7)?,
         deleted_at: row.get(8)?,
         purge_at: row.get(9)?,
         size_bytes: row.get(10)?,
         object_count: row.get(11)?,
-    })
+    }))
 }
 
 /// An object from a row of [`rows::OBJECT_COLUMNS`](crate::metadata::rows::OBJECT_COLUMNS).

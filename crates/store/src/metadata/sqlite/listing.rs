@@ -18,7 +18,6 @@ use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
 use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
-use crate::metadata::rows;
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
 use cloudnexus_core::{Bucket, ProjectId};
@@ -146,15 +145,13 @@ impl ListingReads for Snapshot {
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>> {
         let q = page_query("", plan, bounds);
-        let columns = self
-            .connection
-            .prepare_cached(&q.sql)
-            .and_then(|mut s| {
-                s.query_map(params_from_iter(&q.values), columns::bucket)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(failed)?;
-        columns.into_iter().map(rows::bucket_from_columns).collect()
+        let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
+        let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
+        let mut page = Vec::with_capacity(usize::try_from(bounds.limit).unwrap_or(0));
+        while let Some(row) = found.next().map_err(failed)? {
+            page.push(columns::bucket(row).map_err(failed)??);
+        }
+        Ok(page)
     }
 }
 

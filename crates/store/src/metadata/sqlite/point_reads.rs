@@ -237,7 +237,7 @@ impl PointReader {
                 .query_row([value], columns::bucket)
                 .optional(),
         })?;
-        found.map(rows::bucket_from_columns).transpose()
+        found.transpose()
     }
 
     /// The object at `key` in `bucket`: one read of the primary key, not remembered.

@@ -145,7 +145,6 @@ impl WriteTx for Write {
             [bucket.as_str(), project.as_str()],
             columns::bucket,
         )?
-        .map(rows::bucket_from_columns)
         .transpose()
     }
 
