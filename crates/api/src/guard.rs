@@ -33,8 +33,8 @@ use tower::Service;
 /// The checks of a route performing `operation` (see the module's documentation).
 #[derive(Debug, Clone)]
 pub struct Guard {
-    pub state: AppState,
-    pub operation: Operation,
+    pub(crate) state: AppState,
+    operation: Operation,
     /// The `RateLimit-Policy` header of the operation's policy: the same on every answer.
     policy_header: HeaderValue,
 }

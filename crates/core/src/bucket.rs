@@ -205,6 +205,11 @@ mod tests {
             "a.b.c",
             "1bucket",
             &"a".repeat(63),
+            // Digits and dots that are not four groups of one to three digits.
+            "1.2.3",
+            "1.2.3.4.5",
+            "1234.1.1.1",
+            "1.2.3.4a",
         ] {
             assert!(BucketName::parse(ok).is_ok(), "{ok} should be accepted");
         }
@@ -223,6 +228,7 @@ mod tests {
             ("my..bucket", AdjacentPeriods),
             ("192.168.5.4", IpAddress),
             ("999.1.1.1", IpAddress),
+            ("0.00.000.9", IpAddress),
             ("xn--bucket", ReservedPrefix("xn--")),
             ("sthree-bucket", ReservedPrefix("sthree-")),
             ("amzn-s3-demo-bucket", ReservedPrefix("amzn-s3-demo-")),

@@ -241,6 +241,8 @@ mod tests {
             r#"{"env":"prod","team":"platform","cost-center":"cc-1"}"#,
             r#"{"a":"","b":"x y: {z}, 'w'"}"#,
             r#"{"a":"1","a":"2"}"#,
+            r#"{"a":"}"}"#,
+            "{\"a\":\"b\u{7f}\"}",
             "{\"k\":\"\u{e9}t\u{e9} \u{2713}\"}",
         ] {
             assert_eq!(Tags::from_plain_json(plain), parsed(plain), "{plain}");
@@ -253,6 +255,7 @@ mod tests {
             r#" {"a":"b"}"#,
             r#"{"a":"b",}"#,
             r#"{"a":"b"}}"#,
+            r#"{"a":"b"}{"c":"d"}"#,
             r#"{"a":1}"#,
             r#"{"a":"b""#,
             "{\"a\":\"b\tc\"}",

@@ -201,7 +201,11 @@ test('filters by region, prefix and tags are reflected in the URL, which reopens
   await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
   assert.equal(await page.locator('#filter-region').inputValue(), regions[1]);
   assert.ok(await page.locator('#filter-deleted').isChecked());
+  // The view is drawn again for the new URL with the same summary: wait until the old form is
+  // gone, or the next steps could type into it (and press Enter in the new one).
+  const oldForm = await page.locator('#filter-tags').elementHandle();
   await page.locator('#filter-deleted').uncheck();
+  await oldForm.waitForElementState('hidden');
   await page.locator('#page-summary').filter({ hasText: '1–5 of 5 buckets' }).waitFor();
   assert.doesNotMatch(page.url(), /deleted=1/);
 

@@ -15,15 +15,24 @@ pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
         project_id: row.get(1)?,
         name: row.get(2)?,
         region: row.get(3)?,
-        storage_class: row.get_ref(4)?.as_str()?,
+        storage_class: text(row, 4)?,
         public: row.get(5)?,
-        tags: row.get_ref(6)?.as_str()?,
+        tags: text(row, 6)?,
         created_at: row.get(7)?,
         deleted_at: row.get(8)?,
         purge_at: row.get(9)?,
         size_bytes: row.get(10)?,
         object_count: row.get(11)?,
     }))
+}
+
+/// The text in column `index` of `row`, borrowed from it; an error names the column and what
+/// it held, as `Row::get` does.
+fn text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    let value = row.get_ref(index)?;
+    value
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, value.data_type(), Box::new(e)))
 }
 
 /// An object from a row of [`rows::OBJECT_COLUMNS`](crate::metadata::rows::OBJECT_COLUMNS).
