@@ -81,8 +81,25 @@ fn put_tail(out: &mut BytesMut, b: &Bucket) {
     out.put_u8(b'}');
 }
 
-/// `],"pagination":{...}}`: what follows the last bucket.
-fn put_end(out: &mut BytesMut, pagination: &Pagination) {
+/// A whole page, `{"data":[...],"pagination":{...}}`, with `put_usage` called where each of a
+/// bucket's two usage numbers goes (with that number as the bucket has it): [`render_page`]
+/// writes it there, [`PageTemplate::new`] leaves a hole.
+fn put_page(
+    out: &mut BytesMut,
+    buckets: &[Bucket],
+    pagination: &Pagination,
+    mut put_usage: impl FnMut(&mut BytesMut, u64),
+) {
+    out.put_slice(b"{\"data\":[");
+    for (i, b) in buckets.iter().enumerate() {
+        out.put_slice(if i > 0 { b",{" } else { b"{" });
+        put_head(out, b);
+        out.put_slice(b",\"size_bytes\":");
+        put_usage(out, b.size_bytes);
+        out.put_slice(b",\"object_count\":");
+        put_usage(out, b.object_count);
+        put_tail(out, b);
+    }
     out.put_slice(b"],\"pagination\":");
     serde_json::to_writer(out.writer(), pagination).expect("list pages serialize");
     out.put_u8(b'}');
@@ -92,17 +109,9 @@ fn put_end(out: &mut BytesMut, pagination: &Pagination) {
 pub fn render_page(buckets: &[Bucket], pagination: &Pagination) -> Bytes {
     let mut out = BytesMut::with_capacity(128 + 320 * buckets.len());
     let mut numbers = itoa::Buffer::new();
-    out.put_slice(b"{\"data\":[");
-    for (i, b) in buckets.iter().enumerate() {
-        out.put_slice(if i > 0 { b",{" } else { b"{" });
-        put_head(&mut out, b);
-        out.put_slice(b",\"size_bytes\":");
-        out.put_slice(numbers.format(b.size_bytes).as_bytes());
-        out.put_slice(b",\"object_count\":");
-        out.put_slice(numbers.format(b.object_count).as_bytes());
-        put_tail(&mut out, b);
-    }
-    put_end(&mut out, pagination);
+    put_page(&mut out, buckets, pagination, |out, n| {
+        out.put_slice(numbers.format(n).as_bytes());
+    });
     out.freeze()
 }
 
@@ -120,17 +129,9 @@ impl PageTemplate {
     pub fn new(buckets: &[Bucket], pagination: &Pagination) -> (Self, Vec<BucketUsage>) {
         let mut pieces = Vec::with_capacity(2 * buckets.len() + 1);
         let mut piece = BytesMut::with_capacity(128 + 320 * buckets.len());
-        piece.put_slice(b"{\"data\":[");
-        for (i, b) in buckets.iter().enumerate() {
-            piece.put_slice(if i > 0 { b",{" } else { b"{" });
-            put_head(&mut piece, b);
-            piece.put_slice(b",\"size_bytes\":");
+        put_page(&mut piece, buckets, pagination, |piece, _| {
             pieces.push(piece.split().freeze());
-            piece.put_slice(b",\"object_count\":");
-            pieces.push(piece.split().freeze());
-            put_tail(&mut piece, b);
-        }
-        put_end(&mut piece, pagination);
+        });
         pieces.push(piece.freeze());
         let usage = buckets
             .iter()
