@@ -28,5 +28,5 @@ pub use object::{BlobId, ByteRange, Object, ObjectKey};
 pub use project::{Project, ProjectName};
 pub use region::{Region, RegionSet};
 pub use scope::{Scope, Scopes};
-pub use tags::{TagFilter, TagKey, TagValue, Tags};
+pub use tags::{StoredTags, TagFilter, TagKey, TagValue, Tags};
 pub use user_metadata::UserMetadata;

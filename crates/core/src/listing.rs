@@ -4,7 +4,9 @@
 //! signed with HMAC-SHA256 under a server secret, and bound to the project and the filters it
 //! was minted for, so a walk never repeats or skips a bucket however the set changes.
 
-use crate::{Bucket, BucketId, ProjectId, Region, TagFilter, Timestamp};
+use crate::{
+    Bucket, BucketId, BucketName, ProjectId, Region, RegionSet, StorageClass, StoredTags, TagFilter, Timestamp,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -115,6 +117,88 @@ pub struct BucketPage {
     pub offset: u64,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<Position>,
+}
+
+/// What a page says about itself besides its buckets, as the store answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSummary {
+    /// Buckets matching the filter at the time of the request.
+    pub total: u64,
+    /// Matching buckets that come before the first one returned.
+    pub offset: u64,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Position>,
+}
+
+/// A bucket of a page as the store read it, borrowed from its row: everything a page shows,
+/// without building a [`Bucket`]. The text is as it was validated when written; turning it
+/// into a `Bucket` ([`ListedBucket::into_bucket`]) validates it again.
+#[derive(Debug, Clone)]
+pub struct ListedBucket<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub storage_class: StorageClass,
+    pub public: bool,
+    pub tags: StoredTags<'a>,
+    pub created_at: Timestamp,
+    pub size_bytes: u64,
+    pub object_count: u64,
+    pub deleted_at: Option<Timestamp>,
+    pub purge_at: Option<Timestamp>,
+}
+
+/// A field of a listed bucket that does not parse as its domain type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {value:?} does not parse: {reason}")]
+pub struct ListedFieldError {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl<'a> ListedBucket<'a> {
+    /// The bucket of `project` (the project listed), with its id and name checked again.
+    pub fn into_bucket(self, project: &ProjectId) -> Result<Bucket, ListedFieldError> {
+        fn invalid(field: &'static str, value: &str, reason: impl fmt::Display) -> ListedFieldError {
+            ListedFieldError {
+                field,
+                value: value.to_owned(),
+                reason: reason.to_string(),
+            }
+        }
+        Ok(Bucket {
+            id: BucketId::parse(self.id).map_err(|e| invalid("bucket id", self.id, e))?,
+            project_id: project.clone(),
+            name: BucketName::parse(self.name).map_err(|e| invalid("bucket name", self.name, e))?,
+            region: RegionSet::trusted(self.region.to_owned()),
+            storage_class: self.storage_class,
+            public: self.public,
+            tags: self.tags.into_tags(),
+            created_at: self.created_at,
+            size_bytes: self.size_bytes,
+            object_count: self.object_count,
+            deleted_at: self.deleted_at,
+            purge_at: self.purge_at,
+        })
+    }
+
+    /// The listed form of `bucket` (its tags copied).
+    pub fn of(bucket: &'a Bucket) -> Self {
+        Self {
+            id: bucket.id.as_str(),
+            name: bucket.name.as_str(),
+            region: bucket.region.as_str(),
+            storage_class: bucket.storage_class,
+            public: bucket.public,
+            tags: bucket.tags.clone().into(),
+            created_at: bucket.created_at,
+            size_bytes: bucket.size_bytes,
+            object_count: bucket.object_count,
+            deleted_at: bucket.deleted_at,
+            purge_at: bucket.purge_at,
+        }
+    }
 }
 
 /// The server's secret for signing cursors. Its `Debug` does not show it.
@@ -255,6 +339,48 @@ mod tests {
             created_at: Timestamp::from_unix_seconds(1_723_473_120),
             id: BucketId::parse("bkt_7x92m4k1p0").unwrap(),
         }
+    }
+
+    #[test]
+    fn a_listed_bucket_becomes_the_bucket_it_was_read_from_and_is_checked_again() {
+        let project = ProjectId::generate();
+        let bucket = Bucket {
+            id: BucketId::generate(),
+            project_id: project.clone(),
+            name: BucketName::parse("logs-2026").unwrap(),
+            region: RegionSet::default().parse("us-east-1").unwrap(),
+            storage_class: StorageClass::Glacier,
+            public: true,
+            tags: crate::Tags::parse([("env", "prod"), ("team", "a \"b\"")]).unwrap(),
+            created_at: Timestamp::from_unix_seconds(1_723_473_120),
+            size_bytes: 42,
+            object_count: 7,
+            deleted_at: Some(Timestamp::from_unix_seconds(1_723_473_121)),
+            purge_at: Some(Timestamp::from_unix_seconds(1_723_473_122)),
+        };
+        let json = serde_json::to_string(&bucket.tags).unwrap();
+        for tags in [
+            StoredTags::from(bucket.tags.clone()),
+            StoredTags::from_stored_json(&json).unwrap(),
+        ] {
+            let listed = ListedBucket {
+                tags,
+                ..ListedBucket::of(&bucket)
+            };
+            assert_eq!(listed.into_bucket(&project).unwrap(), bucket);
+        }
+
+        let bad_name = ListedBucket {
+            name: "Not A Name",
+            ..ListedBucket::of(&bucket)
+        };
+        let error = bad_name.into_bucket(&project).unwrap_err();
+        assert_eq!((error.field, error.value.as_str()), ("bucket name", "Not A Name"));
+        let bad_id = ListedBucket {
+            id: "",
+            ..ListedBucket::of(&bucket)
+        };
+        assert_eq!(bad_id.into_bucket(&project).unwrap_err().field, "bucket id");
     }
 
     #[test]

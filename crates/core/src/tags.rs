@@ -78,6 +78,129 @@ impl fmt::Display for TagKey {
     }
 }
 
+/// The pairs of tags in their plain stored form, `{"key":"value",...}` (no spaces, escapes or
+/// control characters), in the order written, with whether each key is greater than the one
+/// before; `None` when `json` is not in that form. The whole text is checked, in one pass over
+/// its bytes, before any pair is returned.
+fn plain_pairs(json: &str) -> Option<(PlainPairs<'_>, bool)> {
+    let inner = json.strip_prefix('{')?.strip_suffix('}')?;
+    let mut rest = inner;
+    let mut previous_key: Option<&str> = None;
+    let mut ascending = true;
+    while !rest.is_empty() {
+        let ((key, _), after) = plain_pair(rest)?;
+        ascending &= previous_key.is_none_or(|previous| previous < key);
+        previous_key = Some(key);
+        rest = match after.strip_prefix(',') {
+            // A comma is followed by another pair.
+            Some("") => return None,
+            Some(next) => next,
+            None if after.is_empty() => after,
+            None => return None,
+        };
+    }
+    Some((PlainPairs(inner), ascending))
+}
+
+/// The `"key":"value"` at the start of `s`, and what follows it; `None` if either string has a
+/// backslash or a control character.
+fn plain_pair(s: &str) -> Option<((&str, &str), &str)> {
+    /// The string between the quotes at the start of `s`, and what follows it.
+    fn string(s: &str) -> Option<(&str, &str)> {
+        let bytes = s.as_bytes();
+        if bytes.first() != Some(&b'"') {
+            return None;
+        }
+        let mut end = 1;
+        loop {
+            match *bytes.get(end)? {
+                b'"' => break,
+                b'\\' | 0..0x20 => return None,
+                _ => end += 1,
+            }
+        }
+        // Both ends are at an ASCII quote, so on character boundaries.
+        Some((&s[1..end], &s[end + 1..]))
+    }
+    let (key, after) = string(s)?;
+    let (value, after) = string(after.strip_prefix(':')?)?;
+    Some(((key, value), after))
+}
+
+/// The pairs between the braces of tags in their plain form, already checked by
+/// [`plain_pairs`].
+#[derive(Debug, Clone, Copy)]
+struct PlainPairs<'a>(&'a str);
+
+impl<'a> Iterator for PlainPairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (pair, after) = plain_pair(self.0)?;
+        self.0 = after.strip_prefix(',').unwrap_or(after);
+        Some(pair)
+    }
+}
+
+/// Tags as a listing reads them back from storage, for a page to write pair by pair: the stored
+/// text itself when it is in the plain form with its keys in order (what serde writes for
+/// [`Tags`] when no character needs escaping), so no map is built; anything else parsed into
+/// [`Tags`].
+#[derive(Debug, Clone)]
+pub struct StoredTags<'a>(StoredForm<'a>);
+
+#[derive(Debug, Clone)]
+enum StoredForm<'a> {
+    /// The stored text, exactly what serde writes for these tags, and its pairs.
+    Plain(&'a str, PlainPairs<'a>),
+    Parsed(Tags),
+}
+
+impl<'a> StoredTags<'a> {
+    /// Tags from the JSON object they were stored as (validated when they were written).
+    pub fn from_stored_json(json: &'a str) -> Result<Self, serde_json::Error> {
+        match plain_pairs(json) {
+            Some((pairs, true)) => Ok(Self(StoredForm::Plain(json, pairs))),
+            _ => Tags::from_stored_json(json).map(|tags| Self(StoredForm::Parsed(tags))),
+        }
+    }
+
+    /// The stored JSON when it is exactly what serde_json writes for these tags (keys in order,
+    /// once each, no character that JSON escapes), so it can be copied as it is.
+    pub fn as_serde_json(&self) -> Option<&'a str> {
+        match self.0 {
+            StoredForm::Plain(json, _) => Some(json),
+            StoredForm::Parsed(_) => None,
+        }
+    }
+
+    /// Calls `f` with each key and value, in key order.
+    pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        match &self.0 {
+            StoredForm::Plain(_, pairs) => pairs.for_each(|(k, v)| f(k, v)),
+            StoredForm::Parsed(tags) => tags.iter().for_each(|(k, v)| f(k.as_str(), v.as_str())),
+        }
+    }
+
+    /// The tags as the domain keeps them.
+    pub fn into_tags(self) -> Tags {
+        match self.0 {
+            StoredForm::Plain(_, pairs) => Tags(
+                pairs
+                    .map(|(k, v)| (TagKey(k.to_owned()), TagValue(v.to_owned())))
+                    .collect(),
+            ),
+            StoredForm::Parsed(tags) => tags,
+        }
+    }
+}
+
+impl From<Tags> for StoredTags<'_> {
+    fn from(tags: Tags) -> Self {
+        Self(StoredForm::Parsed(tags))
+    }
+}
+
 /// A bucket's tags, kept sorted by key.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(transparent)]
@@ -139,27 +262,12 @@ impl Tags {
     /// characters, read without the JSON parser (a list page reads one per bucket); `None` for
     /// anything else, which [`Tags::from_stored_json`] leaves to the parser.
     fn from_plain_json(json: &str) -> Option<Self> {
-        /// The text of the string at the start of `s`, and what follows it.
-        fn string(s: &str) -> Option<(&str, &str)> {
-            let s = s.strip_prefix('"')?;
-            let end = s.find('"')?;
-            Some((&s[..end], &s[end + 1..]))
-        }
-
-        if json.bytes().any(|b| b == b'\\' || b < 0x20) {
-            return None;
-        }
-        let mut rest = json.strip_prefix('{')?.strip_suffix('}')?;
-        let mut map = BTreeMap::new();
-        loop {
-            let (key, after) = string(rest)?;
-            let (value, after) = string(after.strip_prefix(':')?)?;
-            map.insert(TagKey(key.to_owned()), TagValue(value.to_owned()));
-            if after.is_empty() {
-                return Some(Self(map));
-            }
-            rest = after.strip_prefix(',')?;
-        }
+        let (pairs, _) = plain_pairs(json)?;
+        Some(Self(
+            pairs
+                .map(|(k, v)| (TagKey(k.to_owned()), TagValue(v.to_owned())))
+                .collect(),
+        ))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&TagKey, &TagValue)> {
@@ -263,6 +371,53 @@ mod tests {
         ] {
             assert_eq!(Tags::from_plain_json(other), None, "{other}");
             assert_eq!(Tags::from_stored_json(other).ok(), parsed(other), "{other}");
+        }
+    }
+
+    /// The pairs `StoredTags` gives, in order.
+    fn pairs(tags: &StoredTags<'_>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        tags.for_each(|k, v| out.push((k.to_owned(), v.to_owned())));
+        out
+    }
+
+    #[test]
+    fn stored_tags_give_the_pairs_of_the_parsed_tags_in_key_order() {
+        for json in [
+            "{}",
+            r#"{"a":"b"}"#,
+            r#"{"cost-center":"cc-1","env":"prod","team":"platform"}"#,
+            r#"{"env":"prod","team":"platform","cost-center":"cc-1"}"#,
+            r#"{"a":"1","a":"2"}"#,
+            r#"{"a":"","b":"x y: {z}, 'w'"}"#,
+            r#"{"a":"}"}"#,
+            "{\"k\":\"\u{e9}t\u{e9} \u{2713}\"}",
+            r#"{"a":"b\"c","b":"\u0041"}"#,
+            r#"{"b": "x", "a": "y"}"#,
+        ] {
+            let expected = parsed(json).unwrap();
+            let stored = StoredTags::from_stored_json(json).unwrap();
+            let from_map: Vec<_> = expected.iter().map(|(k, v)| (k.0.clone(), v.0.clone())).collect();
+            assert_eq!(pairs(&stored), from_map, "{json}");
+            if let Some(text) = stored.as_serde_json() {
+                assert_eq!(text, serde_json::to_string(&expected).unwrap(), "{json}");
+            }
+            assert_eq!(stored.into_tags(), expected, "{json}");
+        }
+        // The stored text is kept as it is only when it is what serde writes for the map.
+        let plain = |json| StoredTags::from_stored_json(json).unwrap().as_serde_json() == Some(json);
+        assert!(plain(r#"{"a":"1","b":"2"}"#));
+        assert!(plain("{}"));
+        for not_as_serde_writes in [
+            r#"{"b":"1","a":"2"}"#,
+            r#"{"a":"1","a":"2"}"#,
+            r#"{"a": "1"}"#,
+            r#"{"a":"\u0041"}"#,
+        ] {
+            assert!(!plain(not_as_serde_writes), "{not_as_serde_writes}");
+        }
+        for broken in ["", "[]", "{\"a\":1}", "{\"a\":\"b\"} x", "{\"a\":\"b\""] {
+            assert!(StoredTags::from_stored_json(broken).is_err(), "{broken:?}");
         }
     }
 

@@ -5,8 +5,8 @@
 use crate::operation::Operation;
 use crate::{Principal, Service, ServiceError};
 use cloudnexus_core::BucketId;
-use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, PageStart};
-use cloudnexus_store::{BucketUsage, DataVersion};
+use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, PageStart, PageSummary};
+use cloudnexus_store::{BucketCollector, BucketUsage, DataVersion, PageSink};
 
 /// Where a page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +35,36 @@ pub struct BucketListing {
     pub next_cursor: Option<String>,
 }
 
+/// What a page says about itself besides its buckets, with the cursor of the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingSummary {
+    pub page: PageSummary,
+    pub limit: u32,
+    /// Pass as the cursor of the next request; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 impl Service {
     /// A page of the caller's buckets (`storage:read`). A cursor must come from a page of the
     /// same project with the same filters.
     pub async fn list_buckets(&self, principal: &Principal, query: BucketQuery) -> Result<BucketListing, ServiceError> {
+        let mut buckets = BucketCollector::new(&principal.project_id);
+        let summary = self.list_buckets_into(principal, query, &mut buckets).await?;
+        Ok(BucketListing {
+            page: buckets.into_page(summary.page),
+            limit: summary.limit,
+            next_cursor: summary.next_cursor,
+        })
+    }
+
+    /// The same page, each bucket handed to `sink` as the store reads it (a protocol writes
+    /// its answer from them without building a `Bucket` for each).
+    pub async fn list_buckets_into(
+        &self,
+        principal: &Principal,
+        query: BucketQuery,
+        sink: &mut dyn PageSink,
+    ) -> Result<ListingSummary, ServiceError> {
         principal.authorize(Operation::ListBuckets)?;
         let project = &principal.project_id;
         let cursor_key = &self.0.cursor_key;
@@ -55,12 +81,12 @@ impl Service {
             limit: query.limit,
             start,
         };
-        let page = self.store().list_buckets(project, &request).await?;
+        let page = self.store().list_buckets_into(project, &request, sink).await?;
         let next_cursor = page
             .next
             .as_ref()
             .map(|p| cursor_key.encode(project, &request.filter, p));
-        Ok(BucketListing {
+        Ok(ListingSummary {
             page,
             limit: request.limit,
             next_cursor,

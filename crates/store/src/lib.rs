@@ -32,7 +32,7 @@ pub use blob::{
 pub use error::{BackendFailure, FailureKind, StoreError, StoreResult};
 pub use limiter::{Admission, InMemoryRateLimiter, LimiterUnavailable, RateLimiter, RedisRateLimiter, Verdict};
 pub use metadata::{
-    ApiKeyRecord, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MAX_INLINE_BLOB_BYTES, MetadataStore, NewBucket,
-    ObjectEntry, ObjectListRequest, ObjectPage, ObjectPosition, PgStore, PurgedBucket, PutConditions, SqliteStore,
-    StoreStamp,
+    ApiKeyRecord, BucketCollector, BucketPatch, BucketUsage, DataVersion, FoundApiKey, MAX_INLINE_BLOB_BYTES,
+    MetadataStore, NewBucket, ObjectEntry, ObjectListRequest, ObjectPage, ObjectPosition, PageSink, PgStore,
+    PurgedBucket, PutConditions, SqliteStore, StoreStamp,
 };

@@ -322,7 +322,14 @@ impl TestApp {
 
     /// A second server on the same metadata store and data folder: another API node.
     pub async fn another_node(&self) -> Node {
-        let (server, first_run) = Server::start(&self.config, Arc::new(self.clock.clone()))
+        self.another_node_with(|_| {}).await
+    }
+
+    /// Another API node, whose configuration `adjust` may change first.
+    pub async fn another_node_with(&self, adjust: impl FnOnce(&mut Config)) -> Node {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        let (server, first_run) = Server::start(&config, Arc::new(self.clock.clone()))
             .await
             .expect("a second node starts");
         assert!(first_run.is_none(), "a second node creates no first project");

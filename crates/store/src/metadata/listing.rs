@@ -16,10 +16,10 @@
 //!   and the page skips only within that day.
 
 use super::counts::{self, PrefixCount};
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
-use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, PageStart, Position};
-use cloudnexus_core::{Bucket, ProjectId, TagFilter};
+use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, ListedBucket, PageStart, PageSummary, Position};
+use cloudnexus_core::{Bucket, BucketId, ProjectId, TagFilter, Timestamp};
 
 /// Up to this many prefix matches, a prefix-only page reads exactly the matches by name and
 /// sorts them; above it, it walks the listing order and checks names.
@@ -131,16 +131,102 @@ pub(crate) trait ListingReads: Send {
     /// The matches of `plan`, optionally only those created from `from_day` on and up to and
     /// including `upto`.
     async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64>;
-    /// The matches of `plan` within `bounds`, in listing order.
-    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>>;
+    /// The matches of `plan` within `bounds`, in listing order, each handed to `sink` as its
+    /// row is read.
+    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()>;
 }
 
-/// Reads one page of `request` through `reads`.
+/// Receives a page's buckets in order, each as the store reads it from its row
+/// ([`MetadataStore::list_buckets_into`](super::MetadataStore::list_buckets_into)): a protocol
+/// can write its answer from the rows without building a [`Bucket`] for each.
+pub trait PageSink: Send {
+    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()>;
+}
+
+/// A sink that keeps a page's buckets as domain values, their id and name checked again.
+#[derive(Debug)]
+pub struct BucketCollector<'p> {
+    project: &'p ProjectId,
+    buckets: Vec<Bucket>,
+}
+
+impl<'p> BucketCollector<'p> {
+    /// Collects the buckets of a page of `project`.
+    pub fn new(project: &'p ProjectId) -> Self {
+        Self {
+            project,
+            buckets: Vec::new(),
+        }
+    }
+
+    /// The page of the buckets collected and `summary`.
+    pub fn into_page(self, summary: PageSummary) -> BucketPage {
+        BucketPage {
+            buckets: self.buckets,
+            total: summary.total,
+            offset: summary.offset,
+            next: summary.next,
+        }
+    }
+}
+
+impl PageSink for BucketCollector<'_> {
+    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+        let bucket = bucket
+            .into_bucket(self.project)
+            .map_err(|e| StoreError::other(format!("stored {e}")))?;
+        self.buckets.push(bucket);
+        Ok(())
+    }
+}
+
+/// The sink of a page read one bucket past its limit: passes the first `limit` buckets on,
+/// remembers where the last of them is, and notes whether there was one more.
+struct UpToLimit<'s> {
+    sink: &'s mut dyn PageSink,
+    limit: usize,
+    passed: usize,
+    has_more: bool,
+    last_created_at: Option<Timestamp>,
+    /// The id of the last bucket passed on (one buffer, reused for every bucket).
+    last_id: String,
+}
+
+impl PageSink for UpToLimit<'_> {
+    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+        if self.passed == self.limit {
+            self.has_more = true;
+            return Ok(());
+        }
+        self.passed += 1;
+        self.last_created_at = Some(bucket.created_at);
+        self.last_id.clear();
+        self.last_id.push_str(bucket.id);
+        self.sink.push(bucket)
+    }
+}
+
+impl UpToLimit<'_> {
+    /// Where the page after this one starts; `None` when this is the last.
+    fn next(&self) -> StoreResult<Option<Position>> {
+        match self.last_created_at {
+            Some(created_at) if self.has_more => Ok(Some(Position {
+                created_at,
+                id: BucketId::parse(&self.last_id)
+                    .map_err(|e| StoreError::other(format!("stored bucket id does not parse: {e}")))?,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Reads one page of `request` through `reads`, handing its buckets to `sink`.
 pub(crate) async fn list(
     reads: &mut dyn ListingReads,
     project: &ProjectId,
     request: &ListRequest,
-) -> StoreResult<BucketPage> {
+    sink: &mut dyn PageSink,
+) -> StoreResult<PageSummary> {
     let filter = &request.filter;
     let deleted = filter.include_deleted;
     let dimension = counts::dimension_for(filter);
@@ -181,9 +267,16 @@ pub(crate) async fn list(
         limit: request.limit + 1,
         skip,
     };
-    let mut buckets = reads.page(&plan, bounds).await?;
-    let has_more = buckets.len() > request.limit as usize;
-    buckets.truncate(request.limit as usize);
+    let mut page = UpToLimit {
+        sink,
+        limit: request.limit as usize,
+        passed: 0,
+        has_more: false,
+        last_created_at: None,
+        last_id: String::new(),
+    };
+    reads.page(&plan, bounds, &mut page).await?;
+    let next = page.next()?;
 
     let offset = match (&request.start, after) {
         (PageStart::Offset(offset), _) => *offset,
@@ -197,15 +290,5 @@ pub(crate) async fn list(
         },
         (PageStart::After(_), None) => 0,
     };
-    let next = if has_more {
-        buckets.last().map(Position::of)
-    } else {
-        None
-    };
-    Ok(BucketPage {
-        buckets,
-        total,
-        offset,
-        next,
-    })
+    Ok(PageSummary { total, offset, next })
 }

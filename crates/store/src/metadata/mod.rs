@@ -20,13 +20,14 @@ pub(crate) mod writes;
 use crate::StoreResult;
 use async_trait::async_trait;
 use bytes::Bytes;
-use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::listing::{BucketPage, ListRequest, PageSummary};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, BucketRef, Object, ObjectKey, Project, ProjectId,
     ProjectName, Region, Scopes, StorageClass, Tags, Timestamp, UploadId,
 };
 
+pub use listing::{BucketCollector, PageSink};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -236,8 +237,21 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// the path of every listing, so implementations answer it without a round trip where they can.
     async fn data_version(&self, project: &ProjectId) -> StoreResult<DataVersion>;
 
-    /// One page of a project's buckets, with `total` and `offset`, read in one snapshot.
-    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage>;
+    /// One page of a project's buckets, each handed to `sink` as its row is read, with `total`,
+    /// `offset` and where the next page starts, all read in one snapshot.
+    async fn list_buckets_into(
+        &self,
+        project: &ProjectId,
+        request: &ListRequest,
+        sink: &mut dyn PageSink,
+    ) -> StoreResult<PageSummary>;
+
+    /// The same page with its buckets collected as domain values.
+    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+        let mut buckets = BucketCollector::new(project);
+        let summary = self.list_buckets_into(project, request, &mut buckets).await?;
+        Ok(buckets.into_page(summary))
+    }
 
     /// The current usage of each of `buckets` of `project`, in the same order, read in one
     /// snapshot; `None` for one that is not (or no longer) there. On the path of listings

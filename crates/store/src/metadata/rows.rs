@@ -6,10 +6,11 @@
 use super::ApiKeyRecord;
 use crate::{StoreError, StoreResult};
 use cloudnexus_core::UploadId;
+use cloudnexus_core::listing::ListedBucket;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, ContentHeaders, Object, ObjectKey, Project, ProjectId,
-    ProjectName, RegionSet, Scopes, Tags, Timestamp, UserMetadata,
+    ProjectName, RegionSet, Scopes, StoredTags, Tags, Timestamp, UserMetadata,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -67,14 +68,40 @@ where
     })
 }
 
+/// A bucket of a listing page from the row of a query selecting [`BUCKET_COLUMNS`], borrowing
+/// the row's text.
+pub(crate) fn listed_bucket<R>(row: &R) -> StoreResult<ListedBucket<'_>>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    listed_bucket_from_columns(BucketColumns {
+        id: row.col("id")?,
+        project_id: "",
+        name: row.col("name")?,
+        region: row.col("region")?,
+        storage_class: row.col("storage_class")?,
+        public: row.col("public")?,
+        tags: row.col("tags")?,
+        created_at: row.col("created_at")?,
+        deleted_at: row.col("deleted_at")?,
+        purge_at: row.col("purge_at")?,
+        size_bytes: row.col("size_bytes")?,
+        object_count: row.col("object_count")?,
+    })
+}
+
 /// The columns of a `buckets` row as stored ([`BUCKET_COLUMNS`], in that order), whichever
-/// driver read them: owned where the bucket keeps the text, borrowed from the row where it is
-/// only parsed.
-pub(crate) struct BucketColumns<'r> {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub region: String,
+/// driver read them: the text a bucket keeps as `Text` (owned `String`s for a [`Bucket`],
+/// borrowed for a [`ListedBucket`]), borrowed from the row where it is only parsed.
+pub(crate) struct BucketColumns<'r, Text = String> {
+    pub id: Text,
+    pub project_id: Text,
+    pub name: Text,
+    pub region: Text,
     pub storage_class: &'r str,
     pub public: bool,
     pub tags: &'r str,
@@ -94,6 +121,25 @@ pub(crate) fn bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<Bucket> {
         storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
         public: c.public,
         tags: Tags::from_stored_json(c.tags).map_err(|e| corrupt("tags", e))?,
+        created_at: Timestamp::from_unix_seconds(c.created_at),
+        size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
+        object_count: u64::try_from(c.object_count).unwrap_or(0),
+        deleted_at: c.deleted_at.map(Timestamp::from_unix_seconds),
+        purge_at: c.purge_at.map(Timestamp::from_unix_seconds),
+    })
+}
+
+/// A bucket of a listing page from its columns, borrowing their text: only what the page
+/// shows is parsed (the storage class and the tags); the id, name and region are passed on as
+/// stored, validated when they were written.
+pub(crate) fn listed_bucket_from_columns<'r>(c: BucketColumns<'r, &'r str>) -> StoreResult<ListedBucket<'r>> {
+    Ok(ListedBucket {
+        id: c.id,
+        name: c.name,
+        region: c.region,
+        storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
+        public: c.public,
+        tags: StoredTags::from_stored_json(c.tags).map_err(|e| corrupt("tags", e))?,
         created_at: Timestamp::from_unix_seconds(c.created_at),
         size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
         object_count: u64::try_from(c.object_count).unwrap_or(0),

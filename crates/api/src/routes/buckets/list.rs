@@ -6,7 +6,7 @@
 
 use super::BucketResponse;
 use super::list_cache::PageToKeep;
-use super::list_page::{self, PageTemplate};
+use super::list_page::{PageWriter, TemplateWriter};
 use super::list_query;
 use crate::AppState;
 use crate::auth::Caller;
@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use cloudnexus_service::Principal;
-use cloudnexus_service::listing::{BucketQuery, Start};
+use cloudnexus_service::listing::{BucketQuery, ListingSummary, Start};
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -41,6 +41,17 @@ pub struct Pagination {
     pub offset: u64,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl Pagination {
+    fn of(summary: ListingSummary) -> Self {
+        Self {
+            total: summary.page.total,
+            limit: summary.limit,
+            offset: summary.page.offset,
+            next_cursor: summary.next_cursor,
+        }
+    }
 }
 
 /// Query parameters of the list endpoint (for the OpenAPI document; parsing is in `list_query`).
@@ -114,20 +125,15 @@ pub(crate) async fn answer(state: &AppState, principal: &Principal, query: &str)
         limit: params.limit,
         start,
     };
-    let listing = state.service.list_buckets(principal, request).await?;
-    let pagination = Pagination {
-        total: listing.page.total,
-        limit: listing.limit,
-        offset: listing.page.offset,
-        next_cursor: listing.next_cursor,
-    };
+    let limit = request.limit;
     let Some(version) = version else {
-        return Ok(json_response(list_page::render_page(
-            &listing.page.buckets,
-            &pagination,
-        )));
+        let mut page = PageWriter::new(limit);
+        let summary = state.service.list_buckets_into(principal, request, &mut page).await?;
+        return Ok(json_response(page.finish(&Pagination::of(summary))));
     };
-    let (template, usage) = PageTemplate::new(&listing.page.buckets, &pagination);
+    let mut page = TemplateWriter::new(limit);
+    let summary = state.service.list_buckets_into(principal, request, &mut page).await?;
+    let (template, usage) = page.finish(&Pagination::of(summary));
     let body = template.render(&usage);
     // The usage was read after the credential: it is current as of the credential's stamp.
     let page = PageToKeep {

@@ -139,6 +139,7 @@ impl ListCache {
 mod tests {
     use super::*;
     use crate::routes::buckets::list::Pagination;
+    use crate::routes::buckets::list_page::TemplateWriter;
 
     fn project(id: &str) -> ProjectId {
         ProjectId::parse(id).unwrap()
@@ -151,7 +152,7 @@ mod tests {
             offset: 0,
             next_cursor: None,
         };
-        Arc::new(PageTemplate::new(&[], &pagination).0)
+        Arc::new(TemplateWriter::new(0).finish(&pagination).0)
     }
 
     fn keep(cache: &ListCache, p: &ProjectId, query: &str, version: i64, body: Bytes) {

@@ -13,12 +13,12 @@
 use super::{PgStore, backend, counts};
 use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
-use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
+use crate::metadata::listing::{self, ListingReads, PageBounds, PageSink, Plan};
 use crate::metadata::listing_sql::{self, IndexHints};
 use crate::metadata::rows;
 use async_trait::async_trait;
-use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
-use cloudnexus_core::{Bucket, ProjectId};
+use cloudnexus_core::ProjectId;
+use cloudnexus_core::listing::{ListRequest, PageSummary, Position};
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
 fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Postgres> {
@@ -94,20 +94,28 @@ impl ListingReads for Snapshot {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>> {
+    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
         let found = page_query("", plan, bounds)
             .build()
             .persistent(!plan_with_values(plan))
             .fetch_all(&mut *self.0)
             .await
             .map_err(backend)?;
-        found.iter().map(rows::bucket).collect()
+        for row in &found {
+            sink.push(rows::listed_bucket(row)?)?;
+        }
+        Ok(())
     }
 }
 
-pub(super) async fn list(store: &PgStore, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+pub(super) async fn list(
+    store: &PgStore,
+    project: &ProjectId,
+    request: &ListRequest,
+    sink: &mut dyn PageSink,
+) -> StoreResult<PageSummary> {
     let mut snapshot = Snapshot(store.read_tx().await?);
-    let page = listing::list(&mut snapshot, project, request).await?;
+    let page = listing::list(&mut snapshot, project, request, sink).await?;
     snapshot.0.commit().await.map_err(backend)?;
     Ok(page)
 }

@@ -16,6 +16,7 @@ mod listing;
 mod reads;
 mod statements;
 
+use crate::metadata::PageSink;
 use crate::metadata::pools;
 use crate::metadata::rows::{self, KEY_COLUMNS};
 use crate::metadata::writes::{self, WriteTx};
@@ -27,7 +28,7 @@ use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
 use bytes::Bytes;
 use cloudnexus_core::UploadId;
-use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::listing::{ListRequest, PageSummary};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
@@ -219,8 +220,13 @@ impl MetadataStore for PgStore {
         version.map(DataVersion).ok_or(StoreError::NotFound)
     }
 
-    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
-        listing::list(self, project, request).await
+    async fn list_buckets_into(
+        &self,
+        project: &ProjectId,
+        request: &ListRequest,
+        sink: &mut dyn PageSink,
+    ) -> StoreResult<PageSummary> {
+        listing::list(self, project, request, sink).await
     }
 
     async fn bucket_usage(&self, project: &ProjectId, buckets: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {

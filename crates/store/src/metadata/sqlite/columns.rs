@@ -4,6 +4,7 @@
 use crate::StoreResult;
 use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
 use cloudnexus_core::Bucket;
+use cloudnexus_core::listing::ListedBucket;
 use rusqlite::Row;
 
 /// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS):
@@ -15,6 +16,26 @@ pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
         project_id: row.get(1)?,
         name: row.get(2)?,
         region: row.get(3)?,
+        storage_class: text(row, 4)?,
+        public: row.get(5)?,
+        tags: text(row, 6)?,
+        created_at: row.get(7)?,
+        deleted_at: row.get(8)?,
+        purge_at: row.get(9)?,
+        size_bytes: row.get(10)?,
+        object_count: row.get(11)?,
+    }))
+}
+
+/// A bucket of a listing page from a row of
+/// [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS), borrowing the row's text
+/// (the project id is not read: a listing is of one project).
+pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResult<ListedBucket<'r>>> {
+    Ok(rows::listed_bucket_from_columns(BucketColumns {
+        id: text(row, 0)?,
+        project_id: "",
+        name: text(row, 2)?,
+        region: text(row, 3)?,
         storage_class: text(row, 4)?,
         public: row.get(5)?,
         tags: text(row, 6)?,

@@ -16,11 +16,11 @@ use super::errors::rusqlite_failure as failed;
 use super::point_reads::PointReader;
 use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
-use crate::metadata::listing::{self, ListingReads, PageBounds, Plan};
+use crate::metadata::listing::{self, ListingReads, PageBounds, PageSink, Plan};
 use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
 use async_trait::async_trait;
-use cloudnexus_core::listing::{BucketPage, ListRequest, Position};
-use cloudnexus_core::{Bucket, ProjectId};
+use cloudnexus_core::ProjectId;
+use cloudnexus_core::listing::{ListRequest, PageSummary, Position};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, params_from_iter};
 use std::borrow::Cow;
@@ -143,15 +143,14 @@ impl ListingReads for Snapshot {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>) -> StoreResult<Vec<Bucket>> {
+    async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
         let q = page_query("", plan, bounds);
         let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
         let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
-        let mut page = Vec::with_capacity(usize::try_from(bounds.limit).unwrap_or(0));
         while let Some(row) = found.next().map_err(failed)? {
-            page.push(columns::bucket(row).map_err(failed)??);
+            sink.push(columns::listed_bucket(row).map_err(failed)??)?;
         }
-        Ok(page)
+        Ok(())
     }
 }
 
@@ -161,11 +160,16 @@ fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-pub(super) async fn list(reader: &PointReader, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
+pub(super) async fn list(
+    reader: &PointReader,
+    project: &ProjectId,
+    request: &ListRequest,
+    sink: &mut dyn PageSink,
+) -> StoreResult<PageSummary> {
     let connection = reader.take_connection()?;
     run_cached(&connection, "BEGIN").map_err(failed)?;
     let mut snapshot = Snapshot { connection };
-    let page = listing::list(&mut snapshot, project, request).await;
+    let page = listing::list(&mut snapshot, project, request, sink).await;
     let end = if page.is_ok() { "COMMIT" } else { "ROLLBACK" };
     // A connection whose transaction did not end cleanly is closed rather than reused.
     if run_cached(&snapshot.connection, end).is_ok() {

@@ -22,6 +22,7 @@ mod statements;
 mod writer;
 
 use crate::StoreResult;
+use crate::metadata::PageSink;
 use crate::metadata::pools;
 use crate::metadata::writes::{self, WriteTx};
 use crate::metadata::{
@@ -32,7 +33,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use checkpointer::Checkpointer;
 use cloudnexus_core::UploadId;
-use cloudnexus_core::listing::{BucketPage, ListRequest};
+use cloudnexus_core::listing::{ListRequest, PageSummary};
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
     ApiKeyId, BlobId, Bucket, BucketId, BucketRef, Object, ObjectKey, Project, ProjectId, ProjectName, Timestamp,
@@ -308,8 +309,13 @@ impl MetadataStore for SqliteStore {
         self.point_reader.data_version(project)
     }
 
-    async fn list_buckets(&self, project: &ProjectId, request: &ListRequest) -> StoreResult<BucketPage> {
-        listing::list(&self.point_reader, project, request).await
+    async fn list_buckets_into(
+        &self,
+        project: &ProjectId,
+        request: &ListRequest,
+        sink: &mut dyn PageSink,
+    ) -> StoreResult<PageSummary> {
+        listing::list(&self.point_reader, project, request, sink).await
     }
 
     async fn bucket_usage(&self, project: &ProjectId, buckets: &[BucketId]) -> StoreResult<Vec<Option<BucketUsage>>> {
