@@ -70,8 +70,16 @@ impl BucketFilter {
     }
 }
 
+/// The first 8 bytes of `bytes` in lower-case hex (on every page with a next cursor, so without
+/// the formatter).
 fn hex8(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(16);
+    for b in bytes.iter().take(8) {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// A place in the listing order: just after the bucket created at `created_at` with `id`.
@@ -381,6 +389,18 @@ mod tests {
             ..ListedBucket::of(&bucket)
         };
         assert_eq!(bad_id.into_bucket(&project).unwrap_err().field, "bucket id");
+    }
+
+    #[test]
+    fn digests_are_the_first_eight_bytes_in_lower_case_hex() {
+        assert_eq!(hex8(&[0x00, 0x0f, 0xa0, 0xff, 1, 2, 3, 0x4b, 0x99]), "000fa0ff0102034b");
+        assert_eq!(hex8(&[0xab]), "ab");
+        let expected: String = Sha256::digest(b"prj_x")
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(hex8(&Sha256::digest(b"prj_x")), expected);
     }
 
     #[test]
