@@ -89,15 +89,6 @@ pub struct Position {
     pub id: BucketId,
 }
 
-impl Position {
-    pub fn of(bucket: &Bucket) -> Self {
-        Self {
-            created_at: bucket.created_at,
-            id: bucket.id.clone(),
-        }
-    }
-}
-
 /// Where a page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageStart {
