@@ -56,7 +56,8 @@ macro_rules! prefixed_id {
                 Ok(Self(s))
             }
 
-            fn check(s: &str) -> Result<(), IdError> {
+            /// Checks an id's prefix and random part without keeping it.
+            pub fn check(s: &str) -> Result<(), IdError> {
                 let rest = s.strip_prefix(Self::PREFIX).ok_or(IdError { prefix: Self::PREFIX })?;
                 let well_formed = rest.len() == ID_RANDOM_LEN
                     && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());

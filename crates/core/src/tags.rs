@@ -142,9 +142,9 @@ impl<'a> Iterator for PlainPairs<'a> {
     }
 }
 
-/// Tags as a listing reads them back from storage, for a page to write pair by pair: the stored
-/// text itself when it is in the plain form with its keys in order (what serde writes for
-/// [`Tags`] when no character needs escaping), so no map is built; anything else parsed into
+/// Tags as a listing reads them back from storage: the stored text itself when it is in the
+/// plain form with its keys in order (what serde writes for [`Tags`] when no character needs
+/// escaping), which a page copies whole without building a map; anything else parsed into
 /// [`Tags`].
 #[derive(Debug, Clone)]
 pub struct StoredTags<'a>(StoredForm<'a>);
@@ -161,7 +161,8 @@ impl<'a> StoredTags<'a> {
     pub fn from_stored_json(json: &'a str) -> Result<Self, serde_json::Error> {
         match plain_pairs(json) {
             Some((pairs, true)) => Ok(Self(StoredForm::Plain(json, pairs))),
-            _ => Tags::from_stored_json(json).map(|tags| Self(StoredForm::Parsed(tags))),
+            Some((pairs, false)) => Ok(Self(StoredForm::Parsed(Tags::from_pairs(pairs)))),
+            None => Tags::from_stored_json(json).map(|tags| Self(StoredForm::Parsed(tags))),
         }
     }
 
@@ -185,11 +186,7 @@ impl<'a> StoredTags<'a> {
     /// The tags as the domain keeps them.
     pub fn into_tags(self) -> Tags {
         match self.0 {
-            StoredForm::Plain(_, pairs) => Tags(
-                pairs
-                    .map(|(k, v)| (TagKey(k.to_owned()), TagValue(v.to_owned())))
-                    .collect(),
-            ),
+            StoredForm::Plain(_, pairs) => Tags::from_pairs(pairs),
             StoredForm::Parsed(tags) => tags,
         }
     }
@@ -259,15 +256,21 @@ impl Tags {
     }
 
     /// The form tags are stored in, `{"key":"value",...}` without spaces, escapes or control
-    /// characters, read without the JSON parser (a list page reads one per bucket); `None` for
-    /// anything else, which [`Tags::from_stored_json`] leaves to the parser.
+    /// characters, read without the JSON parser; `None` for anything else, which
+    /// [`Tags::from_stored_json`] leaves to the parser.
     fn from_plain_json(json: &str) -> Option<Self> {
         let (pairs, _) = plain_pairs(json)?;
-        Some(Self(
+        Some(Self::from_pairs(pairs))
+    }
+
+    /// Tags from pairs read back from storage (validated when written); a later duplicate key
+    /// wins, as with the JSON parser.
+    fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
             pairs
                 .map(|(k, v)| (TagKey(k.to_owned()), TagValue(v.to_owned())))
                 .collect(),
-        ))
+        )
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&TagKey, &TagValue)> {

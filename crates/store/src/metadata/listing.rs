@@ -140,6 +140,9 @@ pub(crate) trait ListingReads: Send {
 /// ([`MetadataStore::list_buckets_into`](super::MetadataStore::list_buckets_into)): a protocol
 /// can write its answer from the rows without building a [`Bucket`] for each.
 pub trait PageSink: Send {
+    /// Takes the next bucket of the page. An `Err` ends the listing with that error, and so
+    /// does any failure of the store after some buckets were pushed: a sink's output is only
+    /// a page once the listing has returned `Ok`.
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()>;
 }
 

@@ -1,7 +1,8 @@
 //! Turning rows back into domain values, for every backend alike: sqlx rows by column name, and
 //! the `*Columns` structs that the SQLite backend's rusqlite statements fill by position
 //! (`sqlite::columns`). Values were validated when written; a row that no longer parses is
-//! reported as a backend failure rather than served.
+//! reported as a backend failure rather than served. A listing page's rows
+//! ([`listed_bucket_from_columns`]) are checked only as far as the page needs.
 
 use super::ApiKeyRecord;
 use crate::{StoreError, StoreResult};
@@ -129,10 +130,12 @@ pub(crate) fn bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<Bucket> {
     })
 }
 
-/// A bucket of a listing page from its columns, borrowing their text: only what the page
-/// shows is parsed (the storage class and the tags); the id, name and region are passed on as
-/// stored, validated when they were written.
+/// A bucket of a listing page from its columns, borrowing their text. The id is checked (a page
+/// and its cursor are built on ids), the storage class parsed, and the tags kept as stored
+/// when they are in serde's form, else parsed; the name and region are passed on as stored,
+/// as they were validated when written (a page writes them as JSON strings either way).
 pub(crate) fn listed_bucket_from_columns<'r>(c: BucketColumns<'r, &'r str>) -> StoreResult<ListedBucket<'r>> {
+    BucketId::check(c.id).map_err(|e| corrupt("bucket id", e))?;
     Ok(ListedBucket {
         id: c.id,
         name: c.name,

@@ -348,6 +348,40 @@ mod tests {
     }
 
     #[test]
+    fn tags_stored_in_any_form_are_written_as_serde_writes_them() {
+        let b = bucket("tagged", &[], false, (1, 2));
+        for stored in [
+            "{}",
+            r#"{"a":"1","b":"2"}"#,
+            r#"{"b":"1","a":"2"}"#,
+            r#"{"a": "x", "b" : "y"}"#,
+            r#"{"a":"1","a":"2"}"#,
+            "{\"a\":\"del\u{7f} line\u{2028} \u{e9}\",\"b\":\"\"}",
+            r#"{"q":"say \"hi\"","u":"\u0041\n"}"#,
+        ] {
+            let tags = Tags::from_stored_json(stored).unwrap();
+            let expected = serde_body(&[Bucket { tags, ..b.clone() }], pagination(None));
+            for writer_kind in ["page", "template"] {
+                let listed = ListedBucket {
+                    tags: StoredTags::from_stored_json(stored).unwrap(),
+                    ..ListedBucket::of(&b)
+                };
+                let body = if writer_kind == "page" {
+                    let mut writer = PageWriter::new(1);
+                    writer.push(listed).unwrap();
+                    writer.finish(&pagination(None))
+                } else {
+                    let mut writer = TemplateWriter::new(1);
+                    writer.push(listed).unwrap();
+                    let (template, usage) = writer.finish(&pagination(None));
+                    template.render(&usage)
+                };
+                assert_eq!(body, Bytes::from(expected.clone()), "{writer_kind}: {stored}");
+            }
+        }
+    }
+
+    #[test]
     fn every_storage_class_private_buckets_and_far_times_are_written_as_serde_writes() {
         let mut buckets = Vec::new();
         for (i, class) in StorageClass::ALL.into_iter().enumerate() {
