@@ -53,20 +53,7 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    bucket_from_columns(BucketColumns {
-        id: row.col("id")?,
-        project_id: row.col("project_id")?,
-        name: row.col("name")?,
-        region: row.col("region")?,
-        storage_class: row.col("storage_class")?,
-        public: row.col("public")?,
-        tags: row.col("tags")?,
-        created_at: row.col("created_at")?,
-        deleted_at: row.col("deleted_at")?,
-        purge_at: row.col("purge_at")?,
-        size_bytes: row.col("size_bytes")?,
-        object_count: row.col("object_count")?,
-    })
+    bucket_from_columns(bucket_columns::<R, String>(row)?)
 }
 
 /// A bucket of a listing page from the row of a query selecting [`BUCKET_COLUMNS`], borrowing
@@ -79,9 +66,23 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    listed_bucket_from_columns(BucketColumns {
+    listed_bucket_from_columns(bucket_columns::<R, &str>(row)?)
+}
+
+/// The columns of the row of a query selecting [`BUCKET_COLUMNS`], by name, with the text a
+/// bucket keeps as `Text`.
+fn bucket_columns<'r, R, Text>(row: &'r R) -> StoreResult<BucketColumns<'r, Text>>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    Text: Decode<'r, R::Database> + Type<R::Database>,
+    for<'x> &'x str: Decode<'x, R::Database> + Type<R::Database>,
+    for<'x> i64: Decode<'x, R::Database> + Type<R::Database>,
+    for<'x> bool: Decode<'x, R::Database> + Type<R::Database>,
+{
+    Ok(BucketColumns {
         id: row.col("id")?,
-        project_id: "",
+        project_id: row.col("project_id")?,
         name: row.col("name")?,
         region: row.col("region")?,
         storage_class: row.col("storage_class")?,
