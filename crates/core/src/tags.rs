@@ -127,6 +127,11 @@ fn plain_pair(s: &str) -> Option<((&str, &str), &str)> {
     Some(((key, value), after))
 }
 
+/// The pairs of `json`, tags in their plain form already checked by [`plain_pairs`].
+fn plain_pairs_of(json: &str) -> PlainPairs<'_> {
+    PlainPairs(&json[1..json.len() - 1])
+}
+
 /// The pairs between the braces of tags in their plain form, already checked by
 /// [`plain_pairs`].
 #[derive(Debug, Clone, Copy)]
@@ -151,8 +156,8 @@ pub struct StoredTags<'a>(StoredForm<'a>);
 
 #[derive(Debug, Clone)]
 enum StoredForm<'a> {
-    /// The stored text, exactly what serde writes for these tags, and its pairs.
-    Plain(&'a str, PlainPairs<'a>),
+    /// The stored text, exactly what serde writes for these tags.
+    Plain(&'a str),
     Parsed(Tags),
 }
 
@@ -160,7 +165,7 @@ impl<'a> StoredTags<'a> {
     /// Tags from the JSON object they were stored as (validated when they were written).
     pub fn from_stored_json(json: &'a str) -> Result<Self, serde_json::Error> {
         match plain_pairs(json) {
-            Some((pairs, true)) => Ok(Self(StoredForm::Plain(json, pairs))),
+            Some((_, true)) => Ok(Self(StoredForm::Plain(json))),
             Some((pairs, false)) => Ok(Self(StoredForm::Parsed(Tags::from_pairs(pairs)))),
             None => Tags::from_stored_json(json).map(|tags| Self(StoredForm::Parsed(tags))),
         }
@@ -170,7 +175,7 @@ impl<'a> StoredTags<'a> {
     /// once each, no character that JSON escapes), so it can be copied as it is.
     pub fn as_serde_json(&self) -> Option<&'a str> {
         match self.0 {
-            StoredForm::Plain(json, _) => Some(json),
+            StoredForm::Plain(json) => Some(json),
             StoredForm::Parsed(_) => None,
         }
     }
@@ -178,7 +183,7 @@ impl<'a> StoredTags<'a> {
     /// Calls `f` with each key and value, in key order.
     pub fn for_each(&self, mut f: impl FnMut(&str, &str)) {
         match &self.0 {
-            StoredForm::Plain(_, pairs) => pairs.for_each(|(k, v)| f(k, v)),
+            StoredForm::Plain(json) => plain_pairs_of(json).for_each(|(k, v)| f(k, v)),
             StoredForm::Parsed(tags) => tags.iter().for_each(|(k, v)| f(k.as_str(), v.as_str())),
         }
     }
@@ -186,7 +191,7 @@ impl<'a> StoredTags<'a> {
     /// The tags as the domain keeps them.
     pub fn into_tags(self) -> Tags {
         match self.0 {
-            StoredForm::Plain(_, pairs) => Tags::from_pairs(pairs),
+            StoredForm::Plain(json) => Tags::from_pairs(plain_pairs_of(json)),
             StoredForm::Parsed(tags) => tags,
         }
     }
