@@ -7,6 +7,11 @@
 //! it, and every later `BEGIN` on it fails (with one writer connection, every write). So a
 //! connection released inside a transaction is closed, which rolls it back, and the pool opens
 //! a fresh one. `crates/cli/tests/api/abuse.rs` hangs up on writes at every step to check it.
+//!
+//! The check sees the transactions sqlx knows of. On PostgreSQL, sqlx (0.8.6) counts one only
+//! once the answer to its `BEGIN` has arrived, so a `BEGIN` cut short in between escapes it;
+//! the PostgreSQL store therefore begins each transaction in a task of its own
+//! (`postgres::begin`), which no hang-up cuts short.
 
 use sqlx::pool::PoolOptions;
 use sqlx::{Connection, Database};

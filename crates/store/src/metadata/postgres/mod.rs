@@ -79,17 +79,31 @@ impl PgStore {
 
     /// A write transaction (READ COMMITTED; the sequences lock what they read).
     async fn write(&self) -> StoreResult<Box<dyn WriteTx>> {
-        let tx = self.pool.begin().await.map_err(backend)?;
+        let tx = begin(&self.pool, "BEGIN").await?;
         Ok(Box::new(statements::Write(tx)))
     }
 
     /// A read transaction: every statement in it sees the same snapshot.
     async fn read_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(backend)
+        begin(&self.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
     }
+}
+
+/// Begins a transaction with `statement`, in a task of its own so that the caller's
+/// cancellation cannot cut it short. sqlx (0.8.6) counts a transaction as open only once the
+/// answer to its `BEGIN` has arrived; a future dropped between sending `BEGIN` and reading the
+/// answer (a client that hangs up) leaves the database inside a transaction that sqlx does not
+/// know of, which neither its rollback on drop nor the pool's release check
+/// (`pools::options`) sees, so the next borrower's statements run inside it: a read-only one
+/// fails their writes, a repeatable-read one hands them its old snapshot. In a task, the
+/// `BEGIN` completes; a transaction its caller no longer waits for is dropped there and rolls
+/// back as any dropped transaction does.
+async fn begin(pool: &PgPool, statement: &'static str) -> StoreResult<Transaction<'static, Postgres>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| StoreError::other(format!("beginning a transaction: {e}")))?
+        .map_err(backend)
 }
 
 fn non_negative(n: i64) -> u64 {
@@ -378,6 +392,45 @@ impl MetadataStore for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A transaction whose caller goes away after its `BEGIN` was sent and before the answer
+    /// (polled once, then dropped) leaves no transaction open on the connection the pool hands
+    /// out next, whichever kind it was.
+    #[tokio::test]
+    async fn a_begin_cut_short_leaves_no_transaction_behind() {
+        let url = crate::testing::new_postgres_database().await;
+        let pool = pools::options::<Postgres>()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        for statement in ["BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"] {
+            // Cut short after more and more polls, some of them while the BEGIN is answered.
+            for round in 0..100 {
+                sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+                let mut beginning = Box::pin(begin(&pool, statement));
+                for _ in 0..round {
+                    if futures_util::poll!(beginning.as_mut()).is_ready() {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                drop(beginning);
+                // Outside a transaction a query is its own, which starts as the query does (sent
+                // as a simple query: one message, so both times are its receipt).
+                let outside: bool = sqlx::raw_sql("SELECT now() = statement_timestamp()")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+                    .get(0);
+                assert!(
+                    outside,
+                    "round {round} of {statement}: the next statement ran in a leftover transaction"
+                );
+            }
+        }
+        pool.close().await;
+    }
 
     #[tokio::test]
     async fn nodes_that_start_together_on_a_new_database_migrate_it_once() {
