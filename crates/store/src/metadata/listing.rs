@@ -1,7 +1,7 @@
 //! One page of a project's buckets in `created_at, id` order, with `total` and `offset`, all
 //! read in one snapshot: which reads answer each filter shape (docs/architecture.md has the
 //! table), the same on every backend. A backend supplies the reads ([`ListingReads`]) in its
-//! own SQL, inside one read transaction.
+//! own SQL, inside one read transaction (or one statement).
 //!
 //! - **Driver.** With a tag filter, the page walks the tag rows of the first tag in listing
 //!   order and joins the bucket only for rows that pass; otherwise it walks the buckets in
@@ -14,6 +14,10 @@
 //!   day plus a count within that day; otherwise a count up to the cursor.
 //! - **Deep offsets.** For one dimension, the per-day counts find the day holding the offset,
 //!   and the page skips only within that day.
+//! - **One statement.** A page of one dimension at an offset below the day seek's needs only
+//!   the total and the page, which the backends read in one statement (the total as a column),
+//!   so without a transaction; an empty page has no row to carry the total, and is read again
+//!   the usual way.
 
 use super::counts::{self, PrefixCount};
 use crate::{StoreError, StoreResult};
@@ -134,6 +138,19 @@ pub(crate) trait ListingReads: Send {
     /// The matches of `plan` within `bounds`, in listing order, each handed to `sink` as its
     /// row is read.
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()>;
+    /// A listing's first read, for a shallow offset page of one dimension: its page as `page`
+    /// reads it and the total of `dimension`, read together in one statement where the backend
+    /// can (a statement reads one snapshot, so no transaction is needed). `None` when it did
+    /// not read them, with no bucket handed to `sink`: the listing then makes the two reads.
+    async fn page_with_dimension_total(
+        &mut self,
+        _dimension: &str,
+        _plan: &Plan<'_>,
+        _bounds: PageBounds<'_>,
+        _sink: &mut dyn PageSink,
+    ) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// Receives a page's buckets in order, each as the store reads it from its row
@@ -209,7 +226,19 @@ impl PageSink for UpToLimit<'_> {
     }
 }
 
-impl UpToLimit<'_> {
+impl<'s> UpToLimit<'s> {
+    /// Passes on up to `limit` buckets to `sink`.
+    fn new(sink: &'s mut dyn PageSink, limit: u32) -> Self {
+        Self {
+            sink,
+            limit: limit as usize,
+            passed: 0,
+            has_more: false,
+            last_created_at: None,
+            last_id: String::new(),
+        }
+    }
+
     /// Where the page after this one starts; `None` when this is the last.
     fn next(&self) -> StoreResult<Option<Position>> {
         match self.last_created_at {
@@ -234,6 +263,32 @@ pub(crate) async fn list(
     let deleted = filter.include_deleted;
     let dimension = counts::dimension_for(filter);
     let mut plan = Plan::for_filter(project, filter);
+
+    // A shallow offset page of one dimension needs only the dimension's total and the page.
+    if let (Some(dim), PageStart::Offset(offset)) = (&dimension, &request.start)
+        && *offset < SEEK_FROM_OFFSET
+    {
+        let bounds = PageBounds {
+            after: None,
+            from_day: None,
+            limit: request.limit + 1,
+            skip: *offset,
+        };
+        let mut page = UpToLimit::new(sink, request.limit);
+        let total = match reads.page_with_dimension_total(dim, &plan, bounds, &mut page).await? {
+            Some(total) => total,
+            None => {
+                let total = reads.dimension_total(project, dim, deleted).await?;
+                reads.page(&plan, bounds, &mut page).await?;
+                total
+            }
+        };
+        return Ok(PageSummary {
+            total,
+            offset: *offset,
+            next: page.next()?,
+        });
+    }
 
     // A prefix alone is counted through the name order, which covers the listing order too.
     let count_plan = if plan.is_prefix_only() {
@@ -270,14 +325,7 @@ pub(crate) async fn list(
         limit: request.limit + 1,
         skip,
     };
-    let mut page = UpToLimit {
-        sink,
-        limit: request.limit as usize,
-        passed: 0,
-        has_more: false,
-        last_created_at: None,
-        last_id: String::new(),
-    };
+    let mut page = UpToLimit::new(sink, request.limit);
     reads.page(&plan, bounds, &mut page).await?;
     let next = page.next()?;
 

@@ -160,7 +160,20 @@ pub(crate) fn page_query<'q, W: SqlWriter<'q>>(
     bounds: PageBounds<'q>,
     hints: IndexHints,
 ) -> W {
+    page_query_with(head, plan, bounds, hints, |_| ())
+}
+
+/// [`page_query`] with more columns after the bucket columns, each written by `more_columns`
+/// with its leading comma.
+fn page_query_with<'q, W: SqlWriter<'q>>(
+    head: &str,
+    plan: &Plan<'q>,
+    bounds: PageBounds<'q>,
+    hints: IndexHints,
+    more_columns: impl FnOnce(&mut W),
+) -> W {
     let mut qb = W::start(format!("{head}SELECT {BUCKET_COLUMNS}"));
+    more_columns(&mut qb);
     push_from_where(plan, &mut qb, true, hints);
     if let Some(position) = bounds.after {
         push_position(plan, &mut qb, ">", position);
@@ -176,6 +189,36 @@ pub(crate) fn page_query<'q, W: SqlWriter<'q>>(
             .number(i64::try_from(bounds.skip).unwrap_or(i64::MAX));
     }
     qb
+}
+
+/// The name of the column [`page_with_total_query`] adds to a page.
+pub(crate) const TOTAL_COLUMN: &str = "dimension_total";
+
+/// [`page_query`] with the buckets counted in `dimension` (from `bucket_counts`, under the
+/// filter's liveness rule) as one more column, [`TOTAL_COLUMN`]: a shallow offset page of one
+/// dimension in one statement, so one snapshot without a transaction. The subquery does not
+/// depend on the row, so it runs once.
+pub(crate) fn page_with_total_query<'q, W: SqlWriter<'q>>(
+    head: &str,
+    dimension: &'q str,
+    plan: &Plan<'q>,
+    bounds: PageBounds<'q>,
+    hints: IndexHints,
+) -> W {
+    let counted = if plan.filter.include_deleted {
+        "live + deleted"
+    } else {
+        "live"
+    };
+    page_query_with(head, plan, bounds, hints, |q: &mut W| {
+        q.push(format_args!(
+            ", (SELECT CAST(COALESCE(SUM({counted}), 0) AS BIGINT) FROM bucket_counts WHERE project_id = "
+        ))
+        .text(plan.project.as_str())
+        .push(" AND dimension = ")
+        .text(dimension)
+        .push(format_args!(") AS {TOTAL_COLUMN}"));
+    })
 }
 
 /// `SELECT COUNT(*) ...` of the matches, optionally only those from `from_day` on and up to

@@ -1,6 +1,6 @@
 //! A listing in PostgreSQL: the reads of `metadata::listing` (which decides the plan of each
-//! filter shape) inside one REPEATABLE READ transaction, with the statements of
-//! `metadata::listing_sql`. PostgreSQL's planner picks the index from its statistics
+//! filter shape) inside one REPEATABLE READ transaction, or as one statement (one snapshot) for
+//! a shallow page of one dimension, with the statements of `metadata::listing_sql`. PostgreSQL's planner picks the index from its statistics
 //! (SQLite's is told with `INDEXED BY`); the test below asserts each shape's plan with
 //! `EXPLAIN` on a seeded, analysed table.
 //!
@@ -19,7 +19,8 @@ use crate::metadata::rows;
 use async_trait::async_trait;
 use cloudnexus_core::ProjectId;
 use cloudnexus_core::listing::{ListRequest, PageSummary, Position};
-use sqlx::{Postgres, QueryBuilder, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Postgres> {
     listing_sql::page_query(head, plan, bounds, IndexHints::None)
@@ -42,18 +43,41 @@ fn plan_with_values(plan: &Plan<'_>) -> bool {
     usize::from(f.region.is_some()) + usize::from(f.prefix.is_some()) + f.tags.len() >= 2
 }
 
-/// The reads of one listing, inside one read transaction.
-struct Snapshot(Transaction<'static, Postgres>);
+/// The reads of one listing: a listing answered by one statement runs it on its own (a
+/// statement reads one snapshot); any other opens a read transaction at its first read, which
+/// `list` commits.
+struct Snapshot<'s> {
+    store: &'s PgStore,
+    transaction: Option<Transaction<'static, Postgres>>,
+}
+
+impl Snapshot<'_> {
+    /// The listing's read transaction, begun on first use.
+    async fn tx(&mut self) -> StoreResult<&mut Transaction<'static, Postgres>> {
+        match &mut self.transaction {
+            Some(tx) => Ok(tx),
+            empty => Ok(empty.insert(self.store.read_tx().await?)),
+        }
+    }
+}
+
+/// Hands the rows of a page to `sink`.
+fn push_rows(found: &[PgRow], sink: &mut dyn PageSink) -> StoreResult<()> {
+    for row in found {
+        sink.push(rows::listed_bucket(row)?)?;
+    }
+    Ok(())
+}
 
 #[async_trait]
-impl ListingReads for Snapshot {
+impl ListingReads for Snapshot<'_> {
     async fn dimension_total(
         &mut self,
         project: &ProjectId,
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<u64> {
-        counts::total(&mut self.0, project, dimension, include_deleted).await
+        counts::total(self.tx().await?, project, dimension, include_deleted).await
     }
 
     async fn prefix_total(
@@ -62,7 +86,7 @@ impl ListingReads for Snapshot {
         count: &PrefixCount,
         include_deleted: bool,
     ) -> StoreResult<u64> {
-        counts::prefix_total(&mut self.0, project, count, include_deleted).await
+        counts::prefix_total(self.tx().await?, project, count, include_deleted).await
     }
 
     async fn dimension_before_day(
@@ -72,7 +96,7 @@ impl ListingReads for Snapshot {
         include_deleted: bool,
         day: i64,
     ) -> StoreResult<u64> {
-        counts::before_day(&mut self.0, project, dimension, include_deleted, day).await
+        counts::before_day(self.tx().await?, project, dimension, include_deleted, day).await
     }
 
     async fn dimension_days(
@@ -81,14 +105,14 @@ impl ListingReads for Snapshot {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<Vec<(i64, u64)>> {
-        counts::days(&mut self.0, project, dimension, include_deleted).await
+        counts::days(self.tx().await?, project, dimension, include_deleted).await
     }
 
     async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64> {
         let n: i64 = count_query("", plan, upto, from_day)
             .build_query_scalar()
             .persistent(!plan_with_values(plan))
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut **self.tx().await?)
             .await
             .map_err(backend)?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -98,13 +122,39 @@ impl ListingReads for Snapshot {
         let found = page_query("", plan, bounds)
             .build()
             .persistent(!plan_with_values(plan))
-            .fetch_all(&mut *self.0)
+            .fetch_all(&mut **self.tx().await?)
             .await
             .map_err(backend)?;
-        for row in &found {
-            sink.push(rows::listed_bucket(row)?)?;
-        }
-        Ok(())
+        push_rows(&found, sink)
+    }
+
+    /// The page with the total as its last column, outside a transaction. An empty page has
+    /// no row to carry the total, so it gives `None`.
+    async fn page_with_dimension_total(
+        &mut self,
+        dimension: &str,
+        plan: &Plan<'_>,
+        bounds: PageBounds<'_>,
+        sink: &mut dyn PageSink,
+    ) -> StoreResult<Option<u64>> {
+        let found = listing_sql::page_with_total_query::<QueryBuilder<'_, Postgres>>(
+            "",
+            dimension,
+            plan,
+            bounds,
+            IndexHints::None,
+        )
+        .build()
+        .persistent(!plan_with_values(plan))
+        .fetch_all(&self.store.pool)
+        .await
+        .map_err(backend)?;
+        let Some(first) = found.first() else {
+            return Ok(None);
+        };
+        let total: i64 = first.try_get(listing_sql::TOTAL_COLUMN).map_err(backend)?;
+        push_rows(&found, sink)?;
+        Ok(Some(u64::try_from(total).unwrap_or(0)))
     }
 }
 
@@ -114,9 +164,14 @@ pub(super) async fn list(
     request: &ListRequest,
     sink: &mut dyn PageSink,
 ) -> StoreResult<PageSummary> {
-    let mut snapshot = Snapshot(store.read_tx().await?);
+    let mut snapshot = Snapshot {
+        store,
+        transaction: None,
+    };
     let page = listing::list(&mut snapshot, project, request, sink).await?;
-    snapshot.0.commit().await.map_err(backend)?;
+    if let Some(tx) = snapshot.transaction {
+        tx.commit().await.map_err(backend)?;
+    }
     Ok(page)
 }
 
@@ -261,6 +316,24 @@ mod tests {
                 assert!(
                     may_sort || !text.contains("Sort"),
                     "{label} of {f:?} must not sort:\n{text}"
+                );
+            }
+            // A shallow page of one dimension, with its total as a column: the same walk, and
+            // the total read by its key in the counts.
+            if let Some(dimension) = crate::metadata::counts::dimension_for(f) {
+                let qb = listing_sql::page_with_total_query(
+                    EXPLAIN,
+                    &dimension,
+                    &plan,
+                    bounds(None, None, 10),
+                    IndexHints::None,
+                );
+                let text = explain(c, qb).await;
+                assert!(text.contains("bucket_counts_pkey"), "total of {f:?}:\n{text}");
+                assert!(!text.contains("Seq Scan"), "page with total of {f:?}:\n{text}");
+                assert!(
+                    !text.contains("Sort"),
+                    "page with total of {f:?} must not sort:\n{text}"
                 );
             }
             // The counts the store runs: a single dimension's total comes from the counts

@@ -1,7 +1,8 @@
 //! A listing in SQLite: the reads of `metadata::listing` (which decides the plan of each filter
-//! shape) inside one read transaction, with the statements of `metadata::listing_sql` told the
-//! index to walk (`INDEXED BY`) where SQLite's statistics-free choice would be wrong (prefix
-//! plans, tag counts); the tests below assert each shape's plan with `EXPLAIN QUERY PLAN`.
+//! shape) inside one read transaction, or as one statement for a shallow page of one dimension,
+//! with the statements of `metadata::listing_sql` told the index to walk (`INDEXED BY`) where
+//! SQLite's statistics-free choice would be wrong (prefix plans, tag counts); the tests below
+//! assert each shape's plan with `EXPLAIN QUERY PLAN`.
 //!
 //! The reads run on the calling thread, on a rusqlite connection of the point reader
 //! (`point_reads`), not through sqlx: sqlx hands every statement of a SQLite connection to that
@@ -84,14 +85,52 @@ fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statem
     listing_sql::page_query(head, plan, bounds, IndexHints::Sqlite)
 }
 
+fn page_with_total_query<'q>(head: &str, dimension: &'q str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statement<'q> {
+    listing_sql::page_with_total_query(head, dimension, plan, bounds, IndexHints::Sqlite)
+}
+
 fn count_query<'q>(head: &str, plan: &Plan<'q>, upto: Option<&'q Position>, from_day: Option<i64>) -> Statement<'q> {
     listing_sql::count_query(head, plan, upto, from_day, IndexHints::Sqlite)
 }
 
-/// The reads of one listing, on a connection inside a read transaction. None of them waits
-/// for anything but SQLite, so the listing's future completes without ever suspending.
+/// The reads of one listing, on one connection: a listing answered by one statement runs it on
+/// its own (SQLite reads a statement in one snapshot); any other opens a read transaction at
+/// its first read, which `list` ends. None of the reads waits for anything but SQLite, so the
+/// listing's future completes without ever suspending.
 struct Snapshot {
     connection: Connection,
+    in_transaction: bool,
+}
+
+impl Snapshot {
+    /// The connection, inside the listing's read transaction (begun on first use).
+    fn transaction(&mut self) -> StoreResult<&Connection> {
+        if !self.in_transaction {
+            run_cached(&self.connection, "BEGIN").map_err(failed)?;
+            self.in_transaction = true;
+        }
+        Ok(&self.connection)
+    }
+
+    /// Hands the rows of `q`, a page query, to `sink`; `total_column` names a column to read
+    /// from the first row.
+    fn read_page(
+        &self,
+        q: &Statement<'_>,
+        sink: &mut dyn PageSink,
+        total_column: Option<&str>,
+    ) -> StoreResult<Option<i64>> {
+        let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
+        let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
+        let mut total = None;
+        while let Some(row) = found.next().map_err(failed)? {
+            if let (None, Some(column)) = (total, total_column) {
+                total = Some(row.get(column).map_err(failed)?);
+            }
+            sink.push(columns::listed_bucket(row).map_err(failed)??)?;
+        }
+        Ok(total)
+    }
 }
 
 #[async_trait]
@@ -102,7 +141,7 @@ impl ListingReads for Snapshot {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<u64> {
-        counts::total(&self.connection, project.as_str(), dimension, include_deleted).map_err(failed)
+        counts::total(self.transaction()?, project.as_str(), dimension, include_deleted).map_err(failed)
     }
 
     async fn prefix_total(
@@ -111,7 +150,7 @@ impl ListingReads for Snapshot {
         count: &PrefixCount,
         include_deleted: bool,
     ) -> StoreResult<u64> {
-        counts::prefix_total(&self.connection, project.as_str(), count, include_deleted).map_err(failed)
+        counts::prefix_total(self.transaction()?, project.as_str(), count, include_deleted).map_err(failed)
     }
 
     async fn dimension_before_day(
@@ -121,7 +160,7 @@ impl ListingReads for Snapshot {
         include_deleted: bool,
         day: i64,
     ) -> StoreResult<u64> {
-        counts::before_day(&self.connection, project.as_str(), dimension, include_deleted, day).map_err(failed)
+        counts::before_day(self.transaction()?, project.as_str(), dimension, include_deleted, day).map_err(failed)
     }
 
     async fn dimension_days(
@@ -130,13 +169,13 @@ impl ListingReads for Snapshot {
         dimension: &str,
         include_deleted: bool,
     ) -> StoreResult<Vec<(i64, u64)>> {
-        counts::days(&self.connection, project.as_str(), dimension, include_deleted).map_err(failed)
+        counts::days(self.transaction()?, project.as_str(), dimension, include_deleted).map_err(failed)
     }
 
     async fn count(&mut self, plan: &Plan<'_>, upto: Option<&Position>, from_day: Option<i64>) -> StoreResult<u64> {
         let q = count_query("", plan, upto, from_day);
         let n: i64 = self
-            .connection
+            .transaction()?
             .prepare_cached(&q.sql)
             .and_then(|mut s| s.query_row(params_from_iter(&q.values), |row| row.get(0)))
             .map_err(failed)?;
@@ -144,13 +183,23 @@ impl ListingReads for Snapshot {
     }
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
-        let q = page_query("", plan, bounds);
-        let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
-        let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
-        while let Some(row) = found.next().map_err(failed)? {
-            sink.push(columns::listed_bucket(row).map_err(failed)??)?;
-        }
+        self.transaction()?;
+        self.read_page(&page_query("", plan, bounds), sink, None)?;
         Ok(())
+    }
+
+    /// The page with the total as its last column. An empty page has no row to carry the
+    /// total, so it gives `None`.
+    async fn page_with_dimension_total(
+        &mut self,
+        dimension: &str,
+        plan: &Plan<'_>,
+        bounds: PageBounds<'_>,
+        sink: &mut dyn PageSink,
+    ) -> StoreResult<Option<u64>> {
+        let q = page_with_total_query("", dimension, plan, bounds);
+        let total = self.read_page(&q, sink, Some(listing_sql::TOTAL_COLUMN))?;
+        Ok(total.map(|n| u64::try_from(n).unwrap_or(0)))
     }
 }
 
@@ -166,13 +215,14 @@ pub(super) async fn list(
     request: &ListRequest,
     sink: &mut dyn PageSink,
 ) -> StoreResult<PageSummary> {
-    let connection = reader.take_connection()?;
-    run_cached(&connection, "BEGIN").map_err(failed)?;
-    let mut snapshot = Snapshot { connection };
+    let mut snapshot = Snapshot {
+        connection: reader.take_connection()?,
+        in_transaction: false,
+    };
     let page = listing::list(&mut snapshot, project, request, sink).await;
     let end = if page.is_ok() { "COMMIT" } else { "ROLLBACK" };
     // A connection whose transaction did not end cleanly is closed rather than reused.
-    if run_cached(&snapshot.connection, end).is_ok() {
+    if !snapshot.in_transaction || run_cached(&snapshot.connection, end).is_ok() {
         reader.give_back(snapshot.connection);
     }
     page
@@ -256,6 +306,25 @@ mod tests {
                 assert!(text.contains(index), "{label} of {f:?} should use {index}: {text}");
                 assert!(!text.contains("TEMP B-TREE"), "{label} of {f:?} must not sort: {text}");
             }
+        }
+
+        // A shallow page of one dimension with its total: the same walk, and the total read
+        // once, by its key in the counts.
+        for (f, index) in &cases[..5] {
+            let plan = Plan::for_filter(&project, f);
+            let dimension = crate::metadata::counts::dimension_for(f).unwrap();
+            let text = explain(
+                &store,
+                page_with_total_query(EQP, &dimension, &plan, bounds(None, None, 10)),
+            )
+            .await;
+            assert!(text.contains(index), "{f:?} should use {index}: {text}");
+            assert!(!text.contains("TEMP B-TREE"), "{f:?} must not sort: {text}");
+            assert!(
+                text.contains("SCALAR SUBQUERY")
+                    && text.contains("SEARCH bucket_counts USING INDEX sqlite_autoindex_bucket_counts_1 (project_id=? AND dimension=?)"),
+                "{f:?}: {text}"
+            );
         }
 
         // Counts inside one day, for cursor offsets of single-dimension filters, read an index only.

@@ -275,3 +275,66 @@ pub async fn a_cursor_walk_under_churn_never_repeats_or_skips(f: MetadataFixture
         assert!(unique.contains(&b.id), "{} was skipped", b.name.as_str());
     }
 }
+
+/// A shallow offset page of one dimension with no bucket on it (an empty project, a region or
+/// tag without buckets, an offset past the end) still answers the dimension's total, live or
+/// with the deleted.
+pub async fn an_empty_page_still_has_its_dimensions_total(f: MetadataFixture) {
+    let store = f.store.as_ref();
+    let project = project(store, "empty-pages").await;
+    let regions = RegionSet::default();
+    let everything = |include_deleted| BucketFilter::new(None, None, vec![], include_deleted);
+    let in_region = |region: &str| BucketFilter::new(None, Some(regions.parse(region).unwrap()), vec![], false);
+    let tagged = |tag: &str| BucketFilter::new(None, None, vec![TagFilter::parse(tag).unwrap()], false);
+    let list = |filter: BucketFilter, offset: u64| {
+        let request = ListRequest {
+            filter,
+            limit: 20,
+            start: PageStart::Offset(offset),
+        };
+        let project = &project;
+        async move { store.list_buckets(project, &request).await.unwrap() }
+    };
+
+    let page = list(everything(false), 0).await;
+    assert_eq!(
+        (page.buckets.len(), page.total, page.next),
+        (0, 0, None),
+        "an empty project"
+    );
+
+    for i in 0..3 {
+        let mut b = new_bucket(&project, &format!("kept-{i}"));
+        b.tags = Tags::parse([("env", "prod")]).unwrap();
+        b.created_at = at(i);
+        store.create_bucket(b).await.unwrap();
+    }
+    let gone = store.create_bucket(new_bucket(&project, "gone")).await.unwrap();
+    store
+        .soft_delete_bucket(&project, &gone.id, at(10), at(3600))
+        .await
+        .unwrap();
+
+    let cases = [
+        (everything(false), 3),
+        (everything(true), 4),
+        (in_region("us-east-1"), 3),
+        (in_region("eu-west-2"), 0),
+        (tagged("env"), 3),
+        (tagged("env:prod"), 3),
+        (tagged("env:dev"), 0),
+    ];
+    for (filter, total) in cases {
+        let page = list(filter.clone(), 0).await;
+        assert_eq!((page.buckets.len() as u64, page.total), (total, total), "{filter:?}");
+        for offset in [total, total + 1, 999] {
+            let page = list(filter.clone(), offset).await;
+            assert!(page.buckets.is_empty(), "offset {offset} of {filter:?}");
+            assert_eq!(
+                (page.total, page.offset, page.next),
+                (total, offset, None),
+                "offset {offset} of {filter:?}"
+            );
+        }
+    }
+}

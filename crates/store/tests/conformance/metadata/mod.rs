@@ -75,6 +75,7 @@ macro_rules! suite_tests {
             data_version::a_remembered_api_key_is_read_again_after_any_commit,
             listing_model::pages_totals_and_offsets_match_the_model_on_every_path,
             listing_model::a_cursor_walk_under_churn_never_repeats_or_skips,
+            listing_model::an_empty_page_still_has_its_dimensions_total,
             buckets::names_are_unique_across_projects_and_bulk_creates_are_all_or_nothing,
             buckets::another_projects_bucket_is_not_found,
             buckets::the_lifecycle_refuses_what_does_not_apply,
