@@ -1,8 +1,9 @@
 //! A listing in PostgreSQL: the reads of `metadata::listing` (which decides the plan of each
 //! filter shape) inside one REPEATABLE READ transaction, or as one statement (one snapshot) for
-//! a shallow page of one dimension, with the statements of `metadata::listing_sql`. PostgreSQL's planner picks the index from its statistics
-//! (SQLite's is told with `INDEXED BY`); the test below asserts each shape's plan with
-//! `EXPLAIN` on a seeded, analysed table.
+//! a shallow page of one dimension, with the statements of `metadata::listing_sql`.
+//! PostgreSQL's planner picks the index from its statistics (SQLite's is told with
+//! `INDEXED BY`); the test below asserts each shape's plan with `EXPLAIN` on a seeded, analysed
+//! table.
 //!
 //! The page and count statements of combined filters are sent unprepared (`persistent(false)`),
 //! so each is planned with its values: a prepared statement switches to a generic plan after a
