@@ -116,7 +116,7 @@ impl ListingReads for Snapshot<'_> {
             .fetch_one(&mut **self.tx().await?)
             .await
             .map_err(backend)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(super::non_negative(n))
     }
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
@@ -155,7 +155,7 @@ impl ListingReads for Snapshot<'_> {
         };
         let total: i64 = first.try_get(listing_sql::TOTAL_COLUMN).map_err(backend)?;
         push_rows(&found, sink)?;
-        Ok(Some(u64::try_from(total).unwrap_or(0)))
+        Ok(Some(super::non_negative(total)))
     }
 }
 

@@ -39,7 +39,7 @@ const DAYS: [&str; 2] = by_liveness!(
     " FROM bucket_counts_by_day WHERE project_id = ?1 AND dimension = ?2 ORDER BY day"
 );
 
-fn non_negative(n: i64) -> u64 {
+pub(super) fn non_negative(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 

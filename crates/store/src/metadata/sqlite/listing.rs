@@ -179,7 +179,7 @@ impl ListingReads for Snapshot {
             .prepare_cached(&q.sql)
             .and_then(|mut s| s.query_row(params_from_iter(&q.values), |row| row.get(0)))
             .map_err(failed)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(counts::non_negative(n))
     }
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
@@ -199,7 +199,7 @@ impl ListingReads for Snapshot {
     ) -> StoreResult<Option<u64>> {
         let q = page_with_total_query("", dimension, plan, bounds);
         let total = self.read_page(&q, sink, Some(listing_sql::TOTAL_COLUMN))?;
-        Ok(total.map(|n| u64::try_from(n).unwrap_or(0)))
+        Ok(total.map(counts::non_negative))
     }
 }
 
