@@ -91,6 +91,41 @@ prefixed_id!(
     BucketId,
     "bkt_"
 );
+/// A bucket id borrowed from where it was read (a listing's row), already checked: it becomes a
+/// [`BucketId`] without being checked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketIdRef<'a>(&'a str);
+
+impl<'a> BucketIdRef<'a> {
+    /// Checks `s` as [`BucketId::parse`] does, keeping the borrow.
+    pub fn parse(s: &'a str) -> Result<Self, IdError> {
+        BucketId::check(s)?;
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+
+    /// The id, copied.
+    pub fn to_id(self) -> BucketId {
+        BucketId(self.0.to_owned())
+    }
+}
+
+impl BucketId {
+    /// This id, borrowed.
+    pub fn borrowed(&self) -> BucketIdRef<'_> {
+        BucketIdRef(&self.0)
+    }
+
+    /// Becomes `id`, reusing this id's allocation.
+    pub fn assign(&mut self, id: BucketIdRef<'_>) {
+        self.0.clear();
+        self.0.push_str(id.0);
+    }
+}
+
 prefixed_id!(
     /// A project's id, `prj_` + 10 characters.
     ProjectId,
@@ -111,6 +146,29 @@ prefixed_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borrowed_bucket_id_is_checked_once_and_copied_as_it_is() {
+        for bad in [
+            "",
+            "bkt_",
+            "bkt_7x92m4k1p",
+            "bkt_7X92m4k1p0",
+            "prj_7x92m4k1p0",
+            "bkt_7x92m4k1p00",
+        ] {
+            assert!(BucketIdRef::parse(bad).is_err(), "{bad} should be rejected");
+        }
+        let read = BucketIdRef::parse("bkt_7x92m4k1p0").unwrap();
+        assert_eq!(read.as_str(), "bkt_7x92m4k1p0");
+        let mut id = read.to_id();
+        assert_eq!(id, BucketId::parse("bkt_7x92m4k1p0").unwrap());
+        assert_eq!(id.borrowed(), read);
+
+        let other = BucketId::generate();
+        id.assign(other.borrowed());
+        assert_eq!(id, other);
+    }
 
     #[test]
     fn generated_ids_parse_back() {

@@ -23,7 +23,7 @@ pub use api_key::{ApiKeyHash, ApiKeySecret};
 pub use bucket::{Bucket, BucketName, BucketRef, StorageClass};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use content_headers::ContentHeaders;
-pub use ids::{ApiKeyId, BucketId, ProjectId, UploadId};
+pub use ids::{ApiKeyId, BucketId, BucketIdRef, ProjectId, UploadId};
 pub use object::{BlobId, ByteRange, Object, ObjectKey};
 pub use project::{Project, ProjectName};
 pub use region::{Region, RegionSet};

@@ -5,7 +5,8 @@
 //! was minted for, so a walk never repeats or skips a bucket however the set changes.
 
 use crate::{
-    Bucket, BucketId, BucketName, ProjectId, Region, RegionSet, StorageClass, StoredTags, TagFilter, Timestamp,
+    Bucket, BucketId, BucketIdRef, BucketName, ProjectId, Region, RegionSet, StorageClass, StoredTags, TagFilter,
+    Timestamp,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -130,11 +131,12 @@ pub struct PageSummary {
 }
 
 /// A bucket of a page as the store read it, borrowed from its row: everything a page shows,
-/// without building a [`Bucket`]. The text is as it was validated when written; turning it
-/// into a `Bucket` ([`ListedBucket::into_bucket`]) validates it again.
+/// without building a [`Bucket`]. The id was checked as the row was read; the rest of the text
+/// is as it was validated when written, and turning it into a `Bucket`
+/// ([`ListedBucket::into_bucket`]) checks the name.
 #[derive(Debug, Clone)]
 pub struct ListedBucket<'a> {
-    pub id: &'a str,
+    pub id: BucketIdRef<'a>,
     pub name: &'a str,
     pub region: &'a str,
     pub storage_class: StorageClass,
@@ -157,7 +159,8 @@ pub struct ListedFieldError {
 }
 
 impl<'a> ListedBucket<'a> {
-    /// The bucket of `project` (the project listed), with its id and name checked again.
+    /// The bucket of `project` (the project listed), with its name checked (the id was checked
+    /// as it was read).
     pub fn into_bucket(self, project: &ProjectId) -> Result<Bucket, ListedFieldError> {
         fn invalid(field: &'static str, value: &str, reason: impl fmt::Display) -> ListedFieldError {
             ListedFieldError {
@@ -167,7 +170,7 @@ impl<'a> ListedBucket<'a> {
             }
         }
         Ok(Bucket {
-            id: BucketId::parse(self.id).map_err(|e| invalid("bucket id", self.id, e))?,
+            id: self.id.to_id(),
             project_id: project.clone(),
             name: BucketName::parse(self.name).map_err(|e| invalid("bucket name", self.name, e))?,
             region: RegionSet::trusted(self.region.to_owned()),
@@ -185,7 +188,7 @@ impl<'a> ListedBucket<'a> {
     /// The listed form of `bucket` (its tags copied).
     pub fn of(bucket: &'a Bucket) -> Self {
         Self {
-            id: bucket.id.as_str(),
+            id: bucket.id.borrowed(),
             name: bucket.name.as_str(),
             region: bucket.region.as_str(),
             storage_class: bucket.storage_class,
@@ -341,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn a_listed_bucket_becomes_the_bucket_it_was_read_from_and_is_checked_again() {
+    fn a_listed_bucket_becomes_the_bucket_it_was_read_from_and_its_name_is_checked() {
         let project = ProjectId::generate();
         let bucket = Bucket {
             id: BucketId::generate(),
@@ -375,11 +378,6 @@ mod tests {
         };
         let error = bad_name.into_bucket(&project).unwrap_err();
         assert_eq!((error.field, error.value.as_str()), ("bucket name", "Not A Name"));
-        let bad_id = ListedBucket {
-            id: "",
-            ..ListedBucket::of(&bucket)
-        };
-        assert_eq!(bad_id.into_bucket(&project).unwrap_err().field, "bucket id");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::counts::{self, PrefixCount};
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
 use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, ListedBucket, PageStart, PageSummary, Position};
-use cloudnexus_core::{Bucket, BucketId, ProjectId, TagFilter, Timestamp};
+use cloudnexus_core::{Bucket, ProjectId, TagFilter};
 
 /// Up to this many prefix matches, a prefix-only page reads exactly the matches by name and
 /// sorts them; above it, it walks the listing order and checks names.
@@ -163,7 +163,7 @@ pub trait PageSink: Send {
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()>;
 }
 
-/// A sink that keeps a page's buckets as domain values, their id and name checked again.
+/// A sink that keeps a page's buckets as domain values, their names checked.
 #[derive(Debug)]
 pub struct BucketCollector<'p> {
     project: &'p ProjectId,
@@ -207,9 +207,8 @@ struct UpToLimit<'s> {
     limit: usize,
     passed: usize,
     has_more: bool,
-    last_created_at: Option<Timestamp>,
-    /// The id of the last bucket passed on (one buffer, reused for every bucket).
-    last_id: String,
+    /// Where the last bucket passed on is (its id's buffer reused for every bucket).
+    last: Option<Position>,
 }
 
 impl PageSink for UpToLimit<'_> {
@@ -219,9 +218,18 @@ impl PageSink for UpToLimit<'_> {
             return Ok(());
         }
         self.passed += 1;
-        self.last_created_at = Some(bucket.created_at);
-        self.last_id.clear();
-        self.last_id.push_str(bucket.id);
+        match &mut self.last {
+            Some(last) => {
+                last.created_at = bucket.created_at;
+                last.id.assign(bucket.id);
+            }
+            None => {
+                self.last = Some(Position {
+                    created_at: bucket.created_at,
+                    id: bucket.id.to_id(),
+                })
+            }
+        }
         self.sink.push(bucket)
     }
 }
@@ -234,21 +242,13 @@ impl<'s> UpToLimit<'s> {
             limit: limit as usize,
             passed: 0,
             has_more: false,
-            last_created_at: None,
-            last_id: String::new(),
+            last: None,
         }
     }
 
     /// Where the page after this one starts; `None` when this is the last.
-    fn next(&self) -> StoreResult<Option<Position>> {
-        match self.last_created_at {
-            Some(created_at) if self.has_more => Ok(Some(Position {
-                created_at,
-                id: BucketId::parse(&self.last_id)
-                    .map_err(|e| StoreError::other(format!("stored bucket id does not parse: {e}")))?,
-            })),
-            _ => Ok(None),
-        }
+    fn next(self) -> Option<Position> {
+        self.last.filter(|_| self.has_more)
     }
 }
 
@@ -286,7 +286,7 @@ pub(crate) async fn list(
         return Ok(PageSummary {
             total,
             offset: *offset,
-            next: page.next()?,
+            next: page.next(),
         });
     }
 
@@ -327,7 +327,7 @@ pub(crate) async fn list(
     };
     let mut page = UpToLimit::new(sink, request.limit);
     reads.page(&plan, bounds, &mut page).await?;
-    let next = page.next()?;
+    let next = page.next();
 
     let offset = match (&request.start, after) {
         (PageStart::Offset(offset), _) => *offset,

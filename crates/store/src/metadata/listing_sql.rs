@@ -8,7 +8,7 @@
 
 use crate::metadata::counts::DAY;
 use crate::metadata::listing::{Driver, PageBounds, Plan, prefix_upper_bound};
-use crate::metadata::rows::BUCKET_COLUMNS;
+use crate::metadata::rows::LISTED_BUCKET_COLUMNS;
 use cloudnexus_core::listing::Position;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -172,7 +172,7 @@ fn page_query_with<'q, W: SqlWriter<'q>>(
     hints: IndexHints,
     more_columns: impl FnOnce(&mut W),
 ) -> W {
-    let mut qb = W::start(format!("{head}SELECT {BUCKET_COLUMNS}"));
+    let mut qb = W::start(format!("{head}SELECT {LISTED_BUCKET_COLUMNS}"));
     more_columns(&mut qb);
     push_from_where(plan, &mut qb, true, hints);
     if let Some(position) = bounds.after {

@@ -10,13 +10,17 @@ use cloudnexus_core::UploadId;
 use cloudnexus_core::listing::ListedBucket;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
-    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketName, ContentHeaders, Object, ObjectKey, Project, ProjectId,
-    ProjectName, RegionSet, Scopes, StoredTags, Tags, Timestamp, UserMetadata,
+    ApiKeyHash, ApiKeyId, BlobId, Bucket, BucketId, BucketIdRef, BucketName, ContentHeaders, Object, ObjectKey,
+    Project, ProjectId, ProjectName, RegionSet, Scopes, StoredTags, Tags, Timestamp, UserMetadata,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 /// The bucket columns every bucket query selects, on the alias `b`.
 pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b.storage_class, b.public, b.tags, \
+     b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
+/// The bucket columns a listing page selects, on the alias `b`: [`BUCKET_COLUMNS`] but the
+/// project's id, which the listing already knows.
+pub(crate) const LISTED_BUCKET_COLUMNS: &str = "b.id, b.name, b.region, b.storage_class, b.public, b.tags, \
      b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
 /// The object columns every object query selects.
 pub(crate) const OBJECT_COLUMNS: &str =
@@ -53,34 +57,7 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    bucket_from_columns(bucket_columns::<R, String>(row)?)
-}
-
-/// A bucket of a listing page from the row of a query selecting [`BUCKET_COLUMNS`], borrowing
-/// the row's text.
-pub(crate) fn listed_bucket<R>(row: &R) -> StoreResult<ListedBucket<'_>>
-where
-    R: StoredRow,
-    for<'a> &'a str: ColumnIndex<R>,
-    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
-{
-    listed_bucket_from_columns(bucket_columns::<R, &str>(row)?)
-}
-
-/// The columns of the row of a query selecting [`BUCKET_COLUMNS`], by name, with the text a
-/// bucket keeps as `Text`.
-fn bucket_columns<'r, R, Text>(row: &'r R) -> StoreResult<BucketColumns<'r, Text>>
-where
-    R: StoredRow,
-    for<'a> &'a str: ColumnIndex<R>,
-    Text: Decode<'r, R::Database> + Type<R::Database>,
-    for<'x> &'x str: Decode<'x, R::Database> + Type<R::Database>,
-    for<'x> i64: Decode<'x, R::Database> + Type<R::Database>,
-    for<'x> bool: Decode<'x, R::Database> + Type<R::Database>,
-{
-    Ok(BucketColumns {
+    bucket_from_columns(BucketColumns {
         id: row.col("id")?,
         project_id: row.col("project_id")?,
         name: row.col("name")?,
@@ -96,14 +73,38 @@ where
     })
 }
 
+/// A bucket of a listing page from the row of a query selecting [`LISTED_BUCKET_COLUMNS`],
+/// borrowing the row's text.
+pub(crate) fn listed_bucket<R>(row: &R) -> StoreResult<ListedBucket<'_>>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    listed_bucket_from_columns(ListedBucketColumns {
+        id: row.col("id")?,
+        name: row.col("name")?,
+        region: row.col("region")?,
+        storage_class: row.col("storage_class")?,
+        public: row.col("public")?,
+        tags: row.col("tags")?,
+        created_at: row.col("created_at")?,
+        deleted_at: row.col("deleted_at")?,
+        purge_at: row.col("purge_at")?,
+        size_bytes: row.col("size_bytes")?,
+        object_count: row.col("object_count")?,
+    })
+}
+
 /// The columns of a `buckets` row as stored ([`BUCKET_COLUMNS`], in that order), whichever
-/// driver read them: the text a bucket keeps as `Text` (owned `String`s for a [`Bucket`],
-/// borrowed for a [`ListedBucket`]), borrowed from the row where it is only parsed.
-pub(crate) struct BucketColumns<'r, Text = String> {
-    pub id: Text,
-    pub project_id: Text,
-    pub name: Text,
-    pub region: Text,
+/// driver read them, the text only parsed borrowed from the row.
+pub(crate) struct BucketColumns<'r> {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub region: String,
     pub storage_class: &'r str,
     pub public: bool,
     pub tags: &'r str,
@@ -131,14 +132,29 @@ pub(crate) fn bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<Bucket> {
     })
 }
 
+/// The columns of a listing page's row as stored ([`LISTED_BUCKET_COLUMNS`], in that order),
+/// whichever driver read them, borrowed from the row.
+pub(crate) struct ListedBucketColumns<'r> {
+    pub id: &'r str,
+    pub name: &'r str,
+    pub region: &'r str,
+    pub storage_class: &'r str,
+    pub public: bool,
+    pub tags: &'r str,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+    pub purge_at: Option<i64>,
+    pub size_bytes: i64,
+    pub object_count: i64,
+}
+
 /// A bucket of a listing page from its columns, borrowing their text. The id is checked (a page
 /// and its cursor are built on ids), the storage class parsed, and the tags kept as stored
 /// when they are in serde's form, else parsed; the name and region are passed on as stored,
 /// as they were validated when written (a page writes them as JSON strings either way).
-pub(crate) fn listed_bucket_from_columns<'r>(c: BucketColumns<'r, &'r str>) -> StoreResult<ListedBucket<'r>> {
-    BucketId::check(c.id).map_err(|e| corrupt("bucket id", e))?;
+pub(crate) fn listed_bucket_from_columns(c: ListedBucketColumns<'_>) -> StoreResult<ListedBucket<'_>> {
     Ok(ListedBucket {
-        id: c.id,
+        id: BucketIdRef::parse(c.id).map_err(|e| corrupt("bucket id", e))?,
         name: c.name,
         region: c.region,
         storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,

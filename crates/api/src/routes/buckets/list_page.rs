@@ -17,7 +17,7 @@ use crate::routes::buckets::list::Pagination;
 use bytes::{BufMut, Bytes, BytesMut};
 use cloudnexus_core::listing::ListedBucket;
 use cloudnexus_core::{BucketId, Timestamp};
-use cloudnexus_store::{BucketUsage, PageSink, StoreError, StoreResult};
+use cloudnexus_store::{BucketUsage, PageSink, StoreResult};
 
 /// Room for one bucket of a page, most of the time.
 const BUCKET_BYTES: usize = 320;
@@ -48,7 +48,7 @@ fn put_time(out: &mut BytesMut, at: Timestamp) {
 /// called where each of its two usage numbers goes (with that number).
 fn put_bucket(out: &mut BytesMut, b: &ListedBucket<'_>, first: bool, mut put_usage: impl FnMut(&mut BytesMut, u64)) {
     out.put_slice(if first { b"{\"id\":" } else { b",{\"id\":" });
-    put_str(out, b.id);
+    put_str(out, b.id.as_str());
     out.put_slice(b",\"name\":");
     put_str(out, b.name);
     out.put_slice(b",\"region\":");
@@ -187,8 +187,7 @@ impl TemplateWriter {
 
 impl PageSink for TemplateWriter {
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
-        let id = BucketId::parse(bucket.id)
-            .map_err(|e| StoreError::other(format!("stored bucket id does not parse: {e}")))?;
+        let id = bucket.id.to_id();
         let pieces = &mut self.pieces;
         put_bucket(&mut self.piece, &bucket, self.ids.is_empty(), |piece, _| {
             pieces.push(piece.split().freeze());

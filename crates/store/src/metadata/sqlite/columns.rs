@@ -2,7 +2,9 @@
 //! values (the same conversions the sqlx backends use).
 
 use crate::StoreResult;
-use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
+use crate::metadata::rows::{
+    self, ApiKeyColumns, BucketColumns, ListedBucketColumns, ObjectColumns, PartColumns, UploadColumns,
+};
 use cloudnexus_core::Bucket;
 use cloudnexus_core::listing::ListedBucket;
 use rusqlite::Row;
@@ -11,41 +13,11 @@ use rusqlite::Row;
 /// `Err` when SQLite could not read the row, `Ok(Err)` when what it holds does not parse. The
 /// columns that are only parsed are read in place, without a copy.
 pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
-    Ok(rows::bucket_from_columns(bucket_columns::<String>(row)?))
-}
-
-/// A bucket of a listing page from a row of
-/// [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS), borrowing all of the
-/// row's text.
-pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResult<ListedBucket<'r>>> {
-    Ok(rows::listed_bucket_from_columns(bucket_columns::<&str>(row)?))
-}
-
-/// Text a bucket keeps, read from a column: copied (`String`) or borrowed from the row.
-trait ColumnText<'r>: Sized {
-    fn read(row: &'r Row<'_>, index: usize) -> rusqlite::Result<Self>;
-}
-
-impl ColumnText<'_> for String {
-    fn read(row: &Row<'_>, index: usize) -> rusqlite::Result<Self> {
-        row.get(index)
-    }
-}
-
-impl<'r> ColumnText<'r> for &'r str {
-    fn read(row: &'r Row<'_>, index: usize) -> rusqlite::Result<Self> {
-        text(row, index)
-    }
-}
-
-/// The columns of a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS),
-/// by position, with the text a bucket keeps as `Text`.
-fn bucket_columns<'r, Text: ColumnText<'r>>(row: &'r Row<'_>) -> rusqlite::Result<BucketColumns<'r, Text>> {
-    Ok(BucketColumns {
-        id: Text::read(row, 0)?,
-        project_id: Text::read(row, 1)?,
-        name: Text::read(row, 2)?,
-        region: Text::read(row, 3)?,
+    Ok(rows::bucket_from_columns(BucketColumns {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        name: row.get(2)?,
+        region: row.get(3)?,
         storage_class: text(row, 4)?,
         public: row.get(5)?,
         tags: text(row, 6)?,
@@ -54,7 +26,26 @@ fn bucket_columns<'r, Text: ColumnText<'r>>(row: &'r Row<'_>) -> rusqlite::Resul
         purge_at: row.get(9)?,
         size_bytes: row.get(10)?,
         object_count: row.get(11)?,
-    })
+    }))
+}
+
+/// A bucket of a listing page from a row of
+/// [`rows::LISTED_BUCKET_COLUMNS`](crate::metadata::rows::LISTED_BUCKET_COLUMNS), borrowing all
+/// of the row's text.
+pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResult<ListedBucket<'r>>> {
+    Ok(rows::listed_bucket_from_columns(ListedBucketColumns {
+        id: text(row, 0)?,
+        name: text(row, 1)?,
+        region: text(row, 2)?,
+        storage_class: text(row, 3)?,
+        public: row.get(4)?,
+        tags: text(row, 5)?,
+        created_at: row.get(6)?,
+        deleted_at: row.get(7)?,
+        purge_at: row.get(8)?,
+        size_bytes: row.get(9)?,
+        object_count: row.get(10)?,
+    }))
 }
 
 /// The text in column `index` of `row`, borrowed from it; an error names the column and what
