@@ -3,7 +3,7 @@
 //! dimension and name prefix). What is counted is decided above
 //! the backend (`metadata::counts`); this is the SQL that keeps and reads them.
 
-use super::backend;
+use super::{backend, non_negative};
 use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
 use cloudnexus_core::ProjectId;
@@ -12,10 +12,6 @@ use sqlx::{Postgres, Transaction};
 /// The SQL expression counting a row of either counts table under a liveness rule.
 fn counted(include_deleted: bool) -> &'static str {
     if include_deleted { "live + deleted" } else { "live" }
-}
-
-fn non_negative(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 /// The number of buckets in `dimension` under the liveness rule.

@@ -106,6 +106,7 @@ async fn begin(pool: &PgPool, statement: &'static str) -> StoreResult<Transactio
         .map_err(backend)
 }
 
+/// A count or size as stored (BIGINT) as the `u64` the domain uses; never negative in practice.
 fn non_negative(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
