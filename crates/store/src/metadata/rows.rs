@@ -15,13 +15,20 @@ use cloudnexus_core::{
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-/// The bucket columns every bucket query selects, on the alias `b`.
-pub(crate) const BUCKET_COLUMNS: &str = "b.id, b.project_id, b.name, b.region, b.storage_class, b.public, b.tags, \
-     b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
-/// The bucket columns a listing page selects, on the alias `b`: [`BUCKET_COLUMNS`] but the
-/// project's id, which the listing already knows.
-pub(crate) const LISTED_BUCKET_COLUMNS: &str = "b.id, b.name, b.region, b.storage_class, b.public, b.tags, \
-     b.created_at, b.deleted_at, b.purge_at, b.size_bytes, b.object_count";
+/// The bucket columns a listing page shows, on the alias `b` (a macro so that
+/// [`BUCKET_COLUMNS`] can extend it at compile time).
+macro_rules! shown_bucket_columns {
+    () => {
+        "b.id, b.name, b.region, b.storage_class, b.public, b.tags, b.created_at, b.deleted_at, b.purge_at, \
+         b.size_bytes, b.object_count"
+    };
+}
+/// The bucket columns a listing page selects ([`BucketColumns`], in that order): not the
+/// project's id, which the listing knows.
+pub(crate) const LISTED_BUCKET_COLUMNS: &str = shown_bucket_columns!();
+/// The bucket columns every other bucket query selects: [`LISTED_BUCKET_COLUMNS`], then the
+/// project's id.
+pub(crate) const BUCKET_COLUMNS: &str = concat!(shown_bucket_columns!(), ", b.project_id");
 /// The object columns every object query selects.
 pub(crate) const OBJECT_COLUMNS: &str =
     "bucket_id, object_key, blob_id, size_bytes, etag, content_type, last_modified, user_metadata, content_headers";
@@ -52,25 +59,11 @@ pub(crate) fn bucket<R>(row: &R) -> StoreResult<Bucket>
 where
     R: StoredRow,
     for<'a> &'a str: ColumnIndex<R>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    bucket_from_columns(BucketColumns {
-        id: row.col("id")?,
-        project_id: row.col("project_id")?,
-        name: row.col("name")?,
-        region: row.col("region")?,
-        storage_class: row.col("storage_class")?,
-        public: row.col("public")?,
-        tags: row.col("tags")?,
-        created_at: row.col("created_at")?,
-        deleted_at: row.col("deleted_at")?,
-        purge_at: row.col("purge_at")?,
-        size_bytes: row.col("size_bytes")?,
-        object_count: row.col("object_count")?,
-    })
+    bucket_from_columns(bucket_columns(row)?, row.col("project_id")?)
 }
 
 /// A bucket of a listing page from the row of a query selecting [`LISTED_BUCKET_COLUMNS`],
@@ -83,7 +76,19 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
-    listed_bucket_from_columns(ListedBucketColumns {
+    listed_bucket_from_columns(bucket_columns(row)?)
+}
+
+/// The [`BucketColumns`] of a row, by name.
+fn bucket_columns<R>(row: &R) -> StoreResult<BucketColumns<'_>>
+where
+    R: StoredRow,
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(BucketColumns {
         id: row.col("id")?,
         name: row.col("name")?,
         region: row.col("region")?,
@@ -98,43 +103,9 @@ where
     })
 }
 
-/// The columns of a `buckets` row as stored ([`BUCKET_COLUMNS`], in that order), whichever
-/// driver read them, the text only parsed borrowed from the row.
+/// The columns of a `buckets` row a page shows, as stored ([`LISTED_BUCKET_COLUMNS`], in that
+/// order), whichever driver read them, borrowed from the row.
 pub(crate) struct BucketColumns<'r> {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub region: String,
-    pub storage_class: &'r str,
-    pub public: bool,
-    pub tags: &'r str,
-    pub created_at: i64,
-    pub deleted_at: Option<i64>,
-    pub purge_at: Option<i64>,
-    pub size_bytes: i64,
-    pub object_count: i64,
-}
-
-pub(crate) fn bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<Bucket> {
-    Ok(Bucket {
-        id: BucketId::parse_owned(c.id).map_err(|e| corrupt("bucket id", e))?,
-        project_id: ProjectId::parse_owned(c.project_id).map_err(|e| corrupt("project id", e))?,
-        name: BucketName::parse_owned(c.name).map_err(|e| corrupt("bucket name", e))?,
-        region: RegionSet::trusted(c.region),
-        storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
-        public: c.public,
-        tags: Tags::from_stored_json(c.tags).map_err(|e| corrupt("tags", e))?,
-        created_at: Timestamp::from_unix_seconds(c.created_at),
-        size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
-        object_count: u64::try_from(c.object_count).unwrap_or(0),
-        deleted_at: c.deleted_at.map(Timestamp::from_unix_seconds),
-        purge_at: c.purge_at.map(Timestamp::from_unix_seconds),
-    })
-}
-
-/// The columns of a listing page's row as stored ([`LISTED_BUCKET_COLUMNS`], in that order),
-/// whichever driver read them, borrowed from the row.
-pub(crate) struct ListedBucketColumns<'r> {
     pub id: &'r str,
     pub name: &'r str,
     pub region: &'r str,
@@ -148,11 +119,29 @@ pub(crate) struct ListedBucketColumns<'r> {
     pub object_count: i64,
 }
 
+/// A bucket of `project_id` from its columns, every field checked.
+pub(crate) fn bucket_from_columns(c: BucketColumns<'_>, project_id: &str) -> StoreResult<Bucket> {
+    Ok(Bucket {
+        id: BucketId::parse(c.id).map_err(|e| corrupt("bucket id", e))?,
+        project_id: ProjectId::parse(project_id).map_err(|e| corrupt("project id", e))?,
+        name: BucketName::parse(c.name).map_err(|e| corrupt("bucket name", e))?,
+        region: RegionSet::trusted(c.region.to_owned()),
+        storage_class: c.storage_class.parse().map_err(|e| corrupt("storage class", e))?,
+        public: c.public,
+        tags: Tags::from_stored_json(c.tags).map_err(|e| corrupt("tags", e))?,
+        created_at: Timestamp::from_unix_seconds(c.created_at),
+        size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
+        object_count: u64::try_from(c.object_count).unwrap_or(0),
+        deleted_at: c.deleted_at.map(Timestamp::from_unix_seconds),
+        purge_at: c.purge_at.map(Timestamp::from_unix_seconds),
+    })
+}
+
 /// A bucket of a listing page from its columns, borrowing their text. The id is checked (a page
 /// and its cursor are built on ids), the storage class parsed, and the tags kept as stored
 /// when they are in serde's form, else parsed; the name and region are passed on as stored,
 /// as they were validated when written (a page writes them as JSON strings either way).
-pub(crate) fn listed_bucket_from_columns(c: ListedBucketColumns<'_>) -> StoreResult<ListedBucket<'_>> {
+pub(crate) fn listed_bucket_from_columns(c: BucketColumns<'_>) -> StoreResult<ListedBucket<'_>> {
     Ok(ListedBucket {
         id: BucketIdRef::parse(c.id).map_err(|e| corrupt("bucket id", e))?,
         name: c.name,

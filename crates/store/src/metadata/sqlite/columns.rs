@@ -2,38 +2,27 @@
 //! values (the same conversions the sqlx backends use).
 
 use crate::StoreResult;
-use crate::metadata::rows::{
-    self, ApiKeyColumns, BucketColumns, ListedBucketColumns, ObjectColumns, PartColumns, UploadColumns,
-};
+use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
 use cloudnexus_core::Bucket;
 use cloudnexus_core::listing::ListedBucket;
 use rusqlite::Row;
 
 /// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS):
-/// `Err` when SQLite could not read the row, `Ok(Err)` when what it holds does not parse. The
-/// columns that are only parsed are read in place, without a copy.
+/// `Err` when SQLite could not read the row, `Ok(Err)` when what it holds does not parse.
 pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
-    Ok(rows::bucket_from_columns(BucketColumns {
-        id: row.get(0)?,
-        project_id: row.get(1)?,
-        name: row.get(2)?,
-        region: row.get(3)?,
-        storage_class: text(row, 4)?,
-        public: row.get(5)?,
-        tags: text(row, 6)?,
-        created_at: row.get(7)?,
-        deleted_at: row.get(8)?,
-        purge_at: row.get(9)?,
-        size_bytes: row.get(10)?,
-        object_count: row.get(11)?,
-    }))
+    Ok(rows::bucket_from_columns(bucket_columns(row)?, text(row, 11)?))
 }
 
 /// A bucket of a listing page from a row of
 /// [`rows::LISTED_BUCKET_COLUMNS`](crate::metadata::rows::LISTED_BUCKET_COLUMNS), borrowing all
 /// of the row's text.
 pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResult<ListedBucket<'r>>> {
-    Ok(rows::listed_bucket_from_columns(ListedBucketColumns {
+    Ok(rows::listed_bucket_from_columns(bucket_columns(row)?))
+}
+
+/// The first 11 columns of a bucket query's row ([`BucketColumns`], by position), borrowed.
+fn bucket_columns<'r>(row: &'r Row<'_>) -> rusqlite::Result<BucketColumns<'r>> {
+    Ok(BucketColumns {
         id: text(row, 0)?,
         name: text(row, 1)?,
         region: text(row, 2)?,
@@ -45,7 +34,7 @@ pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResul
         purge_at: row.get(8)?,
         size_bytes: row.get(9)?,
         object_count: row.get(10)?,
-    }))
+    })
 }
 
 /// The text in column `index` of `row`, borrowed from it; an error names the column and what
