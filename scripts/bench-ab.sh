@@ -157,11 +157,14 @@ round() { # side, connections, output JSON: one wrk run
   [[ $("$BIN/report" field "$out" non_2xx) == 0 ]] || die "the $side server answered errors (see ${out%.json}.txt)"
 }
 
-# Median and quartiles of the numbers on stdin.
+# Median and quartiles of the numbers on stdin (each the value at its rank, interpolated
+# between the two nearest when the rank falls between them).
 quartiles() {
-  sort -g | awk '{v[NR] = $1} END {
+  sort -g | awk 'function at(q,  r, i) { r = 1 + q * (NR - 1); i = int(r); return v[i] + (r - i) * (v[i + 1] - v[i]) }
+    {v[NR] = $1} END {
+    v[NR + 1] = v[NR]
     f = v[NR] >= 100 ? "%.0f" : "%.3g"
-    printf f " (quartiles " f "-" f ")", v[int((NR + 1) / 2)], v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)] }'
+    printf f " (quartiles " f "-" f ")", at(0.5), at(0.25), at(0.75) }'
 }
 
 rate() { # wrk JSON: requests per second
