@@ -7,10 +7,17 @@ use cloudnexus_core::Bucket;
 use cloudnexus_core::listing::ListedBucket;
 use rusqlite::Row;
 
+/// Where the project's id is in a row of [`rows::BUCKET_COLUMNS`]: after the
+/// [`BucketColumns`].
+const PROJECT_ID_COLUMN: usize = 11;
+
 /// A bucket from a row of [`rows::BUCKET_COLUMNS`](crate::metadata::rows::BUCKET_COLUMNS):
 /// `Err` when SQLite could not read the row, `Ok(Err)` when what it holds does not parse.
 pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
-    Ok(rows::bucket_from_columns(bucket_columns(row)?, text(row, 11)?))
+    Ok(rows::bucket_from_columns(
+        bucket_columns(row)?,
+        text(row, PROJECT_ID_COLUMN)?,
+    ))
 }
 
 /// A bucket of a listing page from a row of
@@ -97,4 +104,19 @@ pub(super) fn api_key(row: &Row<'_>) -> rusqlite::Result<ApiKeyColumns> {
         revoked_at: row.get(5)?,
         s3_secret: row.get(6)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_id_column_is_where_the_bucket_columns_put_it() {
+        let columns: Vec<&str> = rows::BUCKET_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(
+            columns.iter().position(|c| *c == "b.project_id"),
+            Some(PROJECT_ID_COLUMN)
+        );
+        assert_eq!(columns.len(), PROJECT_ID_COLUMN + 1);
+    }
 }
