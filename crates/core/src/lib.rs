@@ -5,6 +5,7 @@
 
 pub mod api_key;
 pub mod bucket;
+pub mod bucket_json;
 pub mod clock;
 pub mod content_headers;
 pub mod ids;

@@ -61,6 +61,7 @@ pub enum MigrateError {
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Text,
+    OptionalText,
     Int,
     OptionalInt,
     Bool,
@@ -72,6 +73,7 @@ enum Kind {
 #[derive(Debug, Clone)]
 enum Cell {
     Text(String),
+    OptionalText(Option<String>),
     Int(i64),
     OptionalInt(Option<i64>),
     Bool(bool),
@@ -84,7 +86,7 @@ struct Table {
     columns: &'static [(&'static str, Kind)],
 }
 
-use Kind::{Bool, Bytes, Int, OptionalBytes, OptionalInt, Text};
+use Kind::{Bool, Bytes, Int, OptionalBytes, OptionalInt, OptionalText, Text};
 
 /// Every table to copy, parents before children.
 const TABLES: &[Table] = &[
@@ -124,6 +126,8 @@ const TABLES: &[Table] = &[
             ("purge_at", OptionalInt),
             ("size_bytes", Int),
             ("object_count", Int),
+            ("listed_head", OptionalText),
+            ("listed_tail", OptionalText),
         ],
     },
     Table {
@@ -241,6 +245,7 @@ async fn copy(
             for (i, (_, kind)) in table.columns.iter().enumerate() {
                 let value = match kind {
                     Text => row.try_get(i).map(Cell::Text),
+                    OptionalText => row.try_get(i).map(Cell::OptionalText),
                     Int => row.try_get(i).map(Cell::Int),
                     OptionalInt => row.try_get(i).map(Cell::OptionalInt),
                     Bool => row.try_get(i).map(Cell::Bool),
@@ -339,6 +344,7 @@ async fn copy(
                 for cell in row {
                     match cell {
                         Cell::Text(v) => values.push_bind(v.clone()),
+                        Cell::OptionalText(v) => values.push_bind(v.clone()),
                         Cell::Int(v) => values.push_bind(*v),
                         Cell::OptionalInt(v) => values.push_bind(*v),
                         Cell::Bool(v) => values.push_bind(*v),

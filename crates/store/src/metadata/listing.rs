@@ -22,8 +22,9 @@
 use super::counts::{self, PrefixCount};
 use crate::{StoreError, StoreResult};
 use async_trait::async_trait;
+use cloudnexus_core::bucket_json::RenderedBucketRef;
 use cloudnexus_core::listing::{BucketFilter, BucketPage, ListRequest, ListedBucket, PageStart, PageSummary, Position};
-use cloudnexus_core::{Bucket, ProjectId, TagFilter};
+use cloudnexus_core::{Bucket, BucketIdRef, ProjectId, TagFilter, Timestamp};
 
 /// Up to this many prefix matches, a prefix-only page reads exactly the matches by name and
 /// sorts them; above it, it walks the listing order and checks names.
@@ -161,6 +162,22 @@ pub trait PageSink: Send {
     /// does any failure of the store after some buckets were pushed: a sink's output is only
     /// a page once the listing has returned `Ok`.
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()>;
+
+    /// Whether this sink also takes buckets as the JSON their rows keep
+    /// ([`PageSink::push_rendered`]): a sink that writes a list page's JSON does. A row without
+    /// that JSON still comes through [`PageSink::push`].
+    fn takes_rendered(&self) -> bool {
+        false
+    }
+
+    /// Takes the next bucket as the JSON its row keeps; called only on a sink that
+    /// [takes rendered buckets](PageSink::takes_rendered).
+    fn push_rendered(&mut self, bucket: RenderedBucketRef<'_>) -> StoreResult<()> {
+        Err(StoreError::other(format!(
+            "a page sink that takes no rendered buckets was handed bucket {}",
+            bucket.id.as_str()
+        )))
+    }
 }
 
 /// A sink that keeps a page's buckets as domain values, their names checked.
@@ -211,26 +228,47 @@ struct UpToLimit<'s> {
     last: Option<Position>,
 }
 
-impl PageSink for UpToLimit<'_> {
-    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+impl UpToLimit<'_> {
+    /// Whether a bucket at (`created_at`, `id`) is one to pass on; notes its position if so.
+    fn admits(&mut self, created_at: Timestamp, id: BucketIdRef<'_>) -> bool {
         if self.passed == self.limit {
             self.has_more = true;
-            return Ok(());
+            return false;
         }
         self.passed += 1;
         match &mut self.last {
             Some(last) => {
-                last.created_at = bucket.created_at;
-                last.id.assign(bucket.id);
+                last.created_at = created_at;
+                last.id.assign(id);
             }
             None => {
                 self.last = Some(Position {
-                    created_at: bucket.created_at,
-                    id: bucket.id.to_id(),
+                    created_at,
+                    id: id.to_id(),
                 })
             }
         }
+        true
+    }
+}
+
+impl PageSink for UpToLimit<'_> {
+    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+        if !self.admits(bucket.created_at, bucket.id) {
+            return Ok(());
+        }
         self.sink.push(bucket)
+    }
+
+    fn takes_rendered(&self) -> bool {
+        self.sink.takes_rendered()
+    }
+
+    fn push_rendered(&mut self, bucket: RenderedBucketRef<'_>) -> StoreResult<()> {
+        if !self.admits(bucket.created_at, bucket.id) {
+            return Ok(());
+        }
+        self.sink.push_rendered(bucket)
     }
 }
 

@@ -13,6 +13,9 @@ use tempfile::TempDir;
 pub struct MetadataFixture {
     pub store: Arc<dyn MetadataStore>,
     another: Box<dyn Fn() -> BoxFuture<'static, Arc<dyn MetadataStore>> + Send + Sync>,
+    /// Runs one SQL statement on the database, past the store (as a hand-written change or an
+    /// older binary would).
+    execute: Box<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>,
     /// The data folder of a file-backed store.
     _dir: Option<TempDir>,
 }
@@ -21,17 +24,32 @@ impl MetadataFixture {
     pub async fn another_handle(&self) -> Arc<dyn MetadataStore> {
         (self.another)().await
     }
+
+    /// Runs `sql`, one statement in the SQL both databases accept, on the store's database
+    /// directly.
+    pub async fn execute(&self, sql: &str) {
+        (self.execute)(sql.to_owned()).await
+    }
 }
 
 pub async fn sqlite() -> MetadataFixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
     let store: Arc<dyn MetadataStore> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let database = path.join(cloudnexus_store::metadata::sqlite::DATABASE_FILE);
     MetadataFixture {
         store,
         another: Box::new(move || {
             let path = path.clone();
             Box::pin(async move { Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn MetadataStore> })
+        }),
+        execute: Box::new(move |sql| {
+            let database = database.clone();
+            Box::pin(async move {
+                let connection = rusqlite::Connection::open(&database).unwrap();
+                connection.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                connection.execute(&sql, []).unwrap();
+            })
         }),
         _dir: Some(dir),
     }
@@ -52,11 +70,21 @@ pub async fn postgres_tls() -> MetadataFixture {
 
 async fn postgres_at(url: String) -> MetadataFixture {
     let store: Arc<dyn MetadataStore> = Arc::new(PgStore::open(&url).await.unwrap());
+    let database = url.clone();
     MetadataFixture {
         store,
         another: Box::new(move || {
             let url = url.clone();
             Box::pin(async move { Arc::new(PgStore::open(&url).await.unwrap()) as Arc<dyn MetadataStore> })
+        }),
+        execute: Box::new(move |sql| {
+            let database = database.clone();
+            Box::pin(async move {
+                let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&database)
+                    .await
+                    .unwrap();
+                sqlx::query(&sql).execute(&mut connection).await.unwrap();
+            })
         }),
         _dir: None,
     }

@@ -6,91 +6,27 @@
 //! write for [`ListBucketsResponse`](super::list::ListBucketsResponse): the same fields in the
 //! same order (the tests below compare them).
 //!
-//! The buckets' fields are written by hand rather than through a derived `Serialize`, and
-//! without building a `Bucket` for each: the field names are constants, a string is copied as
-//! it is unless it holds a character that JSON escapes (when serde_json writes it), and tags
-//! stored exactly as serde writes them are copied as they are, without building a map.
+//! A bucket comes either as the two pieces of JSON its row keeps (`RenderedBucketRef`), copied
+//! around its live usage, or, from a row without them, as its fields, written by hand by
+//! `cloudnexus_core::bucket_json` without building a `Bucket`.
 
 #[cfg(test)]
 use super::BucketResponse;
 use crate::routes::buckets::list::Pagination;
 use bytes::{BufMut, Bytes, BytesMut};
+use cloudnexus_core::BucketId;
+use cloudnexus_core::bucket_json::{self, RenderedBucketRef};
 use cloudnexus_core::listing::ListedBucket;
-use cloudnexus_core::{BucketId, Timestamp};
 use cloudnexus_store::{BucketUsage, PageSink, StoreResult};
 
 /// Room for one bucket of a page, most of the time.
 const BUCKET_BYTES: usize = 320;
 
-/// `text` as a JSON string: copied between quotes when none of its bytes needs escaping (ids,
-/// names, regions, times and most tags), else as serde_json escapes it.
-fn put_str(out: &mut BytesMut, text: &str) {
-    // A fold rather than `all`: without an early exit the loop is vectorized, and nearly every
-    // string is plain.
-    let plain = text
-        .bytes()
-        .fold(true, |plain, b| plain & (b >= 0x20 && b != b'"' && b != b'\\'));
-    if plain {
-        out.reserve(text.len() + 2);
-        out.put_u8(b'"');
-        out.put_slice(text.as_bytes());
-        out.put_u8(b'"');
-    } else {
-        serde_json::to_writer(out.writer(), text).expect("strings serialize");
+/// The separator before a bucket of a page: nothing before the `first`.
+fn put_separator(out: &mut BytesMut, first: bool) {
+    if !first {
+        out.put_u8(b',');
     }
-}
-
-fn put_time(out: &mut BytesMut, at: Timestamp) {
-    at.with_rfc3339(|text| put_str(out, text));
-}
-
-/// One bucket of a page, `{...}` (after a comma unless it is the `first`), with `put_usage`
-/// called where each of its two usage numbers goes (with that number).
-fn put_bucket(out: &mut BytesMut, b: &ListedBucket<'_>, first: bool, mut put_usage: impl FnMut(&mut BytesMut, u64)) {
-    out.put_slice(if first { b"{\"id\":" } else { b",{\"id\":" });
-    put_str(out, b.id.as_str());
-    out.put_slice(b",\"name\":");
-    put_str(out, b.name);
-    out.put_slice(b",\"region\":");
-    put_str(out, b.region);
-    out.put_slice(b",\"storage_class\":\"");
-    out.put_slice(b.storage_class.as_str().as_bytes());
-    out.put_slice(b"\",\"created_at\":");
-    put_time(out, b.created_at);
-    out.put_slice(b",\"size_bytes\":");
-    put_usage(out, b.size_bytes);
-    out.put_slice(b",\"object_count\":");
-    put_usage(out, b.object_count);
-    out.put_slice(if b.public {
-        b",\"public\":true,\"tags\":"
-    } else {
-        b",\"public\":false,\"tags\":"
-    });
-    if let Some(json) = b.tags.as_serde_json() {
-        out.put_slice(json.as_bytes());
-    } else {
-        out.put_u8(b'{');
-        let mut first_tag = true;
-        b.tags.for_each(|key, value| {
-            if !first_tag {
-                out.put_u8(b',');
-            }
-            first_tag = false;
-            put_str(out, key);
-            out.put_u8(b':');
-            put_str(out, value);
-        });
-        out.put_u8(b'}');
-    }
-    if let Some(at) = b.deleted_at {
-        out.put_slice(b",\"deleted_at\":");
-        put_time(out, at);
-    }
-    if let Some(at) = b.purge_at {
-        out.put_slice(b",\"purge_at\":");
-        put_time(out, at);
-    }
-    out.put_u8(b'}');
 }
 
 /// The start of a page, before its first bucket.
@@ -132,10 +68,23 @@ impl PageWriter {
 
 impl PageSink for PageWriter {
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+        put_separator(&mut self.out, self.buckets == 0);
         let numbers = &mut self.numbers;
-        put_bucket(&mut self.out, &bucket, self.buckets == 0, |out, n| {
+        bucket_json::put_bucket(&mut self.out, &bucket, |out, n| {
             out.put_slice(numbers.format(n).as_bytes());
         });
+        self.buckets += 1;
+        Ok(())
+    }
+
+    fn takes_rendered(&self) -> bool {
+        true
+    }
+
+    fn push_rendered(&mut self, bucket: RenderedBucketRef<'_>) -> StoreResult<()> {
+        put_separator(&mut self.out, self.buckets == 0);
+        let numbers = &mut self.numbers;
+        bucket.put(&mut self.out, |out, n| out.put_slice(numbers.format(n).as_bytes()));
         self.buckets += 1;
         Ok(())
     }
@@ -185,18 +134,37 @@ impl TemplateWriter {
     }
 }
 
-impl PageSink for TemplateWriter {
-    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
-        let id = bucket.id.to_id();
-        let pieces = &mut self.pieces;
-        put_bucket(&mut self.piece, &bucket, self.ids.is_empty(), |piece, _| {
-            pieces.push(piece.split().freeze());
-        });
+impl TemplateWriter {
+    /// Notes a bucket written into the template.
+    fn noted(&mut self, id: BucketId, size_bytes: u64, object_count: u64) {
         self.ids.push(id);
         self.usage.push(BucketUsage {
-            size_bytes: bucket.size_bytes,
-            object_count: bucket.object_count,
+            size_bytes,
+            object_count,
         });
+    }
+}
+
+impl PageSink for TemplateWriter {
+    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
+        put_separator(&mut self.piece, self.ids.is_empty());
+        let pieces = &mut self.pieces;
+        bucket_json::put_bucket(&mut self.piece, &bucket, |piece, _| {
+            pieces.push(piece.split().freeze());
+        });
+        self.noted(bucket.id.to_id(), bucket.size_bytes, bucket.object_count);
+        Ok(())
+    }
+
+    fn takes_rendered(&self) -> bool {
+        true
+    }
+
+    fn push_rendered(&mut self, bucket: RenderedBucketRef<'_>) -> StoreResult<()> {
+        put_separator(&mut self.piece, self.ids.is_empty());
+        let pieces = &mut self.pieces;
+        bucket.put(&mut self.piece, |piece, _| pieces.push(piece.split().freeze()));
+        self.noted(bucket.id.to_id(), bucket.size_bytes, bucket.object_count);
         Ok(())
     }
 }
@@ -233,17 +201,40 @@ fn serde_body(buckets: &[cloudnexus_core::Bucket], pagination: Pagination) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudnexus_core::bucket_json::RenderedBucket;
     use cloudnexus_core::{Bucket, BucketName, ProjectId, RegionSet, StorageClass, StoredTags, Tags, Timestamp};
 
-    /// Hands `buckets` to `sink` as a store does, with their tags in the form they are stored
-    /// in (plain unless a character needs escaping) or, when not `stored`, already parsed.
-    fn push_all(sink: &mut dyn PageSink, buckets: &[Bucket], stored: bool) {
+    /// The forms in which a store hands a page its buckets.
+    #[derive(Debug, Clone, Copy)]
+    enum Form {
+        /// Fields, with the tags as stored (plain unless a character needs escaping).
+        Stored,
+        /// Fields, with the tags already parsed.
+        Parsed,
+        /// The JSON pieces the bucket's row keeps.
+        Rendered,
+    }
+
+    /// Hands `buckets` to `sink` as a store does, in `form`.
+    fn push_all(sink: &mut dyn PageSink, buckets: &[Bucket], form: Form) {
         for b in buckets {
             let json = serde_json::to_string(&b.tags).unwrap();
-            let tags = if stored {
-                StoredTags::from_stored_json(&json).unwrap()
-            } else {
-                b.tags.clone().into()
+            let tags = match form {
+                Form::Stored => StoredTags::from_stored_json(&json).unwrap(),
+                Form::Parsed => b.tags.clone().into(),
+                Form::Rendered => {
+                    let rendered = RenderedBucket::of(b);
+                    sink.push_rendered(RenderedBucketRef {
+                        id: b.id.borrowed(),
+                        created_at: b.created_at,
+                        size_bytes: b.size_bytes,
+                        object_count: b.object_count,
+                        head: rendered.head.as_bytes(),
+                        tail: rendered.tail.as_bytes(),
+                    })
+                    .unwrap();
+                    continue;
+                }
             };
             sink.push(ListedBucket {
                 tags,
@@ -253,22 +244,30 @@ mod tests {
         }
     }
 
-    /// The page `PageWriter` writes, the same with tags in either form.
+    /// The page `PageWriter` writes, the same from buckets in every form.
     fn render_page(buckets: &[Bucket], pagination: &Pagination) -> Bytes {
-        let [stored, parsed] = [true, false].map(|stored| {
+        let [stored, parsed, rendered] = [Form::Stored, Form::Parsed, Form::Rendered].map(|form| {
             let mut writer = PageWriter::new(25);
-            push_all(&mut writer, buckets, stored);
+            push_all(&mut writer, buckets, form);
             writer.finish(pagination)
         });
         assert_eq!(stored, parsed);
+        assert_eq!(stored, rendered);
         stored
     }
 
-    /// The template `TemplateWriter` writes, and the usage it noted.
+    /// The template `TemplateWriter` writes, and the usage it noted: the same from buckets as
+    /// fields and as their rows' JSON.
     fn template(buckets: &[Bucket], pagination: &Pagination) -> (PageTemplate, Vec<BucketUsage>) {
-        let mut writer = TemplateWriter::new(25);
-        push_all(&mut writer, buckets, true);
-        writer.finish(pagination)
+        let [stored, rendered] = [Form::Stored, Form::Rendered].map(|form| {
+            let mut writer = TemplateWriter::new(25);
+            push_all(&mut writer, buckets, form);
+            writer.finish(pagination)
+        });
+        assert_eq!(stored.0.pieces, rendered.0.pieces);
+        assert_eq!(stored.0.ids, rendered.0.ids);
+        assert_eq!(stored.0.render(&stored.1), rendered.0.render(&rendered.1));
+        stored
     }
 
     fn bucket(name: &str, tags: &[(&str, &str)], deleted: bool, usage: (u64, u64)) -> Bucket {
@@ -377,6 +376,14 @@ mod tests {
                 };
                 assert_eq!(body, Bytes::from(expected.clone()), "{writer_kind}: {stored}");
             }
+            let tags = Tags::from_stored_json(stored).unwrap();
+            let mut writer = PageWriter::new(1);
+            push_all(&mut writer, &[Bucket { tags, ..b.clone() }], Form::Rendered);
+            assert_eq!(
+                writer.finish(&pagination(None)),
+                Bytes::from(expected),
+                "rendered: {stored}"
+            );
         }
     }
 

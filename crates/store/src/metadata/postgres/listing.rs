@@ -64,8 +64,13 @@ impl Snapshot<'_> {
 
 /// Hands the rows of a page to `sink`.
 fn push_rows(found: &[PgRow], sink: &mut dyn PageSink) -> StoreResult<()> {
+    let rendered = sink.takes_rendered();
     for row in found {
-        sink.push(rows::listed_bucket(row)?)?;
+        if rendered && let Some(bucket) = rows::rendered_bucket(row)? {
+            sink.push_rendered(bucket)?;
+        } else {
+            sink.push(rows::listed_bucket(row)?)?;
+        }
     }
     Ok(())
 }

@@ -74,7 +74,13 @@ impl PgStore {
             .await
             .map_err(backend)?;
         MIGRATOR.run(&pool).await.map_err(errors::migration)?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        writes::render_missing_listings(|after| async {
+            let tx = store.write().await?;
+            writes::render_listings(tx, after).await
+        })
+        .await;
+        Ok(store)
     }
 
     /// A write transaction (READ COMMITTED; the sequences lock what they read).

@@ -2,10 +2,14 @@
 //! values (the same conversions the sqlx backends use).
 
 use crate::StoreResult;
-use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
+use crate::metadata::rows::{
+    self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, RenderedColumns, UploadColumns,
+};
 use cloudnexus_core::Bucket;
+use cloudnexus_core::bucket_json::RenderedBucketRef;
 use cloudnexus_core::listing::ListedBucket;
 use rusqlite::Row;
+use rusqlite::types::ValueRef;
 
 /// Where the project's id is in a row of [`rows::BUCKET_COLUMNS`]: after the
 /// [`BucketColumns`].
@@ -25,6 +29,29 @@ pub(super) fn bucket(row: &Row<'_>) -> rusqlite::Result<StoreResult<Bucket>> {
 /// of the row's text.
 pub(super) fn listed_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<StoreResult<ListedBucket<'r>>> {
     Ok(rows::listed_bucket_from_columns(bucket_columns(row)?))
+}
+
+/// Where a row of [`rows::LISTED_BUCKET_COLUMNS`] keeps the bucket's JSON: after the
+/// [`BucketColumns`].
+const LISTED_HEAD_COLUMN: usize = 11;
+const LISTED_TAIL_COLUMN: usize = 12;
+
+/// A bucket of a listing page as the JSON its row keeps, from a row of
+/// [`rows::LISTED_BUCKET_COLUMNS`]: `Ok(None)` when the row keeps none, `Ok(Some(Err))` when
+/// its id does not parse. The JSON's bytes are not read as text (they are copied as they are).
+pub(super) fn rendered_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<Option<StoreResult<RenderedBucketRef<'r>>>> {
+    let (ValueRef::Text(head), ValueRef::Text(tail)) =
+        (row.get_ref(LISTED_HEAD_COLUMN)?, row.get_ref(LISTED_TAIL_COLUMN)?)
+    else {
+        return Ok(None);
+    };
+    let columns = RenderedColumns {
+        id: text(row, 0)?,
+        created_at: row.get(6)?,
+        size_bytes: row.get(9)?,
+        object_count: row.get(10)?,
+    };
+    Ok(Some(rows::rendered_bucket_from_columns(columns, head, tail)))
 }
 
 /// The first 11 columns of a bucket query's row ([`BucketColumns`], by position), borrowed.

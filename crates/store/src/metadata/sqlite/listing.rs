@@ -123,11 +123,16 @@ impl Snapshot {
         let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
         let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
         let mut total = None;
+        let rendered = sink.takes_rendered();
         while let Some(row) = found.next().map_err(failed)? {
             if let (None, Some(column)) = (total, total_column) {
                 total = Some(row.get(column).map_err(failed)?);
             }
-            sink.push(columns::listed_bucket(row).map_err(failed)??)?;
+            if rendered && let Some(bucket) = columns::rendered_bucket(row).map_err(failed)? {
+                sink.push_rendered(bucket?)?;
+            } else {
+                sink.push(columns::listed_bucket(row).map_err(failed)??)?;
+            }
         }
         Ok(total)
     }

@@ -120,11 +120,13 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         let point_reader = Arc::new(PointReader::open(&path)?);
-        Ok(Self {
+        let store = Self {
             writer,
             reader,
             point_reader,
-        })
+        };
+        writes::render_missing_listings(|after| store.write(move |tx| writes::render_listings(tx, after))).await;
+        Ok(store)
     }
 
     /// Runs a write sequence of `metadata::writes` on the writer thread, in the next batch

@@ -16,6 +16,7 @@ use crate::metadata::counts::{PREFIX_COUNTS_ON_CONFLICT, Tally};
 use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
+use cloudnexus_core::bucket_json::RenderedBucket;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp, UploadId};
 use rusqlite::{Connection, OptionalExtension, Params, Row, params};
@@ -94,9 +95,11 @@ impl WriteTx for Write {
     async fn insert_buckets(&mut self, buckets: &[Bucket]) -> StoreResult<u64> {
         let mut inserted = 0;
         for b in buckets {
+            let rendered = RenderedBucket::of(b);
             inserted += self.execute(
-                "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (name) DO NOTHING",
+                "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at, \
+                 listed_head, listed_tail) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10) ON CONFLICT (name) DO NOTHING",
                 params![
                     b.id.as_str(),
                     b.project_id.as_str(),
@@ -106,6 +109,8 @@ impl WriteTx for Write {
                     b.public,
                     tags_json(&b.tags),
                     b.created_at.unix_seconds(),
+                    rendered.head,
+                    rendered.tail,
                 ],
             )?;
         }
@@ -149,37 +154,63 @@ impl WriteTx for Write {
     }
 
     async fn update_bucket_fields(&mut self, b: &Bucket, now: Timestamp) -> StoreResult<()> {
+        let rendered = RenderedBucket::of(b);
         self.execute(
-            "UPDATE buckets SET tags = ?1, public = ?2, storage_class = ?3, updated_at = ?4 WHERE id = ?5",
+            "UPDATE buckets SET tags = ?1, public = ?2, storage_class = ?3, updated_at = ?4, listed_head = ?5, \
+             listed_tail = ?6 WHERE id = ?7",
             params![
                 tags_json(&b.tags),
                 b.public,
                 b.storage_class.as_str(),
                 now.unix_seconds(),
+                rendered.head,
+                rendered.tail,
                 b.id.as_str()
             ],
         )?;
         Ok(())
     }
 
-    async fn set_bucket_deleted(
-        &mut self,
-        bucket: &BucketId,
-        deleted: Option<(Timestamp, Timestamp)>,
-        now: Timestamp,
-    ) -> StoreResult<()> {
+    async fn set_bucket_deleted(&mut self, b: &Bucket, now: Timestamp) -> StoreResult<()> {
+        let rendered = RenderedBucket::of(b);
         self.execute(
-            "UPDATE buckets SET deleted_at = ?1, purge_at = ?2, updated_at = ?3 WHERE id = ?4",
+            "UPDATE buckets SET deleted_at = ?1, purge_at = ?2, updated_at = ?3, listed_head = ?4, listed_tail = ?5 \
+             WHERE id = ?6",
             params![
-                deleted.map(|(at, _)| at.unix_seconds()),
-                deleted.map(|(_, purge)| purge.unix_seconds()),
+                b.deleted_at.map(Timestamp::unix_seconds),
+                b.purge_at.map(Timestamp::unix_seconds),
                 now.unix_seconds(),
-                bucket.as_str(),
+                rendered.head,
+                rendered.tail,
+                b.id.as_str(),
             ],
         )?;
         self.execute(
             "UPDATE bucket_tags SET live = ?1 WHERE bucket_id = ?2",
-            params![deleted.is_none(), bucket.as_str()],
+            params![!b.is_deleted(), b.id.as_str()],
+        )?;
+        Ok(())
+    }
+
+    async fn lock_unlisted_buckets(&mut self, after: Option<&BucketId>, limit: u32) -> StoreResult<Vec<Bucket>> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached(&format!(
+                "SELECT {BUCKET_COLUMNS} FROM buckets b INDEXED BY buckets_unlisted \
+                 WHERE (b.listed_head IS NULL OR b.listed_tail IS NULL) AND b.id > ?1 ORDER BY b.id LIMIT ?2"
+            ))
+            .map_err(failed)?;
+        let found = statement
+            .query_map(params![after.map_or("", BucketId::as_str), limit], columns::bucket)
+            .map_err(failed)?;
+        found.map(|row| row.map_err(failed)?).collect()
+    }
+
+    async fn set_bucket_listing(&mut self, b: &Bucket) -> StoreResult<()> {
+        let rendered = RenderedBucket::of(b);
+        self.execute(
+            "UPDATE buckets SET listed_head = ?1, listed_tail = ?2 WHERE id = ?3",
+            params![rendered.head, rendered.tail, b.id.as_str()],
         )?;
         Ok(())
     }
