@@ -224,3 +224,79 @@ pub async fn inline_blob_count(config: &crate::BackendConfig) -> usize {
     };
     usize::try_from(count).expect("a count")
 }
+
+/// One bucket as a list page writes it: its id, its JSON, and whether it came as the JSON its
+/// row keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenBucket {
+    pub id: String,
+    pub json: String,
+    pub from_row_json: bool,
+}
+
+/// A sink that writes each bucket's JSON as a list page does, taking the JSON rows keep or not.
+#[derive(Debug, Default)]
+pub struct JsonSink {
+    pub takes_rendered: bool,
+    pub written: Vec<WrittenBucket>,
+}
+
+fn put_number(out: &mut Vec<u8>, n: u64) {
+    use bytes::BufMut;
+    out.put_slice(n.to_string().as_bytes());
+}
+
+impl crate::PageSink for JsonSink {
+    fn push(&mut self, bucket: cloudnexus_core::listing::ListedBucket<'_>) -> crate::StoreResult<()> {
+        let mut json = Vec::new();
+        cloudnexus_core::bucket_json::put_bucket(&mut json, &bucket, put_number);
+        self.written.push(WrittenBucket {
+            id: bucket.id.as_str().to_owned(),
+            json: String::from_utf8(json).expect("JSON written from text is text"),
+            from_row_json: false,
+        });
+        Ok(())
+    }
+
+    fn takes_rendered(&self) -> bool {
+        self.takes_rendered
+    }
+
+    fn push_rendered(&mut self, bucket: cloudnexus_core::bucket_json::RenderedBucketRef<'_>) -> crate::StoreResult<()> {
+        let mut json = Vec::new();
+        bucket.put(&mut json, put_number);
+        self.written.push(WrittenBucket {
+            id: bucket.id.as_str().to_owned(),
+            json: String::from_utf8_lossy(&json).into_owned(),
+            from_row_json: true,
+        });
+        Ok(())
+    }
+}
+
+/// Every bucket of `project` (deleted ones too, up to 100) as a list page writes it, from the
+/// JSON rows keep where they keep it. Panics unless the same page written from the fields alone
+/// is the same JSON.
+pub async fn page_json(store: &dyn crate::MetadataStore, project: &cloudnexus_core::ProjectId) -> Vec<WrittenBucket> {
+    use cloudnexus_core::listing::{BucketFilter, ListRequest, PageStart};
+    let request = ListRequest {
+        filter: BucketFilter::new(None, None, Vec::new(), true),
+        limit: 100,
+        start: PageStart::Offset(0),
+    };
+    let mut rendered = JsonSink {
+        takes_rendered: true,
+        ..JsonSink::default()
+    };
+    let mut fields = JsonSink::default();
+    store.list_buckets_into(project, &request, &mut rendered).await.unwrap();
+    store.list_buckets_into(project, &request, &mut fields).await.unwrap();
+    let json = |w: &[WrittenBucket]| w.iter().map(|w| (w.id.clone(), w.json.clone())).collect::<Vec<_>>();
+    assert_eq!(
+        json(&rendered.written),
+        json(&fields.written),
+        "rows' JSON differs from their fields'"
+    );
+    assert!(fields.written.iter().all(|w| !w.from_row_json));
+    rendered.written
+}

@@ -286,6 +286,13 @@ async fn check_every_record(store: &dyn MetadataStore, version: i64) {
         .await
         .unwrap();
     assert_eq!(all.total, 3, "from version {version}");
+    // Opening the store wrote every bucket's JSON for list pages (migration 12), the same as
+    // its fields write.
+    let pages = cloudnexus_store::testing::page_json(store, &upgraded).await;
+    assert!(
+        pages.len() >= 3 && pages.iter().all(|w| w.from_row_json),
+        "from version {version}: {pages:?}"
+    );
 }
 
 #[tokio::test]

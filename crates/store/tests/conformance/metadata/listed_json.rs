@@ -4,84 +4,11 @@
 
 use super::{at, new_bucket, object, project};
 use crate::fixtures::MetadataFixture;
-use bytes::BufMut;
-use cloudnexus_core::bucket_json::{self, RenderedBucketRef};
-use cloudnexus_core::listing::{BucketFilter, ListRequest, ListedBucket, PageStart};
-use cloudnexus_core::{ProjectId, Tags};
-use cloudnexus_store::{BucketPatch, MetadataStore, PageSink, PutConditions, StoreResult};
+use cloudnexus_core::Tags;
+use cloudnexus_store::testing::{WrittenBucket, page_json as page};
+use cloudnexus_store::{BucketPatch, PutConditions};
 
-/// One bucket as a page writes it: its id, its JSON, and whether it came as its row's JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Written {
-    id: String,
-    json: String,
-    from_row_json: bool,
-}
-
-/// A sink that writes each bucket's JSON as a page does, taking rows' JSON or not.
-struct JsonSink {
-    takes_rendered: bool,
-    written: Vec<Written>,
-}
-
-fn put_number(out: &mut Vec<u8>, n: u64) {
-    out.put_slice(n.to_string().as_bytes());
-}
-
-impl PageSink for JsonSink {
-    fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()> {
-        let mut json = Vec::new();
-        bucket_json::put_bucket(&mut json, &bucket, put_number);
-        self.written.push(Written {
-            id: bucket.id.as_str().to_owned(),
-            json: String::from_utf8(json).unwrap(),
-            from_row_json: false,
-        });
-        Ok(())
-    }
-
-    fn takes_rendered(&self) -> bool {
-        self.takes_rendered
-    }
-
-    fn push_rendered(&mut self, bucket: RenderedBucketRef<'_>) -> StoreResult<()> {
-        let mut json = Vec::new();
-        bucket.put(&mut json, put_number);
-        self.written.push(Written {
-            id: bucket.id.as_str().to_owned(),
-            json: String::from_utf8(json).unwrap(),
-            from_row_json: true,
-        });
-        Ok(())
-    }
-}
-
-/// Every bucket of `project` (deleted ones too) as a page writes it from its rows' JSON where
-/// they keep it; checked against the same page written from the fields alone.
-async fn page(store: &dyn MetadataStore, project: &ProjectId) -> Vec<Written> {
-    let request = ListRequest {
-        filter: BucketFilter::new(None, None, Vec::new(), true),
-        limit: 100,
-        start: PageStart::Offset(0),
-    };
-    let [rendered, fields] = [true, false].map(|takes_rendered| JsonSink {
-        takes_rendered,
-        written: Vec::new(),
-    });
-    let (mut rendered, mut fields) = (rendered, fields);
-    store.list_buckets_into(project, &request, &mut rendered).await.unwrap();
-    store.list_buckets_into(project, &request, &mut fields).await.unwrap();
-    let json = |w: &[Written]| w.iter().map(|w| (w.id.clone(), w.json.clone())).collect::<Vec<_>>();
-    assert_eq!(
-        json(&rendered.written),
-        json(&fields.written),
-        "rows' JSON differs from their fields'"
-    );
-    assert!(fields.written.iter().all(|w| !w.from_row_json));
-    rendered.written
-}
-
-fn all_from_row_json(page: &[Written]) -> bool {
+fn all_from_row_json(page: &[WrittenBucket]) -> bool {
     page.iter().all(|w| w.from_row_json)
 }
 
