@@ -61,7 +61,6 @@ pub enum MigrateError {
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Text,
-    OptionalText,
     Int,
     OptionalInt,
     Bool,
@@ -73,7 +72,6 @@ enum Kind {
 #[derive(Debug, Clone)]
 enum Cell {
     Text(String),
-    OptionalText(Option<String>),
     Int(i64),
     OptionalInt(Option<i64>),
     Bool(bool),
@@ -86,7 +84,7 @@ struct Table {
     columns: &'static [(&'static str, Kind)],
 }
 
-use Kind::{Bool, Bytes, Int, OptionalBytes, OptionalInt, OptionalText, Text};
+use Kind::{Bool, Bytes, Int, OptionalBytes, OptionalInt, Text};
 
 /// Every table to copy, parents before children.
 const TABLES: &[Table] = &[
@@ -126,8 +124,6 @@ const TABLES: &[Table] = &[
             ("purge_at", OptionalInt),
             ("size_bytes", Int),
             ("object_count", Int),
-            ("listed_head", OptionalText),
-            ("listed_tail", OptionalText),
         ],
     },
     Table {
@@ -245,7 +241,6 @@ async fn copy(
             for (i, (_, kind)) in table.columns.iter().enumerate() {
                 let value = match kind {
                     Text => row.try_get(i).map(Cell::Text),
-                    OptionalText => row.try_get(i).map(Cell::OptionalText),
                     Int => row.try_get(i).map(Cell::Int),
                     OptionalInt => row.try_get(i).map(Cell::OptionalInt),
                     Bool => row.try_get(i).map(Cell::Bool),
@@ -344,7 +339,6 @@ async fn copy(
                 for cell in row {
                     match cell {
                         Cell::Text(v) => values.push_bind(v.clone()),
-                        Cell::OptionalText(v) => values.push_bind(v.clone()),
                         Cell::Int(v) => values.push_bind(*v),
                         Cell::OptionalInt(v) => values.push_bind(*v),
                         Cell::Bool(v) => values.push_bind(*v),
@@ -372,8 +366,12 @@ async fn copy(
 mod tests {
     use super::*;
 
+    /// Columns SQLite keeps that PostgreSQL does not, so not copied: each bucket's JSON for list
+    /// pages, derived from the other columns (`metadata::sqlite::listed_json`).
+    const SQLITE_ONLY_COLUMNS: &[(&str, &str)] = &[("buckets", "listed_head"), ("buckets", "listed_tail")];
+
     /// A column added by a later migration and not listed here would be left behind by every
-    /// migration: each copied table's list names every column the schema has.
+    /// migration: each copied table's list names every column the schema has (but SQLite's own).
     #[tokio::test]
     async fn every_column_of_every_copied_table_is_copied() {
         let dir = tempfile::tempdir().unwrap();
@@ -384,6 +382,7 @@ mod tests {
                 .fetch_all(store.reader_pool())
                 .await
                 .unwrap();
+            schema.retain(|column| !SQLITE_ONLY_COLUMNS.contains(&(table.name, column.as_str())));
             let mut listed: Vec<String> = table.columns.iter().map(|(name, _)| (*name).to_owned()).collect();
             schema.sort();
             listed.sort();

@@ -163,9 +163,10 @@ pub trait PageSink: Send {
     /// a page once the listing has returned `Ok`.
     fn push(&mut self, bucket: ListedBucket<'_>) -> StoreResult<()>;
 
-    /// Whether this sink also takes buckets as the JSON their rows keep
-    /// ([`PageSink::push_rendered`]): a sink that writes a list page's JSON does. A row without
-    /// that JSON still comes through [`PageSink::push`].
+    /// Whether this sink also takes buckets as the JSON their rows keep for list pages
+    /// ([`PageSink::push_rendered`]): a sink that writes a list page's JSON does. Only a backend
+    /// whose rows keep that JSON (SQLite) hands buckets so; every other row comes through
+    /// [`PageSink::push`].
     fn takes_rendered(&self) -> bool {
         false
     }

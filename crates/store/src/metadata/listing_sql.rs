@@ -8,7 +8,6 @@
 
 use crate::metadata::counts::DAY;
 use crate::metadata::listing::{Driver, PageBounds, Plan, prefix_upper_bound};
-use crate::metadata::rows::LISTED_BUCKET_COLUMNS;
 use cloudnexus_core::listing::Position;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -153,26 +152,29 @@ fn push_from_day<'q, W: SqlWriter<'q>>(plan: &Plan<'_>, qb: &mut W, day: i64) {
     qb.push(format!(" AND {} >= ", order(plan).0)).number(day * DAY);
 }
 
-/// `SELECT <bucket columns> ...` of the matches within `bounds`, in listing order.
+/// `SELECT <columns> ...` of the matches within `bounds`, in listing order: `columns` on the
+/// alias `b` of the bucket's row (`rows::LISTED_BUCKET_COLUMNS`, or a backend's own).
 pub(crate) fn page_query<'q, W: SqlWriter<'q>>(
     head: &str,
+    columns: &str,
     plan: &Plan<'q>,
     bounds: PageBounds<'q>,
     hints: IndexHints,
 ) -> W {
-    page_query_with(head, plan, bounds, hints, |_| ())
+    page_query_with(head, columns, plan, bounds, hints, |_| ())
 }
 
 /// [`page_query`] with more columns after the bucket columns, each written by `more_columns`
 /// with its leading comma.
 fn page_query_with<'q, W: SqlWriter<'q>>(
     head: &str,
+    columns: &str,
     plan: &Plan<'q>,
     bounds: PageBounds<'q>,
     hints: IndexHints,
     more_columns: impl FnOnce(&mut W),
 ) -> W {
-    let mut qb = W::start(format!("{head}SELECT {LISTED_BUCKET_COLUMNS}"));
+    let mut qb = W::start(format!("{head}SELECT {columns}"));
     more_columns(&mut qb);
     push_from_where(plan, &mut qb, true, hints);
     if let Some(position) = bounds.after {
@@ -200,6 +202,7 @@ pub(crate) const TOTAL_COLUMN: &str = "dimension_total";
 /// depend on the row, so it runs once.
 pub(crate) fn page_with_total_query<'q, W: SqlWriter<'q>>(
     head: &str,
+    columns: &str,
     dimension: &'q str,
     plan: &Plan<'q>,
     bounds: PageBounds<'q>,
@@ -210,7 +213,7 @@ pub(crate) fn page_with_total_query<'q, W: SqlWriter<'q>>(
     } else {
         "live"
     };
-    page_query_with(head, plan, bounds, hints, |q: &mut W| {
+    page_query_with(head, columns, plan, bounds, hints, |q: &mut W| {
         q.push(format_args!(
             ", (SELECT CAST(COALESCE(SUM({counted}), 0) AS BIGINT) FROM bucket_counts WHERE project_id = "
         ))

@@ -7,7 +7,6 @@
 use super::ApiKeyRecord;
 use crate::{StoreError, StoreResult};
 use cloudnexus_core::UploadId;
-use cloudnexus_core::bucket_json::RenderedBucketRef;
 use cloudnexus_core::listing::ListedBucket;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{
@@ -24,11 +23,9 @@ macro_rules! shown_bucket_columns {
          b.size_bytes, b.object_count"
     };
 }
-/// The bucket columns a listing page selects: the [`BucketColumns`], in that order (not the
-/// project's id, which the listing knows), then the bucket's JSON as its row keeps it
-/// ([`RenderedBucket`](cloudnexus_core::bucket_json::RenderedBucket), `NULL` in a row written
-/// without it).
-pub(crate) const LISTED_BUCKET_COLUMNS: &str = concat!(shown_bucket_columns!(), ", b.listed_head, b.listed_tail");
+/// The bucket columns a listing page selects ([`BucketColumns`], in that order): not the
+/// project's id, which the listing knows.
+pub(crate) const LISTED_BUCKET_COLUMNS: &str = shown_bucket_columns!();
 /// The bucket columns every other bucket query selects: [`LISTED_BUCKET_COLUMNS`], then the
 /// project's id.
 pub(crate) const BUCKET_COLUMNS: &str = concat!(shown_bucket_columns!(), ", b.project_id");
@@ -80,59 +77,6 @@ where
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
     listed_bucket_from_columns(bucket_columns(row)?)
-}
-
-/// A bucket of a listing page as the JSON its row keeps, from the row of a query selecting
-/// [`LISTED_BUCKET_COLUMNS`]; `None` when the row keeps none.
-pub(crate) fn rendered_bucket<R>(row: &R) -> StoreResult<Option<RenderedBucketRef<'_>>>
-where
-    R: StoredRow,
-    for<'a> &'a str: ColumnIndex<R>,
-    for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let (Some(head), Some(tail)) = (
-        row.col::<Option<&str>>("listed_head")?,
-        row.col::<Option<&str>>("listed_tail")?,
-    ) else {
-        return Ok(None);
-    };
-    rendered_bucket_from_columns(
-        RenderedColumns {
-            id: row.col("id")?,
-            created_at: row.col("created_at")?,
-            size_bytes: row.col("size_bytes")?,
-            object_count: row.col("object_count")?,
-        },
-        head.as_bytes(),
-        tail.as_bytes(),
-    )
-    .map(Some)
-}
-
-/// What a listing page needs of a row besides the JSON it keeps.
-pub(crate) struct RenderedColumns<'r> {
-    pub id: &'r str,
-    pub created_at: i64,
-    pub size_bytes: i64,
-    pub object_count: i64,
-}
-
-/// A bucket of a listing page from its row's JSON pieces and `c`; only the id is checked (a
-/// page and its cursor are built on ids), the pieces are the store's own writing.
-pub(crate) fn rendered_bucket_from_columns<'r>(
-    c: RenderedColumns<'r>,
-    head: &'r [u8],
-    tail: &'r [u8],
-) -> StoreResult<RenderedBucketRef<'r>> {
-    Ok(RenderedBucketRef {
-        id: BucketIdRef::parse(c.id).map_err(|e| corrupt("bucket id", e))?,
-        created_at: Timestamp::from_unix_seconds(c.created_at),
-        size_bytes: u64::try_from(c.size_bytes).unwrap_or(0),
-        object_count: u64::try_from(c.object_count).unwrap_or(0),
-        head,
-        tail,
-    })
 }
 
 /// The [`BucketColumns`] of a row, by name.

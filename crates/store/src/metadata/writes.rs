@@ -24,27 +24,21 @@ use cloudnexus_core::{
 pub(crate) trait WriteTx: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 
-    /// Inserts buckets (with no usage, not deleted) with their JSON for list pages, skipping any
-    /// whose name is taken; returns how many were inserted.
+    /// Inserts buckets (with no usage, not deleted), skipping any whose name is taken; returns
+    /// how many were inserted. (A backend may keep more derived from a bucket's fields in its
+    /// row, as SQLite keeps its JSON for list pages; every write of the fields writes it too.)
     async fn insert_buckets(&mut self, buckets: &[Bucket]) -> StoreResult<u64>;
     /// Inserts the tag rows of `buckets`.
     async fn insert_tags(&mut self, buckets: &[Bucket]) -> StoreResult<()>;
     async fn delete_tags(&mut self, bucket: &BucketId) -> StoreResult<()>;
     /// A bucket of `project`, locked until the end of the transaction.
     async fn lock_bucket(&mut self, project: &ProjectId, bucket: &BucketId) -> StoreResult<Option<Bucket>>;
-    /// Writes a bucket's tags (as JSON), `public` and storage class, and its JSON for list
-    /// pages.
+    /// Writes a bucket's tags (as JSON), `public` and storage class.
     async fn update_bucket_fields(&mut self, bucket: &Bucket, now: Timestamp) -> StoreResult<()>;
-    /// Writes a bucket's `deleted_at` and `purge_at` (set or cleared), its JSON for list pages,
-    /// and the liveness of its tag rows.
+    /// Writes a bucket's `deleted_at` and `purge_at` (set or cleared, as `bucket` has them) and
+    /// the liveness of its tag rows.
     async fn set_bucket_deleted(&mut self, bucket: &Bucket, now: Timestamp) -> StoreResult<()>;
     async fn write_counts(&mut self, tally: &Tally) -> StoreResult<()>;
-    /// Up to `limit` buckets, in id order after `after`, whose rows keep no JSON for list
-    /// pages (written before it existed, or changed by a writer that does not write it),
-    /// locked until the end of the transaction.
-    async fn lock_unlisted_buckets(&mut self, after: Option<&BucketId>, limit: u32) -> StoreResult<Vec<Bucket>>;
-    /// Writes a bucket's JSON for list pages.
-    async fn set_bucket_listing(&mut self, bucket: &Bucket) -> StoreResult<()>;
     /// Queues the blobs of a bucket's objects as garbage and deletes the bucket (its tags and
     /// objects go with it), if its `purge_at` is still at or before `now`; whether it did.
     async fn purge_bucket(&mut self, bucket: &BucketId, now: Timestamp) -> StoreResult<bool>;
@@ -427,39 +421,4 @@ pub(crate) async fn secret(mut tx: Tx, name: &str, candidate: [u8; 32], now: Tim
     tx.commit().await?;
     kept.try_into()
         .map_err(|_| StoreError::other(format!("secret {name} is not 32 bytes")))
-}
-
-/// How many buckets [`render_listings`] writes per transaction.
-pub(crate) const LISTINGS_PER_BATCH: u32 = 500;
-
-/// Writes the JSON for list pages of up to [`LISTINGS_PER_BATCH`] buckets after `after` whose
-/// rows keep none; the last bucket written, `None` when there are no more.
-pub(crate) async fn render_listings(mut tx: Tx, after: Option<BucketId>) -> StoreResult<Option<BucketId>> {
-    let buckets = tx.lock_unlisted_buckets(after.as_ref(), LISTINGS_PER_BATCH).await?;
-    for bucket in &buckets {
-        tx.set_bucket_listing(bucket).await?;
-    }
-    tx.commit().await?;
-    Ok(buckets.last().map(|b| b.id.clone()))
-}
-
-/// Writes the JSON for list pages of every bucket whose row keeps none, one batch
-/// ([`render_listings`], run by `run_batch` in a write transaction) after another. A failure is
-/// logged and ends it: pages write the rows left without from their fields.
-pub(crate) async fn render_missing_listings<F, Fut>(mut run_batch: F)
-where
-    F: FnMut(Option<BucketId>) -> Fut,
-    Fut: std::future::Future<Output = StoreResult<Option<BucketId>>>,
-{
-    let mut after = None;
-    loop {
-        match run_batch(after.take()).await {
-            Ok(Some(last)) => after = Some(last),
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not write every bucket's JSON for list pages; pages write the rest from their fields");
-                return;
-            }
-        }
-    }
 }

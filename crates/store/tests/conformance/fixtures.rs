@@ -16,6 +16,8 @@ pub struct MetadataFixture {
     /// Runs one SQL statement on the database, past the store (as a hand-written change or an
     /// older binary would).
     execute: Box<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>,
+    /// Whether the backend's rows keep each bucket's JSON for list pages (SQLite's do).
+    pub keeps_listing_json: bool,
     /// The data folder of a file-backed store.
     _dir: Option<TempDir>,
 }
@@ -43,6 +45,7 @@ pub async fn sqlite() -> MetadataFixture {
             let path = path.clone();
             Box::pin(async move { Arc::new(SqliteStore::open(&path).await.unwrap()) as Arc<dyn MetadataStore> })
         }),
+        keeps_listing_json: true,
         execute: Box::new(move |sql| {
             let database = database.clone();
             Box::pin(async move {
@@ -77,6 +80,7 @@ async fn postgres_at(url: String) -> MetadataFixture {
             let url = url.clone();
             Box::pin(async move { Arc::new(PgStore::open(&url).await.unwrap()) as Arc<dyn MetadataStore> })
         }),
+        keeps_listing_json: false,
         execute: Box::new(move |sql| {
             let database = database.clone();
             Box::pin(async move {

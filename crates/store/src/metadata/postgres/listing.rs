@@ -16,7 +16,7 @@ use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, PageSink, Plan};
 use crate::metadata::listing_sql::{self, IndexHints};
-use crate::metadata::rows;
+use crate::metadata::rows::{self, LISTED_BUCKET_COLUMNS};
 use async_trait::async_trait;
 use cloudnexus_core::ProjectId;
 use cloudnexus_core::listing::{ListRequest, PageSummary, Position};
@@ -24,7 +24,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> QueryBuilder<'q, Postgres> {
-    listing_sql::page_query(head, plan, bounds, IndexHints::None)
+    listing_sql::page_query(head, LISTED_BUCKET_COLUMNS, plan, bounds, IndexHints::None)
 }
 
 fn count_query<'q>(
@@ -64,13 +64,8 @@ impl Snapshot<'_> {
 
 /// Hands the rows of a page to `sink`.
 fn push_rows(found: &[PgRow], sink: &mut dyn PageSink) -> StoreResult<()> {
-    let rendered = sink.takes_rendered();
     for row in found {
-        if rendered && let Some(bucket) = rows::rendered_bucket(row)? {
-            sink.push_rendered(bucket)?;
-        } else {
-            sink.push(rows::listed_bucket(row)?)?;
-        }
+        sink.push(rows::listed_bucket(row)?)?;
     }
     Ok(())
 }
@@ -145,6 +140,7 @@ impl ListingReads for Snapshot<'_> {
     ) -> StoreResult<Option<u64>> {
         let found = listing_sql::page_with_total_query::<QueryBuilder<'_, Postgres>>(
             "",
+            LISTED_BUCKET_COLUMNS,
             dimension,
             plan,
             bounds,
@@ -329,6 +325,7 @@ mod tests {
             if let Some(dimension) = crate::metadata::counts::dimension_for(f) {
                 let qb = listing_sql::page_with_total_query(
                     EXPLAIN,
+                    LISTED_BUCKET_COLUMNS,
                     &dimension,
                     &plan,
                     bounds(None, None, 10),

@@ -74,13 +74,7 @@ impl PgStore {
             .await
             .map_err(backend)?;
         MIGRATOR.run(&pool).await.map_err(errors::migration)?;
-        let store = Self { pool };
-        writes::render_missing_listings(|after| async {
-            let tx = store.write().await?;
-            writes::render_listings(tx, after).await
-        })
-        .await;
-        Ok(store)
+        Ok(Self { pool })
     }
 
     /// A write transaction (READ COMMITTED; the sequences lock what they read).

@@ -10,7 +10,6 @@ use crate::metadata::counts::{self, Tally};
 use crate::metadata::rows::{self, BUCKET_COLUMNS, KEY_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS};
 use crate::metadata::writes::{WriteTx, tags_json};
 use async_trait::async_trait;
-use cloudnexus_core::bucket_json::RenderedBucket;
 use cloudnexus_core::multipart::{MultipartUpload, UploadedPart};
 use cloudnexus_core::{ApiKeyId, BlobId, Bucket, BucketId, Object, ObjectKey, Project, ProjectId, Timestamp, UploadId};
 use sqlx::{Postgres, QueryBuilder, Transaction};
@@ -36,11 +35,9 @@ impl WriteTx for Write {
         let mut inserted = 0;
         for chunk in buckets.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at, \
-                 listed_head, listed_tail) ",
+                "INSERT INTO buckets (id, project_id, name, region, storage_class, public, tags, created_at, updated_at) ",
             );
             insert.push_values(chunk, |mut row, b| {
-                let rendered = RenderedBucket::of(b);
                 row.push_bind(b.id.as_str())
                     .push_bind(b.project_id.as_str())
                     .push_bind(b.name.as_str())
@@ -49,9 +46,7 @@ impl WriteTx for Write {
                     .push_bind(b.public)
                     .push_bind(tags_json(&b.tags))
                     .push_bind(b.created_at.unix_seconds())
-                    .push_bind(b.created_at.unix_seconds())
-                    .push_bind(rendered.head)
-                    .push_bind(rendered.tail);
+                    .push_bind(b.created_at.unix_seconds());
             });
             insert.push(" ON CONFLICT (name) DO NOTHING");
             inserted += insert
@@ -110,41 +105,11 @@ impl WriteTx for Write {
     }
 
     async fn update_bucket_fields(&mut self, b: &Bucket, now: Timestamp) -> StoreResult<()> {
-        let rendered = RenderedBucket::of(b);
-        sqlx::query(
-            "UPDATE buckets SET tags = $1, public = $2, storage_class = $3, updated_at = $4, listed_head = $5, \
-             listed_tail = $6 WHERE id = $7",
-        )
-        .bind(tags_json(&b.tags))
-        .bind(b.public)
-        .bind(b.storage_class.as_str())
-        .bind(now.unix_seconds())
-        .bind(rendered.head)
-        .bind(rendered.tail)
-        .bind(b.id.as_str())
-        .execute(&mut *self.0)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn set_bucket_deleted(&mut self, b: &Bucket, now: Timestamp) -> StoreResult<()> {
-        let rendered = RenderedBucket::of(b);
-        sqlx::query(
-            "UPDATE buckets SET deleted_at = $1, purge_at = $2, updated_at = $3, listed_head = $4, listed_tail = $5 \
-             WHERE id = $6",
-        )
-        .bind(b.deleted_at.map(Timestamp::unix_seconds))
-        .bind(b.purge_at.map(Timestamp::unix_seconds))
-        .bind(now.unix_seconds())
-        .bind(rendered.head)
-        .bind(rendered.tail)
-        .bind(b.id.as_str())
-        .execute(&mut *self.0)
-        .await
-        .map_err(backend)?;
-        sqlx::query("UPDATE bucket_tags SET live = $1 WHERE bucket_id = $2")
-            .bind(!b.is_deleted())
+        sqlx::query("UPDATE buckets SET tags = $1, public = $2, storage_class = $3, updated_at = $4 WHERE id = $5")
+            .bind(tags_json(&b.tags))
+            .bind(b.public)
+            .bind(b.storage_class.as_str())
+            .bind(now.unix_seconds())
             .bind(b.id.as_str())
             .execute(&mut *self.0)
             .await
@@ -152,24 +117,17 @@ impl WriteTx for Write {
         Ok(())
     }
 
-    async fn lock_unlisted_buckets(&mut self, after: Option<&BucketId>, limit: u32) -> StoreResult<Vec<Bucket>> {
-        let found = sqlx::query(&format!(
-            "SELECT {BUCKET_COLUMNS} FROM buckets b \
-             WHERE (b.listed_head IS NULL OR b.listed_tail IS NULL) AND b.id > $1 ORDER BY b.id LIMIT $2 FOR UPDATE"
-        ))
-        .bind(after.map_or("", BucketId::as_str))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.0)
-        .await
-        .map_err(backend)?;
-        found.iter().map(rows::bucket).collect()
-    }
-
-    async fn set_bucket_listing(&mut self, b: &Bucket) -> StoreResult<()> {
-        let rendered = RenderedBucket::of(b);
-        sqlx::query("UPDATE buckets SET listed_head = $1, listed_tail = $2 WHERE id = $3")
-            .bind(rendered.head)
-            .bind(rendered.tail)
+    async fn set_bucket_deleted(&mut self, b: &Bucket, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("UPDATE buckets SET deleted_at = $1, purge_at = $2, updated_at = $3 WHERE id = $4")
+            .bind(b.deleted_at.map(Timestamp::unix_seconds))
+            .bind(b.purge_at.map(Timestamp::unix_seconds))
+            .bind(now.unix_seconds())
+            .bind(b.id.as_str())
+            .execute(&mut *self.0)
+            .await
+            .map_err(backend)?;
+        sqlx::query("UPDATE bucket_tags SET live = $1 WHERE bucket_id = $2")
+            .bind(!b.is_deleted())
             .bind(b.id.as_str())
             .execute(&mut *self.0)
             .await

@@ -19,6 +19,7 @@ use crate::StoreResult;
 use crate::metadata::counts::PrefixCount;
 use crate::metadata::listing::{self, ListingReads, PageBounds, PageSink, Plan};
 use crate::metadata::listing_sql::{self, IndexHints, SqlWriter};
+use crate::metadata::rows::LISTED_BUCKET_COLUMNS;
 use async_trait::async_trait;
 use cloudnexus_core::ProjectId;
 use cloudnexus_core::listing::{ListRequest, PageSummary, Position};
@@ -81,12 +82,43 @@ impl<'q> SqlWriter<'q> for Statement<'q> {
     }
 }
 
-fn page_query<'q>(head: &str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statement<'q> {
-    listing_sql::page_query(head, plan, bounds, IndexHints::Sqlite)
+/// What a page query selects: the fields, or, for a sink that takes them, the JSON rows keep
+/// for list pages (with the fields of rows that keep none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageColumns {
+    Fields,
+    Rendered,
 }
 
-fn page_with_total_query<'q>(head: &str, dimension: &'q str, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statement<'q> {
-    listing_sql::page_with_total_query(head, dimension, plan, bounds, IndexHints::Sqlite)
+impl PageColumns {
+    fn for_sink(sink: &dyn PageSink) -> Self {
+        if sink.takes_rendered() {
+            Self::Rendered
+        } else {
+            Self::Fields
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Fields => LISTED_BUCKET_COLUMNS,
+            Self::Rendered => columns::RENDERED_BUCKET_COLUMNS,
+        }
+    }
+}
+
+fn page_query<'q>(head: &str, columns: PageColumns, plan: &Plan<'q>, bounds: PageBounds<'q>) -> Statement<'q> {
+    listing_sql::page_query(head, columns.sql(), plan, bounds, IndexHints::Sqlite)
+}
+
+fn page_with_total_query<'q>(
+    head: &str,
+    columns: PageColumns,
+    dimension: &'q str,
+    plan: &Plan<'q>,
+    bounds: PageBounds<'q>,
+) -> Statement<'q> {
+    listing_sql::page_with_total_query(head, columns.sql(), dimension, plan, bounds, IndexHints::Sqlite)
 }
 
 fn count_query<'q>(head: &str, plan: &Plan<'q>, upto: Option<&'q Position>, from_day: Option<i64>) -> Statement<'q> {
@@ -112,18 +144,19 @@ impl Snapshot {
         Ok(&self.connection)
     }
 
-    /// Hands the rows of `q`, a page query, to `sink`; `total_column` names a column to read
-    /// from the first row.
+    /// Hands the rows of `q`, a page query selecting `columns`, to `sink`; `total_column`
+    /// names a column to read from the first row.
     fn read_page(
         &self,
         q: &Statement<'_>,
+        columns: PageColumns,
         sink: &mut dyn PageSink,
         total_column: Option<&str>,
     ) -> StoreResult<Option<i64>> {
         let mut statement = self.connection.prepare_cached(&q.sql).map_err(failed)?;
         let mut found = statement.query(params_from_iter(&q.values)).map_err(failed)?;
         let mut total = None;
-        let rendered = sink.takes_rendered();
+        let rendered = columns == PageColumns::Rendered;
         while let Some(row) = found.next().map_err(failed)? {
             if let (None, Some(column)) = (total, total_column) {
                 total = Some(row.get(column).map_err(failed)?);
@@ -189,7 +222,8 @@ impl ListingReads for Snapshot {
 
     async fn page(&mut self, plan: &Plan<'_>, bounds: PageBounds<'_>, sink: &mut dyn PageSink) -> StoreResult<()> {
         self.transaction()?;
-        self.read_page(&page_query("", plan, bounds), sink, None)?;
+        let columns = PageColumns::for_sink(sink);
+        self.read_page(&page_query("", columns, plan, bounds), columns, sink, None)?;
         Ok(())
     }
 
@@ -202,8 +236,9 @@ impl ListingReads for Snapshot {
         bounds: PageBounds<'_>,
         sink: &mut dyn PageSink,
     ) -> StoreResult<Option<u64>> {
-        let q = page_with_total_query("", dimension, plan, bounds);
-        let total = self.read_page(&q, sink, Some(listing_sql::TOTAL_COLUMN))?;
+        let columns = PageColumns::for_sink(sink);
+        let q = page_with_total_query("", columns, dimension, plan, bounds);
+        let total = self.read_page(&q, columns, sink, Some(listing_sql::TOTAL_COLUMN))?;
         Ok(total.map(counts::non_negative))
     }
 }
@@ -303,9 +338,18 @@ mod tests {
         for (f, index) in &cases {
             let plan = Plan::for_filter(&project, f);
             for (label, qb) in [
-                ("first page", page_query(EQP, &plan, bounds(None, None, 0))),
-                ("cursor page", page_query(EQP, &plan, bounds(Some(&at), None, 0))),
-                ("day seek", page_query(EQP, &plan, bounds(None, Some(19_000), 10))),
+                (
+                    "first page",
+                    page_query(EQP, PageColumns::Rendered, &plan, bounds(None, None, 0)),
+                ),
+                (
+                    "cursor page",
+                    page_query(EQP, PageColumns::Rendered, &plan, bounds(Some(&at), None, 0)),
+                ),
+                (
+                    "day seek",
+                    page_query(EQP, PageColumns::Rendered, &plan, bounds(None, Some(19_000), 10)),
+                ),
             ] {
                 let text = explain(&store, qb).await;
                 assert!(text.contains(index), "{label} of {f:?} should use {index}: {text}");
@@ -320,7 +364,7 @@ mod tests {
             let dimension = crate::metadata::counts::dimension_for(f).unwrap();
             let text = explain(
                 &store,
-                page_with_total_query(EQP, &dimension, &plan, bounds(None, None, 10)),
+                page_with_total_query(EQP, PageColumns::Rendered, &dimension, &plan, bounds(None, None, 10)),
             )
             .await;
             assert!(text.contains(index), "{f:?} should use {index}: {text}");
@@ -376,7 +420,11 @@ mod tests {
             let text = explain(&store, qb).await;
             assert!(text.contains("COVERING INDEX buckets_project_name"), "{text}");
         }
-        let text = explain(&store, page_query(EQP, &by_name, bounds(None, None, 0))).await;
+        let text = explain(
+            &store,
+            page_query(EQP, PageColumns::Rendered, &by_name, bounds(None, None, 0)),
+        )
+        .await;
         assert!(text.contains("buckets_project_name"), "{text}");
         store.close().await;
     }

@@ -15,6 +15,7 @@ mod columns;
 mod commit_watch;
 mod counts;
 pub(crate) mod errors;
+mod listed_json;
 mod listing;
 mod point_reads;
 mod reads;
@@ -106,6 +107,16 @@ impl SqliteStore {
                 .map_err(backend)?;
             MIGRATOR.run(&migrator).await.map_err(errors::migration)?;
             migrator.close().await;
+            // A row without its JSON for list pages is still listed (from its fields), so a
+            // failure to fill them in is reported, not fatal.
+            match open_read_write(&path).map_err(errors::rusqlite_failure) {
+                Ok(mut connection) => match listed_json::fill_in(&mut connection) {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::info!(rows, "wrote the list-page JSON of buckets that had none"),
+                    Err(e) => tracing::warn!(error = %e, "could not write every bucket's list-page JSON"),
+                },
+                Err(e) => tracing::warn!(error = %e, "could not write every bucket's list-page JSON"),
+            }
         }
         let checkpointer =
             Checkpointer::start(open_read_write(&path).map_err(errors::rusqlite_failure)?).map_err(errors::io)?;
@@ -125,7 +136,6 @@ impl SqliteStore {
             reader,
             point_reader,
         };
-        writes::render_missing_listings(|after| store.write(move |tx| writes::render_listings(tx, after))).await;
         Ok(store)
     }
 

@@ -192,29 +192,6 @@ impl WriteTx for Write {
         Ok(())
     }
 
-    async fn lock_unlisted_buckets(&mut self, after: Option<&BucketId>, limit: u32) -> StoreResult<Vec<Bucket>> {
-        let connection = self.connection();
-        let mut statement = connection
-            .prepare_cached(&format!(
-                "SELECT {BUCKET_COLUMNS} FROM buckets b INDEXED BY buckets_unlisted \
-                 WHERE (b.listed_head IS NULL OR b.listed_tail IS NULL) AND b.id > ?1 ORDER BY b.id LIMIT ?2"
-            ))
-            .map_err(failed)?;
-        let found = statement
-            .query_map(params![after.map_or("", BucketId::as_str), limit], columns::bucket)
-            .map_err(failed)?;
-        found.map(|row| row.map_err(failed)?).collect()
-    }
-
-    async fn set_bucket_listing(&mut self, b: &Bucket) -> StoreResult<()> {
-        let rendered = RenderedBucket::of(b);
-        self.execute(
-            "UPDATE buckets SET listed_head = ?1, listed_tail = ?2 WHERE id = ?3",
-            params![rendered.head, rendered.tail, b.id.as_str()],
-        )?;
-        Ok(())
-    }
-
     async fn write_counts(&mut self, tally: &Tally) -> StoreResult<()> {
         for (project, dimension, delta) in tally.totals() {
             self.execute(

@@ -77,7 +77,7 @@ macro_rules! suite_tests {
             listing_model::pages_totals_and_offsets_match_the_model_on_every_path,
             listing_model::a_cursor_walk_under_churn_never_repeats_or_skips,
             listing_model::an_empty_page_still_has_its_dimensions_total,
-            listed_json::every_change_writes_the_rows_json_and_a_change_past_the_store_clears_it,
+            listed_json::pages_show_every_change_made_through_the_store_or_past_it,
             buckets::names_are_unique_across_projects_and_bulk_creates_are_all_or_nothing,
             buckets::another_projects_bucket_is_not_found,
             buckets::the_lifecycle_refuses_what_does_not_apply,
