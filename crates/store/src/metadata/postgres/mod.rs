@@ -1,6 +1,7 @@
 //! The metadata store on PostgreSQL, for several API nodes sharing one database: the same
-//! tables, indexes and triggers as SQLite's (`migrations/postgres`), the same sequences of
-//! statements (`metadata::writes`), in PostgreSQL's dialect.
+//! tables, indexes and triggers as SQLite's (`migrations/postgres`) but for SQLite's own
+//! list-page JSON in bucket rows (`sqlite::listed_json`, which measured slower here), the same
+//! sequences of statements (`metadata::writes`), in PostgreSQL's dialect.
 //!
 //! Writes run at READ COMMITTED and lock the rows they depend on (`FOR UPDATE`); a listing
 //! reads its page, `total` and `offset` in one REPEATABLE READ, READ ONLY transaction (one
