@@ -35,7 +35,8 @@ pub(crate) const OBJECT_COLUMNS: &str =
 /// The API key columns every key query selects.
 pub(crate) const KEY_COLUMNS: &str = "id, project_id, key_hash, scopes, created_at, revoked_at, s3_secret";
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+/// The error for a stored value that no longer parses: a backend failure, not bad input.
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::other(format!("stored {what} does not parse: {detail}"))
 }
 

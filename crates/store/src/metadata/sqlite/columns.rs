@@ -1,7 +1,6 @@
 //! Rows read with rusqlite, by position, into the `rows::*Columns` that turn them into domain
 //! values (the same conversions the sqlx backends use).
 
-use crate::StoreError;
 use crate::StoreResult;
 use crate::metadata::rows::{self, ApiKeyColumns, BucketColumns, ObjectColumns, PartColumns, UploadColumns};
 use cloudnexus_core::bucket_json::RenderedBucketRef;
@@ -59,7 +58,7 @@ pub(super) fn rendered_bucket<'r>(row: &'r Row<'_>) -> rusqlite::Result<Option<S
     let object_count: i64 = row.get(10)?;
     Ok(Some(
         BucketIdRef::parse(id)
-            .map_err(|e| StoreError::other(format!("stored bucket id does not parse: {e}")))
+            .map_err(|e| rows::corrupt("bucket id", e))
             .map(|id| RenderedBucketRef {
                 id,
                 created_at: Timestamp::from_unix_seconds(created_at),

@@ -109,12 +109,12 @@ impl SqliteStore {
             migrator.close().await;
             // A row without its JSON for list pages is still listed (from its fields), so a
             // failure to fill them in is reported, not fatal.
-            match open_read_write(&path).map_err(errors::rusqlite_failure) {
-                Ok(mut connection) => match listed_json::fill_in(&mut connection) {
-                    Ok(0) => {}
-                    Ok(rows) => tracing::info!(rows, "wrote the list-page JSON of buckets that had none"),
-                    Err(e) => tracing::warn!(error = %e, "could not write every bucket's list-page JSON"),
-                },
+            let filled = open_read_write(&path)
+                .map_err(errors::rusqlite_failure)
+                .and_then(|mut connection| listed_json::fill_in(&mut connection));
+            match filled {
+                Ok(0) => {}
+                Ok(rows) => tracing::info!(rows, "wrote the list-page JSON of buckets that had none"),
                 Err(e) => tracing::warn!(error = %e, "could not write every bucket's list-page JSON"),
             }
         }
