@@ -85,7 +85,6 @@ impl CommitWatch {
                 slot.get().clone()
             }
         };
-        drop(opened);
         Self::map(shm)
     }
 
